@@ -1,0 +1,33 @@
+# One task runner: CI calls these same targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export SIFT_INDEX_DIR ?= var/index
+
+.PHONY: install run test lint stress bench eval clean
+
+$(BIN)/sift: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/sift
+
+install: $(BIN)/sift
+
+## Serve the bundled seeds on http://127.0.0.1:8000 (index built on first run).
+run: install
+	$(BIN)/sift serve
+
+## The test suite CI runs (fast subset; `make stress` runs everything).
+test: install
+	$(BIN)/pytest -m "not slow"
+
+stress: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf var build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Ingest: read documents, clean and extract metadata, analyse text, write index generations."""

@@ -1,0 +1,1 @@
+"""Querying: typed search requests to Whoosh queries, facets, snippets and results."""
