@@ -22,7 +22,8 @@ def extract(raw: RawDocument) -> Document:
     language = raw.language or detect_language(text)
     date = _given_date(raw.date)
     actors = [
-        Actor(a["name"], a.get("type", "organisation")) if isinstance(a, dict)
+        Actor(a["name"], a.get("type", "organisation"))
+        if isinstance(a, dict)
         else Actor(a, "organisation")
         for a in raw.actors or []
     ]
@@ -35,7 +36,15 @@ def extract(raw: RawDocument) -> Document:
         "places": UNKNOWN,
     }
     return Document(
-        id=raw.id, title=title, text=text, language=language, source=raw.source,
-        date=date, url=raw.url, actors=actors, fetched=raw.fetched,
-        provenance=provenance, extra=dict(raw.extra),
+        id=raw.id,
+        title=title,
+        text=text,
+        language=language,
+        source=raw.source,
+        date=date,
+        url=raw.url,
+        actors=actors,
+        fetched=raw.fetched,
+        provenance=provenance,
+        extra=dict(raw.extra),
     )
