@@ -29,7 +29,7 @@ from search import parser as p
 from search.errors import IndexUnavailable
 from search.facets import facet_counts
 from search.filters import combine, filter_masks
-from search.queries import Marks, compile_query
+from search.queries import Marks, common_stop_words, compile_query
 from search.ranking import weighting
 from search.request import Filters, SearchRequest
 from search.results import Bucket, DocumentView, FacetValue, Hit, SearchResults, Stats, Timeline
@@ -118,11 +118,7 @@ class Engine:
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
         snap = self._snapshot()
-        node = p.parse(request.q, request.op)
-        query, marks = compile_query(node, snap.reader, self._languages(snap, request.filters))
-        matches = self._matches(snap, node, query)
-        masks = filter_masks(snap.tables, request.filters)
-        final = combine(matches, masks)
+        node, query, marks, matches, masks, final = self._plan(snap, request)
         total = int(final.sum())
         offset = (request.page - 1) * request.per_page
         ranked = self._ranked(
@@ -143,6 +139,32 @@ class Engine:
             suggestion=suggestion,
             version=f"{snap.version.generation}.{snap.version.commit}",
         )
+
+    def ranking(self, request: SearchRequest, depth: int) -> list[tuple[str, float]]:
+        """(id, score) of the first `depth` hits, in the order `search` pages through them.
+
+        The same query, filters and ranking as `search`, without its paging window
+        (`MAX_RESULT_WINDOW`) and without snippets or facets: an internal entry point for
+        measuring ranking quality (benchmarks/relevance.py), not exposed over HTTP.
+        """
+        snap = self._snapshot()
+        node, query, _, _, masks, final = self._plan(snap, request)
+        ranked = self._ranked(snap, node, query, final, masks, request.sort, depth)
+        return [(snap.searcher.stored_fields(docnum)[schema.ID], score) for docnum, score in ranked]
+
+    def _plan(self, snap: _Snapshot, request: SearchRequest):
+        """What `search` and `ranking` share: the parsed and compiled query and its matches."""
+        node, query, marks = self._compile(snap, request.q, request.op, request.filters)
+        matches = self._matches(snap, node, query)
+        masks = filter_masks(snap.tables, request.filters)
+        return node, query, marks, matches, masks, combine(matches, masks)
+
+    def _compile(self, snap: _Snapshot, q: str, op: str, filters: Filters):
+        """The query tree, Whoosh query and marks of `q` over the languages searched."""
+        languages = self._languages(snap, filters)
+        node = p.parse(q, op, stop_words=common_stop_words(languages))
+        query, marks = compile_query(node, snap.reader, languages)
+        return node, query, marks
 
     def _languages(self, snap: _Snapshot, filters: Filters) -> list[str]:
         present = snap.tables.languages()
@@ -209,8 +231,7 @@ class Engine:
     ) -> Iterator[Document]:
         """Every matching document, in order: for streaming exports (no page window)."""
         snap = self._snapshot()
-        node = p.parse(q, op)
-        query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
+        node, query, _ = self._compile(snap, q, op, filters)
         final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
         total = int(final.sum())
         for docnum, _ in self._ranked(snap, node, query, final, {"all": final}, sort, total):
@@ -280,8 +301,7 @@ class Engine:
     ) -> Timeline:
         """Matching documents per year, month or day (same query and filters as search)."""
         snap = self._snapshot()
-        node = p.parse(q, op)
-        query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
+        node, query, _ = self._compile(snap, q, op, filters)
         final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
         dates = snap.tables.date[final]
         dated = dates[dates > 0]
