@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export SIFT_INDEX_DIR ?= var/index
 
-.PHONY: install run test lint stress bench eval clean
+.PHONY: install run test lint stress bench eval eval-relevance clean
 
 $(BIN)/sift: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,16 @@ test: install
 
 stress: install
 	$(BIN)/pytest
+
+$(VENV)/.bench: $(BIN)/sift
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+## Ranking quality on public test collections (benchmarks/README.md, "Relevance").
+eval: eval-relevance
+
+eval-relevance: $(VENV)/.bench
+	$(BIN)/python benchmarks/relevance.py --expand
 
 lint: install
 	$(BIN)/ruff check .

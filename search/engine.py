@@ -25,9 +25,11 @@ from index import generations, schema
 from index.analysis import STEMMED_LANGUAGES, document_terms, term
 from index.documents import Document
 from index.writer import stored_document
+from search import feedback
 from search import parser as p
 from search.errors import IndexUnavailable
 from search.facets import facet_counts
+from search.feedback import FEEDBACK_DOCS
 from search.filters import combine, filter_masks
 from search.queries import Marks, common_stop_words, compile_query
 from search.ranking import weighting
@@ -157,7 +159,11 @@ class Engine:
         node, query, marks = self._compile(snap, request.q, request.op, request.filters)
         matches = self._matches(snap, node, query)
         masks = filter_masks(snap.tables, request.filters)
-        return node, query, marks, matches, masks, combine(matches, masks)
+        final = combine(matches, masks)
+        if request.expand and request.sort == "relevance" and not isinstance(node, p.MatchAll):
+            best = self._ranked(snap, node, query, final, masks, "relevance", FEEDBACK_DOCS)
+            query = feedback.expand(snap.searcher, query, node, best)
+        return node, query, marks, matches, masks, final
 
     def _compile(self, snap: _Snapshot, q: str, op: str, filters: Filters):
         """The query tree, Whoosh query and marks of `q` over the languages searched."""

@@ -39,3 +39,5 @@ class SearchRequest:
     per_page: int = 10
     facets: tuple[str, ...] = FACETS
     facet_size: int = DEFAULT_FACET_SIZE
+    # Pseudo-relevance feedback (search/feedback.py): reorders by the best hits' words.
+    expand: bool = False
