@@ -1,0 +1,429 @@
+"""Actors: the people and organisations a text names, each under one canonical name.
+
+Rule-based and fast (no model), in four steps:
+1. one regex finds runs of capitalised words ("NATO Secretary-General Jens Stoltenberg");
+2. each run is cut at known names (alias table, major places), role phrases ("Deputy
+   Foreign Minister", "Secretary of State") and connectors that do not build an
+   organisation name ("France and Germany", but "Bank of England");
+3. each piece is typed by evidence: a role or courtesy title before it, a known given name,
+   an organisation suffix ("... Corp", "... Party"), a head ("Ministry of ..."), an acronym;
+4. the document resolves the rest: "Stoltenberg" is the "Jens Stoltenberg" it named,
+   "(OPEC)" after a name is that organisation, a name typed once keeps its type.
+Headline lines in capitals or Title Case only confirm names the body established.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index import aliases
+from index.documents import ORGANISATION, PERSON, Actor
+from index.extract import sources
+from index.extract.lexicon import LOWER, UPPER, Lexicon, fold, lexicon
+
+PLACE = "place"
+ROLE = "role"
+
+# Text beyond this many characters is not searched for names (bounded cost on huge input).
+MAX_CHARS = 200_000
+# A person's name has at most this many words after its title ("Recep Tayyip Erdogan").
+MAX_NAME_WORDS = 4
+MAX_ACRONYM = 6
+
+_HYPHEN_SUFFIXES = (
+    "led|based|backed|born|era|owned|run|held|controlled|occupied|linked|funded|sponsored|"
+    "style|made|bound|allied|friendly|like|type|wide|related|affiliated|inspired|dominated|"
+    "speaking|language|registered|listed|designated|imposed|brokered|appointed|installed"
+)
+_PREFIXES = "al|el|ad|an|ar|as|ash|at|az|bin|ibn|abu|abd|ul|ud|d|l"
+_CONNECTORS = (
+    "of|for|and|the|on|de|del|della|dei|der|den|di|da|dal|dos|das|do|du|la|le|van|von|zu|"
+    "ter|ten|y|al|el|bin|ibn|bint|ben|&"
+)
+_WORD = (
+    rf"(?:(?:{_PREFIXES})[-'’])?{UPPER}[\w'’&/]*"
+    rf"(?:-(?!(?:{_HYPHEN_SUFFIXES})\b)[\w'’&/]+)*"
+)
+_TOKEN = rf"(?:{UPPER}(?:\.{UPPER})+\.?|{UPPER}\.(?=[ \t]+{UPPER})|{_WORD})"
+_SEP = r"(?:[ \t]+|[ \t]*\r?\n[ \t]*)"
+RUN = re.compile(rf"(?<![\w'’.]){_TOKEN}(?:{_SEP}(?:(?:{_CONNECTORS}){_SEP}){{0,2}}{_TOKEN})*")
+TOKEN = re.compile(rf"{_TOKEN}|\S+")
+LOWER_WORD = re.compile(rf"(?<![\w'’-]){LOWER}[\w'’-]*")
+POSSESSIVE = re.compile(r"['’]s?$")
+CONNECTOR_WORDS = frozenset(_CONNECTORS.split("|"))
+ORG_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "&"})
+ACRONYM_DEFINITION = re.compile(r"[ \t]*\([ \t]*([A-Z][A-Za-z.&]{1,7})[ \t]*\)")
+LINE = re.compile(r"[^\n]+")
+# Left context: the lower-case words just before a run ("Vatican spokesman Matteo Bruni").
+LEFT_WORDS = re.compile(rf"((?:{LOWER}[\w'’-]*[ \t]+){{1,2}})$")
+SAID_AFTER = re.compile(r"[ \t]+(?:said|says|told|added|asked|noted|stressed|warned)\b")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One stretch of text naming an actor or a place, with the name it resolves to."""
+
+    start: int
+    end: int
+    text: str
+    type: str  # PERSON, ORGANISATION or PLACE
+    canonical: str
+
+
+@dataclass
+class _Token:
+    text: str  # possessive removed
+    start: int
+    end: int
+    key: str  # folded text
+
+    @property
+    def is_acronym(self) -> bool:
+        letters = [ch for ch in self.text if ch.isalpha()]
+        return 2 <= len(letters) <= MAX_ACRONYM and all(ch.isupper() for ch in letters)
+
+
+@dataclass
+class _Piece:
+    tokens: list[_Token]
+    type: str | None = None  # PERSON, ORGANISATION, PLACE, ROLE or None (undecided)
+    canonical: str | None = None
+    after_role: bool = False
+    regnal: str | None = None  # "Pope" before a one-word name
+
+    @property
+    def text(self) -> str:
+        return " ".join(t.text for t in self.tokens)
+
+    @property
+    def key(self) -> str:
+        return " ".join(t.key for t in self.tokens)
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """Every actor and place mention in `text`, in order of appearance."""
+    text = text[:MAX_CHARS]
+    lex = lexicon()
+    lowercase_words = {m.group().casefold() for m in LOWER_WORD.finditer(text)}
+    headline_spans = _headline_lines(text)
+    pieces: list[_Piece] = []
+    held_back: list[tuple[int, int]] = []  # runs inside headline lines, resolved last
+    for run in RUN.finditer(text):
+        if _inside(run.start(), headline_spans):
+            held_back.append(run.span())
+            continue
+        pieces.extend(_pieces_of_run(text, run, lex, lowercase_words))
+    _resolve(text, pieces, lex)
+    mentions = [_mention(p) for p in pieces if p.type in (PERSON, ORGANISATION, PLACE)]
+    mentions += _headline_mentions(text, held_back, mentions)
+    mentions.sort(key=lambda m: m.start)
+    return mentions
+
+
+def actors_of(mentions: list[Mention]) -> list[Actor]:
+    """Distinct actors in order of first mention, each under its canonical name."""
+    seen: dict[str, Actor] = {}
+    for m in mentions:
+        if m.type in (PERSON, ORGANISATION) and m.canonical not in seen:
+            seen[m.canonical] = Actor(m.canonical, m.type)
+    return list(seen.values())
+
+
+def places_of(mentions: list[Mention]) -> list[str]:
+    """Distinct places in order of first mention."""
+    return list(dict.fromkeys(m.canonical for m in mentions if m.type == PLACE))
+
+
+# --- step 1-2: runs and their pieces ----------------------------------------------------
+
+def _tokens(text: str, run: re.Match) -> list[_Token]:
+    tokens = []
+    for m in TOKEN.finditer(run.group()):
+        word = POSSESSIVE.sub("", m.group()) if m.group()[-1:] in "s'’" else m.group()
+        if not word:
+            continue
+        start = run.start() + m.start()
+        tokens.append(_Token(word, start, start + len(word), fold(word)))
+    return tokens
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in " \t\"'“‘(«[•*-–—":
+        i -= 1
+    if i < 0:
+        return True
+    if text[i] == "\n":
+        j = i - 1
+        while j >= 0 and text[j] in " \t\r":
+            j -= 1
+        return j < 0 or text[j] in "\n.!?:;\"”’)" or not text[j].isalnum()
+    return text[i] in ".!?:;"
+
+
+def _pieces_of_run(text: str, run: re.Match, lex: Lexicon, lowercase_words: set[str]) -> list[_Piece]:
+    tokens = _tokens(text, run)
+    if _sentence_initial(text, run.start()):
+        # "Arriving in ...", "Supported by ...": an ordinary word capitalised by position.
+        while tokens and _is_ordinary_word(tokens[0], lex, lowercase_words) and not _known_at(tokens, 0, lex):
+            tokens.pop(0)
+    pieces: list[_Piece] = []
+    current: list[_Token] = []
+    role_before = _role_in_left_context(text, run.start(), lex)
+
+    def flush() -> None:
+        for part in _split_connectors(current, lex):
+            pieces.append(_Piece(part, after_role=bool(pieces) and pieces[-1].type == ROLE))
+        current.clear()
+
+    i = 0
+    while i < len(tokens):
+        known = _known_at(tokens, i, lex)
+        if known:
+            flush()
+            j, kind, canonical = known
+            pieces.append(_Piece(tokens[i:j], kind, canonical))
+            i = j
+            continue
+        role_end = _role_phrase_end(tokens, i, lex)
+        if role_end:
+            flush()
+            piece = _Piece(tokens[i:role_end], ROLE)
+            if tokens[role_end - 1].key in lex.regnal:
+                piece.regnal = tokens[role_end - 1].text
+            pieces.append(piece)
+            i = role_end
+            continue
+        token = tokens[i]
+        if token.key in lex.not_names and not token.is_acronym:
+            flush()
+        else:
+            current.append(token)
+        i += 1
+    flush()
+    if pieces and role_before and pieces[0].type is None:
+        pieces[0].after_role = True
+    for n, piece in enumerate(pieces):
+        if piece.type is None:
+            _classify(piece, lex)
+        if piece.type == PERSON and n and pieces[n - 1].regnal and len(piece.tokens) == 1:
+            piece.regnal = pieces[n - 1].regnal
+    return [p for p in pieces if p.type != ROLE]
+
+
+def _is_ordinary_word(token: _Token, lex: Lexicon, lowercase_words: set[str]) -> bool:
+    if token.is_acronym:
+        return False
+    if token.key in lex.not_names:
+        return True
+    return token.text.casefold() in lowercase_words and token.key not in lex.given_names
+
+
+def _known_at(tokens: list[_Token], i: int, lex: Lexicon) -> tuple[int, str, str] | None:
+    """The longest known name starting at tokens[i]: (end index, type, canonical)."""
+    for j in range(min(len(tokens), i + 7), i, -1):
+        surface = " ".join(t.text for t in tokens[i:j])
+        found = aliases.canonical(surface)
+        if found:
+            return j, aliases.actor_type(found) or ORGANISATION, found
+        outlet = sources.outlet(surface)
+        if outlet:
+            return j, ORGANISATION, aliases.canonical(outlet) or outlet
+        place = aliases.canonical_place(surface)
+        if place:
+            return j, PLACE, place
+        key = " ".join(t.key for t in tokens[i:j])
+        if key in lex.major_places and not (j - i == 1 and tokens[i].key in lex.given_names and
+                                            j < len(tokens) and _capitalised(tokens[j])):
+            return j, PLACE, lex.places[key]
+    return None
+
+
+def _capitalised(token: _Token) -> bool:
+    return token.text[:1].isupper()
+
+
+def _role_phrase_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
+    """End of a role phrase starting at tokens[i] ("Deputy Foreign Minister"), else None."""
+    j, last_role = i, None
+    while j < len(tokens):
+        key = tokens[j].key
+        if key in lex.roles or key in lex.honorifics:
+            last_role = j
+        elif key == "of" and last_role == j - 1 and j + 1 < len(tokens) and tokens[j + 1].key in lex.departments:
+            j += 1
+            while j + 1 < len(tokens) and tokens[j + 1].key in lex.departments:
+                j += 1
+            last_role = j
+        elif key not in lex.role_modifiers:
+            break
+        j += 1
+    return None if last_role is None else last_role + 1
+
+
+def _role_in_left_context(text: str, start: int, lex: Lexicon) -> bool:
+    m = LEFT_WORDS.search(text, max(0, start - 40), start)
+    if not m:
+        return False
+    words = m.group(1).split()
+    return fold(words[-1]) in lex.roles or fold(words[-1]) in lex.honorifics
+
+
+def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
+    """Keep "Bank of England" whole, cut "France and Germany" in two; trim stray connectors."""
+    if not tokens:
+        return []
+    is_org = (
+        any(t.text == "&" for t in tokens)
+        or tokens[-1].key in lex.org_suffixes
+        or (tokens[0].key in lex.org_heads and any(t.key in ("of", "for") for t in tokens[1:2]))
+    )
+    parts: list[list[_Token]] = [[]]
+    for t in tokens:
+        if t.key in CONNECTOR_WORDS and not _capitalised(t) and t.text != "&":
+            if not is_org and t.key in ORG_CONNECTORS:
+                parts.append([])
+                continue
+        parts[-1].append(t)
+    out = []
+    for part in parts:
+        while part and part[0].key in CONNECTOR_WORDS and not _capitalised(part[0]):
+            part.pop(0)
+        while part and part[-1].key in CONNECTOR_WORDS and not _capitalised(part[-1]):
+            part.pop()
+        if part:
+            out.append(part)
+    return out
+
+
+# --- step 3: typing by evidence ---------------------------------------------------------
+
+def _classify(piece: _Piece, lex: Lexicon) -> None:
+    tokens = piece.tokens
+    first, last = tokens[0], tokens[-1]
+    if len(tokens) == 1 and first.is_acronym:
+        if first.key not in lex.not_org_acronyms and first.key not in lex.places:
+            piece.type = ORGANISATION
+        return
+    if last.key in lex.org_suffixes and len(tokens) > 1:
+        piece.type = ORGANISATION
+    elif first.key in lex.org_heads and len(tokens) > 2 and tokens[1].key in ("of", "for"):
+        piece.type = ORGANISATION
+    elif any(t.text == "&" for t in tokens):
+        piece.type = ORGANISATION
+    elif last.key in lex.place_suffixes:
+        return
+    elif piece.after_role and len(tokens) <= MAX_NAME_WORDS and not first.is_acronym:
+        piece.type = PERSON
+    elif len(tokens) >= 2 and piece.key in lex.places:
+        piece.type = PLACE
+    elif len(tokens) >= 2 and len(tokens) <= MAX_NAME_WORDS and (
+        first.key in lex.given_names or re.fullmatch(r"\w\.", first.text)
+    ) and last.key not in lex.places:
+        piece.type = PERSON
+    elif len(tokens) == 1 and first.key in lex.places:
+        piece.type = PLACE
+
+
+# --- step 4: resolution within the document ---------------------------------------------
+
+def _name_keys(piece_or_text) -> list[str]:
+    """Folded words of a name without particles: "al-Kuraishi" and "Kuraishi" meet."""
+    words = piece_or_text.split() if isinstance(piece_or_text, str) else [t.key for t in piece_or_text.tokens]
+    keys = []
+    for w in words:
+        w = fold(w)
+        w = re.sub(rf"^(?:{_PREFIXES})[-'’]", "", w)
+        if w not in CONNECTOR_WORDS:
+            keys.append(w)
+    return keys
+
+
+def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
+    people: list[tuple[list[str], str]] = []  # (name keys, canonical)
+    typed: dict[str, tuple[str, str]] = {}  # piece key -> (type, canonical) once decided
+    acronyms: dict[str, str] = {}
+    for p in pieces:
+        if p.type == PERSON and p.canonical is None:
+            keys = _name_keys(p)
+            match = _person_for(keys, people) if len(keys) < 3 else None
+            p.canonical = match or (f"{p.regnal} {p.text}" if p.regnal else p.text)
+            if len(keys) >= 2 and not match:
+                people.append((keys, p.canonical))
+        if p.type == ORGANISATION and p.canonical is None:
+            p.canonical = p.text
+            defined = ACRONYM_DEFINITION.match(text, p.tokens[-1].end)
+            if defined and _is_initials(defined.group(1), p):
+                acronyms[defined.group(1)] = p.canonical
+    for p in pieces:
+        if p.type in (PERSON, ORGANISATION, PLACE):
+            typed.setdefault(p.key, (p.type, p.canonical))
+    for p in pieces:
+        if p.type is not None and p.type != PERSON and not (p.type == ORGANISATION and p.text in acronyms):
+            continue
+        keys = _name_keys(p)
+        person = _person_for(keys, people) if keys else None
+        if person and (p.type is None or len(keys) < 3):
+            p.type, p.canonical = PERSON, person
+        elif p.text in acronyms:
+            p.type, p.canonical = ORGANISATION, acronyms[p.text]
+        elif p.type is None and p.key in typed:
+            p.type, p.canonical = typed[p.key]
+
+
+def _person_for(keys: list[str], people: list[tuple[list[str], str]]) -> str | None:
+    """The most recent full name that `keys` abbreviates ("Maas" -> "Heiko Maas")."""
+    n = len(keys)
+    for full, canonical in reversed(people):
+        if n < len(full) and full[-n:] == keys:
+            return canonical
+    return None
+
+
+def _is_initials(acronym: str, piece: _Piece) -> bool:
+    letters = "".join(ch for ch in acronym if ch.isalpha()).upper()
+    initials = "".join(t.text[0] for t in piece.tokens if _capitalised(t)).upper()
+    return len(letters) >= 2 and (letters == initials or letters == initials.replace("O", "", 1))
+
+
+def _mention(p: _Piece) -> Mention:
+    start, end = p.tokens[0].start, p.tokens[-1].end
+    return Mention(start, end, p.text, p.type, p.canonical or p.text)
+
+
+# --- headlines: capitals and Title Case confirm what the body named ---------------------
+
+def _headline_lines(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in LINE.finditer(text):
+        words = [w for w in m.group().split() if w[:1].isalpha()]
+        if len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words):
+            spans.append(m.span())
+    return spans
+
+
+def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def _headline_mentions(text: str, runs: list[tuple[int, int]], body: list[Mention]) -> list[Mention]:
+    known: dict[str, Mention] = {}
+    for m in body:
+        known.setdefault(fold(m.text), m)
+        known.setdefault(fold(m.canonical), m)
+    out = []
+    for start, end in runs:
+        words = list(TOKEN.finditer(text, start, end))
+        i = 0
+        while i < len(words):
+            for j in range(min(len(words), i + MAX_NAME_WORDS), i, -1):
+                surface = text[words[i].start():words[j - 1].end()]
+                m = known.get(fold(POSSESSIVE.sub("", surface)))
+                if m:
+                    out.append(Mention(words[i].start(), words[i].start() + len(POSSESSIVE.sub("", surface)),
+                                       POSSESSIVE.sub("", surface), m.type, m.canonical))
+                    i = j - 1
+                    break
+            i += 1
+    return out
