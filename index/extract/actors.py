@@ -30,6 +30,8 @@ MAX_CHARS = 200_000
 # A person's name has at most this many words after its title ("Recep Tayyip Erdogan").
 MAX_NAME_WORDS = 4
 MAX_ACRONYM = 6
+# A line at least this long that runs on into the next is hard-wrapped prose.
+WRAPPED_LINE_CHARS = 50
 
 _HYPHEN_SUFFIXES = (
     "led|based|backed|born|era|owned|run|held|controlled|occupied|linked|funded|sponsored|"
@@ -90,6 +92,7 @@ class _Piece:
     type: str | None = None  # PERSON, ORGANISATION, PLACE, ROLE or None (undecided)
     canonical: str | None = None
     after_role: bool = False
+    known: bool = False  # from the alias or source table
     regnal: str | None = None  # "Pope" before a one-word name
 
     @property
@@ -106,14 +109,15 @@ def find_mentions(text: str) -> list[Mention]:
     text = text[:MAX_CHARS]
     lex = lexicon()
     lowercase_words = {m.group().casefold() for m in LOWER_WORD.finditer(text)}
-    headline_spans = _headline_lines(text)
+    headline_spans = _headline_lines(text, lex)
     pieces: list[_Piece] = []
     held_back: list[tuple[int, int]] = []  # runs inside headline lines, resolved last
     for run in RUN.finditer(text):
         if _inside(run.start(), headline_spans):
             held_back.append(run.span())
             continue
-        pieces.extend(_pieces_of_run(text, run, lex, lowercase_words))
+        for tokens in _split_at_line_ends(text, _tokens(text, run)):
+            pieces.extend(_pieces_of_run(text, tokens, lex, lowercase_words))
     _resolve(text, pieces, lex)
     mentions = [_mention(p) for p in pieces if p.type in (PERSON, ORGANISATION, PLACE)]
     mentions += _headline_mentions(text, held_back, mentions)
@@ -148,6 +152,19 @@ def _tokens(text: str, run: re.Match) -> list[_Token]:
     return tokens
 
 
+def _split_at_line_ends(text: str, tokens: list[_Token]) -> list[list[_Token]]:
+    """A run may continue over a line break only in hard-wrapped prose, not after a short
+    line such as a byline ("Rostislav Khotin" / "KIEV")."""
+    groups = [tokens[:1]]
+    for before, after in zip(tokens, tokens[1:], strict=False):
+        if "\n" in text[before.end:after.start]:
+            line_start = text.rfind("\n", 0, before.start) + 1
+            if before.end - line_start < WRAPPED_LINE_CHARS:
+                groups.append([])
+        groups[-1].append(after)
+    return [g for g in groups if g]
+
+
 def _sentence_initial(text: str, start: int) -> bool:
     i = start - 1
     while i >= 0 and text[i] in " \t\"'“‘(«[•*-–—":
@@ -162,15 +179,17 @@ def _sentence_initial(text: str, start: int) -> bool:
     return text[i] in ".!?:;"
 
 
-def _pieces_of_run(text: str, run: re.Match, lex: Lexicon, lowercase_words: set[str]) -> list[_Piece]:
-    tokens = _tokens(text, run)
-    if _sentence_initial(text, run.start()):
+def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon, lowercase_words: set[str]) -> list[_Piece]:
+    if not tokens:
+        return []
+    run_start = tokens[0].start
+    if _sentence_initial(text, run_start):
         # "Arriving in ...", "Supported by ...": an ordinary word capitalised by position.
         while tokens and _is_ordinary_word(tokens[0], lex, lowercase_words) and not _known_at(tokens, 0, lex):
             tokens.pop(0)
     pieces: list[_Piece] = []
     current: list[_Token] = []
-    role_before = _role_in_left_context(text, run.start(), lex)
+    role_before = _role_in_left_context(text, run_start, lex)
 
     def flush() -> None:
         for part in _split_connectors(current, lex):
@@ -180,10 +199,12 @@ def _pieces_of_run(text: str, run: re.Match, lex: Lexicon, lowercase_words: set[
     i = 0
     while i < len(tokens):
         known = _known_at(tokens, i, lex)
+        if known and known[1] == PLACE and known[0] == i + 1 and current and _opens_name(current[0], lex):
+            known = None  # "Malivai Washington", "Jeff Wilson": a surname, not the place
         if known:
             flush()
             j, kind, canonical = known
-            pieces.append(_Piece(tokens[i:j], kind, canonical))
+            pieces.append(_Piece(tokens[i:j], kind, canonical, known=True))
             i = j
             continue
         role_end = _role_phrase_end(tokens, i, lex)
@@ -196,7 +217,8 @@ def _pieces_of_run(text: str, run: re.Match, lex: Lexicon, lowercase_words: set[
             i = role_end
             continue
         token = tokens[i]
-        if token.key in lex.not_names and not token.is_acronym:
+        is_connector = token.key in CONNECTOR_WORDS and not _capitalised(token)
+        if token.key in lex.not_names and not token.is_acronym and not is_connector:
             flush()
         else:
             current.append(token)
@@ -206,10 +228,10 @@ def _pieces_of_run(text: str, run: re.Match, lex: Lexicon, lowercase_words: set[
         pieces[0].after_role = True
     for n, piece in enumerate(pieces):
         if piece.type is None:
-            _classify(piece, lex)
+            _classify(text, piece, lex)
         if piece.type == PERSON and n and pieces[n - 1].regnal and len(piece.tokens) == 1:
             piece.regnal = pieces[n - 1].regnal
-    return [p for p in pieces if p.type != ROLE]
+    return [p for p in _merge_organisations(text, pieces) if p.type != ROLE]
 
 
 def _is_ordinary_word(token: _Token, lex: Lexicon, lowercase_words: set[str]) -> bool:
@@ -245,21 +267,33 @@ def _capitalised(token: _Token) -> bool:
 
 
 def _role_phrase_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
-    """End of a role phrase starting at tokens[i] ("Deputy Foreign Minister"), else None."""
+    """End of a role phrase starting at tokens[i] ("Deputy Foreign Minister", "Secretary of
+    State for Near Eastern Affairs"), else None."""
     j, last_role = i, None
     while j < len(tokens):
         key = tokens[j].key
         if key in lex.roles or key in lex.honorifics:
             last_role = j
-        elif key == "of" and last_role == j - 1 and j + 1 < len(tokens) and tokens[j + 1].key in lex.departments:
-            j += 1
-            while j + 1 < len(tokens) and tokens[j + 1].key in lex.departments:
-                j += 1
-            last_role = j
+        elif key in ("of", "for") and last_role == j - 1:
+            department_end = _department_end(tokens, j + 1, lex)
+            if department_end is None:
+                break
+            j = last_role = department_end - 1
         elif key not in lex.role_modifiers:
             break
         j += 1
     return None if last_role is None else last_role + 1
+
+
+def _department_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
+    """End of "State", "Trade and Industry", "Near Eastern Affairs" after a role's "of"."""
+    end = None
+    for j in range(i, min(len(tokens), i + 5)):
+        if tokens[j].key in lex.departments:
+            end = j + 1
+        elif not (_capitalised(tokens[j]) or tokens[j].key == "and"):
+            break
+    return end
 
 
 def _role_in_left_context(text: str, start: int, lex: Lexicon) -> bool:
@@ -299,11 +333,14 @@ def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
 
 # --- step 3: typing by evidence ---------------------------------------------------------
 
-def _classify(piece: _Piece, lex: Lexicon) -> None:
+LOCATIVE = re.compile(r"\b(?:in|near|at|from|to|outside|of|across|into)[ \t]+(?:the[ \t]+)?$")
+
+
+def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
     tokens = piece.tokens
     first, last = tokens[0], tokens[-1]
     if len(tokens) == 1 and first.is_acronym:
-        if first.key not in lex.not_org_acronyms and first.key not in lex.places:
+        if first.key not in lex.not_org_acronyms and first.key not in lex.places and first.text.isalpha():
             piece.type = ORGANISATION
         return
     if last.key in lex.org_suffixes and len(tokens) > 1:
@@ -312,18 +349,74 @@ def _classify(piece: _Piece, lex: Lexicon) -> None:
         piece.type = ORGANISATION
     elif any(t.text == "&" for t in tokens):
         piece.type = ORGANISATION
+    elif len(tokens) == 1 and first.key in lex.institutions and not _sentence_initial(text, first.start):
+        piece.type = ORGANISATION
     elif last.key in lex.place_suffixes:
         return
-    elif piece.after_role and len(tokens) <= MAX_NAME_WORDS and not first.is_acronym:
-        piece.type = PERSON
     elif len(tokens) >= 2 and piece.key in lex.places:
         piece.type = PLACE
-    elif len(tokens) >= 2 and len(tokens) <= MAX_NAME_WORDS and (
-        first.key in lex.given_names or re.fullmatch(r"\w\.", first.text)
-    ) and last.key not in lex.places:
+    elif len(tokens) >= 2 and tokens[0].key in lex.places and _team_name(tokens[1:]):
+        piece.type = ORGANISATION
+    elif _is_person_name(piece, lex):
         piece.type = PERSON
-    elif len(tokens) == 1 and first.key in lex.places:
+    elif len(tokens) == 1 and first.key in lex.places and (
+        first.key in lex.major_places or LOCATIVE.search(text, max(0, first.start - 20), first.start)
+    ):
         piece.type = PLACE
+
+
+def _team_name(tokens: list[_Token]) -> bool:
+    """ "Braves", "Red Sox", "Blue Jays": a club after its city ("Atlanta Braves")."""
+    return len(tokens) <= 2 and tokens[-1].text[-1:] in "sx" and all(
+        _capitalised(t) and not t.is_acronym for t in tokens
+    )
+
+
+INITIAL = re.compile(r"\w\.(?:\w\.)?")
+
+
+def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
+    """A role before it, or a given name (or initial) opening two to four words; never a
+    phrase with a nationality or place in it ("West African", "German Anke Huber" is
+    "Anke Huber" once the nationality is cut off)."""
+    tokens = piece.tokens
+    while len(tokens) > 1 and tokens[0].key in lex.demonyms:
+        tokens = tokens[1:]
+    if len(tokens) > MAX_NAME_WORDS or any(
+        t.key in lex.demonyms or (t.is_acronym and not INITIAL.fullmatch(t.text)) for t in tokens
+    ):
+        return False
+    if piece.after_role:
+        piece.tokens = tokens
+        return True
+    if len(tokens) >= 2 and _opens_name(tokens[0], lex):
+        piece.tokens = tokens
+        return True
+    return False
+
+
+def _opens_name(token: _Token, lex: Lexicon) -> bool:
+    return token.key in lex.given_names or bool(INITIAL.fullmatch(token.text))
+
+
+def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
+    """Join what an organisation's name spans: "New York" + "Stock Exchange",
+    "Reserve Bank" + "of" + "India", "United Nations" + "General Assembly"."""
+    out: list[_Piece] = []
+    for piece in pieces:
+        prev = out[-1] if out else None
+        if prev is not None and prev.type in (PLACE, ORGANISATION) and piece.type == ORGANISATION \
+                and not piece.known and text[prev.tokens[-1].end:piece.tokens[0].start].isspace():
+            out[-1] = _Piece(prev.tokens + piece.tokens, ORGANISATION)
+            continue
+        if prev is not None and prev.type == ORGANISATION and not prev.known and piece.type == PLACE \
+                and re.fullmatch(r"\s+(?:of|for)\s+", text[prev.tokens[-1].end:piece.tokens[0].start]):
+            gap = text[prev.tokens[-1].end:piece.tokens[0].start]
+            connector = _Token(gap.strip(), prev.tokens[-1].end + 1, piece.tokens[0].start - 1, gap.strip())
+            out[-1] = _Piece([*prev.tokens, connector, *piece.tokens], ORGANISATION)
+            continue
+        out.append(piece)
+    return out
 
 
 # --- step 4: resolution within the document ---------------------------------------------
@@ -394,11 +487,26 @@ def _mention(p: _Piece) -> Mention:
 
 # --- headlines: capitals and Title Case confirm what the body named ---------------------
 
-def _headline_lines(text: str) -> list[tuple[int, int]]:
+# Words that only a Title Case headline capitalises in mid-line.
+TITLE_CASE_WORDS = frozenset(
+    "a an the and or but of in on at to for with from by as is are was were will would "
+    "says say said not into over after before up out be has have its".split()
+)
+
+
+def _headline_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
+    """Lines in capitals, or in Title Case (function words capitalised: "NATO Chief Says
+    Leaders Will Focus On Terrorism"), where capitals say nothing about names."""
     spans = []
     for m in LINE.finditer(text):
         words = [w for w in m.group().split() if w[:1].isalpha()]
-        if len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words):
+        if len(words) < 3:
+            continue
+        shouting = sum(w.isupper() for w in words) >= 0.8 * len(words)
+        title_case = sum(w[0].isupper() for w in words) >= 0.8 * len(words) and any(
+            w[0].isupper() and w.casefold() in TITLE_CASE_WORDS for w in words[1:]
+        )
+        if shouting or title_case:
             spans.append(m.span())
     return spans
 

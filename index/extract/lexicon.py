@@ -54,6 +54,8 @@ class Lexicon:
     place_suffixes: frozenset[str]
     not_names: frozenset[str]
     not_org_acronyms: frozenset[str]
+    demonyms: frozenset[str]
+    institutions: frozenset[str]
     given_names: frozenset[str]  # folded
     places: dict[str, str]  # folded name -> canonical place name
     major_places: frozenset[str]  # folded names that may split a run
@@ -135,6 +137,7 @@ def lexicon() -> Lexicon:
         role_modifiers=s["role_modifiers"], departments=s["departments"],
         org_suffixes=s["org_suffixes"], org_heads=s["org_heads"],
         place_suffixes=s["place_suffixes"], not_names=s["not_names"],
-        not_org_acronyms=s["not_org_acronyms"], given_names=_given_names(s),
+        not_org_acronyms=s["not_org_acronyms"], demonyms=s["demonyms"],
+        institutions=s["institutions"], given_names=_given_names(s),
         places=places, major_places=major,
     )
