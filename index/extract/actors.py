@@ -40,26 +40,28 @@ _HYPHEN_SUFFIXES = (
 )
 _PREFIXES = "al|el|ad|an|ar|as|ash|at|az|bin|ibn|abu|abd|ul|ud|d|l"
 _CONNECTORS = (
-    "of|for|and|the|on|de|del|della|dei|der|den|di|da|dal|dos|das|do|du|la|le|van|von|zu|"
+    "of|for|and|the|on|in|de|del|della|dei|der|den|di|da|dal|dos|das|do|du|la|le|van|von|zu|"
     "ter|ten|y|al|el|bin|ibn|bint|ben|&"
 )
 _WORD = (
     rf"(?:(?:{_PREFIXES})[-'’])?{UPPER}[\w'’&/]*"
     rf"(?:-(?!(?:{_HYPHEN_SUFFIXES})\b)[\w'’&/]+)*"
 )
-_TOKEN = rf"(?:{UPPER}(?:\.{UPPER})+\.?|{UPPER}\.(?=[ \t]+{UPPER})|{_WORD})"
+_ABBREVIATION = r"(?:Corp|Inc|Co|Cos|Ltd|Bros|Jr|Sr|Plc)\.(?![\w.])"
+_TOKEN = rf"(?:{_ABBREVIATION}|(?:St|Ste|Mt|Ft)\.(?=[ \t]+{UPPER})|{UPPER}(?:\.{UPPER})+\.?|{UPPER}\.(?=[ \t]+{UPPER})|{_WORD})"
 _SEP = r"(?:[ \t]+|[ \t]*\r?\n[ \t]*)"
 RUN = re.compile(rf"(?<![\w'’.]){_TOKEN}(?:{_SEP}(?:(?:{_CONNECTORS}){_SEP}){{0,2}}{_TOKEN})*")
 TOKEN = re.compile(rf"{_TOKEN}|\S+")
 LOWER_WORD = re.compile(rf"(?<![\w'’-]){LOWER}[\w'’-]*")
 POSSESSIVE = re.compile(r"['’]s?$")
 CONNECTOR_WORDS = frozenset(_CONNECTORS.split("|"))
-ORG_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "&"})
+ORG_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "in"})
 ACRONYM_DEFINITION = re.compile(r"[ \t]*\([ \t]*([A-Z][A-Za-z.&]{1,7})[ \t]*\)")
 LINE = re.compile(r"[^\n]+")
 # Left context: the lower-case words just before a run ("Vatican spokesman Matteo Bruni").
 LEFT_WORDS = re.compile(rf"((?:{LOWER}[\w'’-]*[ \t]+){{1,2}})$")
 SAID_AFTER = re.compile(r"[ \t]+(?:said|says|told|added|asked|noted|stressed|warned)\b")
+SAID_BEFORE = re.compile(r"\b(?:said|says|added|told)[ \t]+$")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class _Piece:
     canonical: str | None = None
     after_role: bool = False
     known: bool = False  # from the alias or source table
+    after_descriptor: bool = False  # "carmaker Toyota"
+    suffix_only: bool = False  # a lone "Airways", "Newsroom"
     regnal: str | None = None  # "Pope" before a one-word name
 
     @property
@@ -189,7 +193,7 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon, lowercase_word
             tokens.pop(0)
     pieces: list[_Piece] = []
     current: list[_Token] = []
-    role_before = _role_in_left_context(text, run_start, lex)
+    role_before = _word_before(text, run_start, lex.roles | lex.honorifics)
 
     def flush() -> None:
         for part in _split_connectors(current, lex):
@@ -224,8 +228,9 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon, lowercase_word
             current.append(token)
         i += 1
     flush()
-    if pieces and role_before and pieces[0].type is None:
-        pieces[0].after_role = True
+    if pieces and pieces[0].type is None:
+        pieces[0].after_role = role_before
+        pieces[0].after_descriptor = _word_before(text, run_start, lex.org_descriptors)
     for n, piece in enumerate(pieces):
         if piece.type is None:
             _classify(text, piece, lex)
@@ -296,29 +301,20 @@ def _department_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
     return end
 
 
-def _role_in_left_context(text: str, start: int, lex: Lexicon) -> bool:
+def _word_before(text: str, start: int, words: frozenset[str]) -> bool:
+    """Whether the lower-case word just before `start` is one of `words`."""
     m = LEFT_WORDS.search(text, max(0, start - 40), start)
-    if not m:
-        return False
-    words = m.group(1).split()
-    return fold(words[-1]) in lex.roles or fold(words[-1]) in lex.honorifics
+    return bool(m) and fold(m.group(1).split()[-1]) in words
 
 
 def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
-    """Keep "Bank of England" whole, cut "France and Germany" in two; trim stray connectors."""
-    if not tokens:
-        return []
-    is_org = (
-        any(t.text == "&" for t in tokens)
-        or tokens[-1].key in lex.org_suffixes
-        or (tokens[0].key in lex.org_heads and any(t.key in ("of", "for") for t in tokens[1:2]))
-    )
+    """Keep "Bank of England" and "Securities and Exchange Commission" whole; cut "France
+    and Germany", "Ross Perot of the Reform Party"; trim stray connectors at the ends."""
     parts: list[list[_Token]] = [[]]
-    for t in tokens:
-        if t.key in CONNECTOR_WORDS and not _capitalised(t) and t.text != "&":
-            if not is_org and t.key in ORG_CONNECTORS:
-                parts.append([])
-                continue
+    for n, t in enumerate(tokens):
+        if t.key in ORG_CONNECTORS and not _capitalised(t) and not _joins(parts[-1], t.key, tokens[n + 1:], lex):
+            parts.append([])
+            continue
         parts[-1].append(t)
     out = []
     for part in parts:
@@ -329,6 +325,27 @@ def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
         if part:
             out.append(part)
     return out
+
+
+def _joins(left: list[_Token], connector: str, right: list[_Token], lex: Lexicon) -> bool:
+    """Whether `connector` between `left` and `right` belongs to an organisation's name."""
+    if not left or not right:
+        return False
+    if connector in ("of", "for", "on"):
+        return left[-1].key in lex.org_heads or left[-1].key in lex.org_suffixes
+    if connector == "the":
+        return left[-1].key in ("of", "for", "and")
+    if connector == "and":
+        rest = []
+        for t in right:
+            if t.key in ORG_CONNECTORS and not _capitalised(t):
+                break
+            rest.append(t)
+        return (
+            bool(rest) and rest[-1].key in lex.org_suffixes and not _opens_name(left[0], lex)
+            and (len(left) == 1 or left[-1].key not in lex.org_suffixes)
+        )
+    return False
 
 
 # --- step 3: typing by evidence ---------------------------------------------------------
@@ -344,6 +361,12 @@ def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
             piece.type = ORGANISATION
         return
     if last.key in lex.org_suffixes and len(tokens) > 1:
+        piece.type = ORGANISATION
+        while len(piece.tokens) > 2 and piece.tokens[0].key in lex.demonyms:
+            piece.tokens = piece.tokens[1:]  # "Russian Interior Ministry": the ministry is "Interior Ministry"
+    elif len(tokens) == 1 and last.key in lex.org_suffixes:
+        piece.suffix_only = True  # "Sudan" + "Airways": joined to what comes before, if anything
+    elif piece.after_descriptor and len(tokens) <= 3 and piece.key not in lex.places:
         piece.type = ORGANISATION
     elif first.key in lex.org_heads and len(tokens) > 2 and tokens[1].key in ("of", "for"):
         piece.type = ORGANISATION
@@ -383,13 +406,14 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
     while len(tokens) > 1 and tokens[0].key in lex.demonyms:
         tokens = tokens[1:]
     if len(tokens) > MAX_NAME_WORDS or any(
-        t.key in lex.demonyms or (t.is_acronym and not INITIAL.fullmatch(t.text)) for t in tokens
+        t.key in lex.demonyms or t.key in lex.affiliations or (t.is_acronym and not INITIAL.fullmatch(t.text))
+        for t in tokens
     ):
         return False
     if piece.after_role:
         piece.tokens = tokens
         return True
-    if len(tokens) >= 2 and _opens_name(tokens[0], lex):
+    if len(tokens) >= 2 and _opens_name(tokens[0], lex) and tokens[-1].key not in lex.major_places:
         piece.tokens = tokens
         return True
     return False
@@ -405,8 +429,9 @@ def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
     out: list[_Piece] = []
     for piece in pieces:
         prev = out[-1] if out else None
-        if prev is not None and prev.type in (PLACE, ORGANISATION) and piece.type == ORGANISATION \
-                and not piece.known and text[prev.tokens[-1].end:piece.tokens[0].start].isspace():
+        if prev is not None and prev.type in (PLACE, ORGANISATION) and (
+            (piece.type == ORGANISATION and not piece.known) or piece.suffix_only
+        ) and text[prev.tokens[-1].end:piece.tokens[0].start].isspace():
             out[-1] = _Piece(prev.tokens + piece.tokens, ORGANISATION)
             continue
         if prev is not None and prev.type == ORGANISATION and not prev.known and piece.type == PLACE \
@@ -445,7 +470,7 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
             if len(keys) >= 2 and not match:
                 people.append((keys, p.canonical))
         if p.type == ORGANISATION and p.canonical is None:
-            p.canonical = p.text
+            p.canonical = p.text.rstrip(".")
             defined = ACRONYM_DEFINITION.match(text, p.tokens[-1].end)
             if defined and _is_initials(defined.group(1), p):
                 acronyms[defined.group(1)] = p.canonical
@@ -463,6 +488,19 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
             p.type, p.canonical = ORGANISATION, acronyms[p.text]
         elif p.type is None and p.key in typed:
             p.type, p.canonical = typed[p.key]
+        elif p.type is None and _speaks(text, p, lex):
+            p.type, p.canonical = PERSON, p.text
+
+
+def _speaks(text: str, piece: _Piece, lex: Lexicon) -> bool:
+    """ "Bogdanov added", "said Maas": a short name that says something is a person."""
+    tokens = piece.tokens
+    if len(tokens) > 3 or any(t.is_acronym or t.key in lex.demonyms or t.key in lex.places for t in tokens):
+        return False
+    if len(tokens) == 1 and _sentence_initial(text, tokens[0].start):
+        return False  # "Officials said", "Analysts say"
+    return bool(SAID_AFTER.match(text, tokens[-1].end) or SAID_BEFORE.search(text, max(0, tokens[0].start - 12),
+                                                                             tokens[0].start))
 
 
 def _person_for(keys: list[str], people: list[tuple[list[str], str]]) -> str | None:

@@ -55,7 +55,9 @@ class Lexicon:
     not_names: frozenset[str]
     not_org_acronyms: frozenset[str]
     demonyms: frozenset[str]
+    affiliations: frozenset[str]
     institutions: frozenset[str]
+    org_descriptors: frozenset[str]
     given_names: frozenset[str]  # folded
     places: dict[str, str]  # folded name -> canonical place name
     major_places: frozenset[str]  # folded names that may split a run
@@ -138,6 +140,7 @@ def lexicon() -> Lexicon:
         org_suffixes=s["org_suffixes"], org_heads=s["org_heads"],
         place_suffixes=s["place_suffixes"], not_names=s["not_names"],
         not_org_acronyms=s["not_org_acronyms"], demonyms=s["demonyms"],
-        institutions=s["institutions"], given_names=_given_names(s),
+        affiliations=s["affiliations"], institutions=s["institutions"],
+        org_descriptors=s["org_descriptors"], given_names=_given_names(s),
         places=places, major_places=major,
     )
