@@ -362,8 +362,8 @@ def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
         return
     if last.key in lex.org_suffixes and len(tokens) > 1:
         piece.type = ORGANISATION
-        while len(piece.tokens) > 2 and piece.tokens[0].key in lex.demonyms:
-            piece.tokens = piece.tokens[1:]  # "Russian Interior Ministry": the ministry is "Interior Ministry"
+        if len(tokens) > 2 and first.key in lex.demonyms and tokens[1].key in lex.role_modifiers:
+            piece.tokens = tokens[1:]  # "Russian Interior Ministry": the ministry is "Interior Ministry"
     elif len(tokens) == 1 and last.key in lex.org_suffixes:
         piece.suffix_only = True  # "Sudan" + "Airways": joined to what comes before, if anything
     elif piece.after_descriptor and len(tokens) <= 3 and piece.key not in lex.places:
