@@ -292,8 +292,8 @@ def report_language() -> None:
         if doc["text_type"] != "NORM" or len(doc["body"]) < 200:
             continue
         total += 1
-        sample = doc["body"][:language.SAMPLE_CHARS]
-        quick = language._screen(sample)
+        sample = language.running_text(doc["body"])
+        quick = language.screen(sample)
         if quick:
             screened += 1
             agree += quick == detect(sample)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from index import aliases
 from index.documents import ORGANISATION, PERSON, Actor
-from index.extract import sources
 from index.extract.lexicon import LOWER, UPPER, Lexicon, fold, lexicon
 
 PLACE = "place"
@@ -57,9 +56,8 @@ POSSESSIVE = re.compile(r"['’]s?$")
 CONNECTOR_WORDS = frozenset(_CONNECTORS.split("|"))
 ORG_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "in"})
 ACRONYM_DEFINITION = re.compile(r"[ \t]*\([ \t]*([A-Z][A-Za-z.&]{1,7})[ \t]*\)")
-LINE = re.compile(r"[^\n]+")
 # Left context: the lower-case words just before a run ("Vatican spokesman Matteo Bruni").
-LEFT_WORDS = re.compile(rf"((?:{LOWER}[\w'’-]*[ \t]+){{1,2}})$")
+LEFT_WORD = re.compile(r"[\w'’-]+$")
 SAID_AFTER = re.compile(r"[ \t]+(?:said|says|told|added|asked|noted|stressed|warned)\b")
 SAID_BEFORE = re.compile(r"\b(?:said|says|added|told)[ \t]+$")
 
@@ -81,11 +79,12 @@ class _Token:
     start: int
     end: int
     key: str  # folded text
+    is_acronym: bool = False
 
-    @property
-    def is_acronym(self) -> bool:
-        letters = [ch for ch in self.text if ch.isalpha()]
-        return 2 <= len(letters) <= MAX_ACRONYM and all(ch.isupper() for ch in letters)
+
+def _is_acronym(word: str) -> bool:
+    letters = [ch for ch in word if ch.isalpha()]
+    return 2 <= len(letters) <= MAX_ACRONYM and all(ch.isupper() for ch in letters)
 
 
 @dataclass
@@ -112,11 +111,14 @@ def find_mentions(text: str) -> list[Mention]:
     """Every actor and place mention in `text`, in order of appearance."""
     text = text[:MAX_CHARS]
     lex = lexicon()
-    lowercase_words = {m.group().casefold() for m in LOWER_WORD.finditer(text)}
+    lowercase_words = set(LOWER_WORD.findall(text))
     headline_spans = _headline_lines(text, lex)
     pieces: list[_Piece] = []
     held_back: list[tuple[int, int]] = []  # runs inside headline lines, resolved last
     for run in RUN.finditer(text):
+        word = run.group()
+        if word.lower() in lex.not_names and not word.isupper():
+            continue  # "The", "But", "Monday": the most common runs, and never names
         if _inside(run.start(), headline_spans):
             held_back.append(run.span())
             continue
@@ -152,7 +154,7 @@ def _tokens(text: str, run: re.Match) -> list[_Token]:
         if not word:
             continue
         start = run.start() + m.start()
-        tokens.append(_Token(word, start, start + len(word), fold(word)))
+        tokens.append(_Token(word, start, start + len(word), fold(word), word.isupper() and _is_acronym(word)))
     return tokens
 
 
@@ -193,7 +195,7 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon, lowercase_word
             tokens.pop(0)
     pieces: list[_Piece] = []
     current: list[_Token] = []
-    role_before = _word_before(text, run_start, lex.roles | lex.honorifics)
+    word_before = _word_before(text, run_start)
 
     def flush() -> None:
         for part in _split_connectors(current, lex):
@@ -229,8 +231,8 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon, lowercase_word
         i += 1
     flush()
     if pieces and pieces[0].type is None:
-        pieces[0].after_role = role_before
-        pieces[0].after_descriptor = _word_before(text, run_start, lex.org_descriptors)
+        pieces[0].after_role = word_before in lex.roles or word_before in lex.honorifics
+        pieces[0].after_descriptor = word_before in lex.org_descriptors
     for n, piece in enumerate(pieces):
         if piece.type is None:
             _classify(text, piece, lex)
@@ -244,26 +246,25 @@ def _is_ordinary_word(token: _Token, lex: Lexicon, lowercase_words: set[str]) ->
         return False
     if token.key in lex.not_names:
         return True
-    return token.text.casefold() in lowercase_words and token.key not in lex.given_names
+    return token.text.lower() in lowercase_words and token.key not in lex.given_names
 
 
 def _known_at(tokens: list[_Token], i: int, lex: Lexicon) -> tuple[int, str, str] | None:
     """The longest known name starting at tokens[i]: (end index, type, canonical)."""
-    for j in range(min(len(tokens), i + 7), i, -1):
-        surface = " ".join(t.text for t in tokens[i:j])
-        found = aliases.canonical(surface)
-        if found:
-            return j, aliases.actor_type(found) or ORGANISATION, found
-        outlet = sources.outlet(surface)
-        if outlet:
-            return j, ORGANISATION, aliases.canonical(outlet) or outlet
-        place = aliases.canonical_place(surface)
-        if place:
-            return j, PLACE, place
-        key = " ".join(t.key for t in tokens[i:j])
-        if key in lex.major_places and not (j - i == 1 and tokens[i].key in lex.given_names and
-                                            j < len(tokens) and _capitalised(tokens[j])):
-            return j, PLACE, lex.places[key]
+    longest = lex.name_starts.get(tokens[i].key)
+    if longest is None:
+        return None
+    for j in range(min(len(tokens), i + longest), i, -1):
+        found = lex.known.get(" ".join(t.key for t in tokens[i:j]))
+        if found is None:
+            continue
+        kind, canonical, exact = found
+        if exact is not None and exact != " ".join(t.text for t in tokens[i:j]):
+            continue
+        if kind == PLACE and j == i + 1 and tokens[i].key in lex.given_names and j < len(tokens) \
+                and _capitalised(tokens[j]):
+            continue  # "Jordan Henderson": a given name here, not the country
+        return j, kind, canonical
     return None
 
 
@@ -301,10 +302,15 @@ def _department_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
     return end
 
 
-def _word_before(text: str, start: int, words: frozenset[str]) -> bool:
-    """Whether the lower-case word just before `start` is one of `words`."""
-    m = LEFT_WORDS.search(text, max(0, start - 40), start)
-    return bool(m) and fold(m.group(1).split()[-1]) in words
+def _word_before(text: str, start: int) -> str:
+    """The folded lower-case word just before `start` ("spokesman Matteo Bruni"), or ""."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    if i < 0 or not text[i].isalpha() or text[i].isupper():
+        return ""
+    m = LEFT_WORD.search(text, max(0, i - 30), i + 1)
+    return fold(m.group()) if m and m.group()[0].islower() else ""
 
 
 def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
@@ -536,16 +542,14 @@ def _headline_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
     """Lines in capitals, or in Title Case (function words capitalised: "NATO Chief Says
     Leaders Will Focus On Terrorism"), where capitals say nothing about names."""
     spans = []
-    for m in LINE.finditer(text):
-        words = [w for w in m.group().split() if w[:1].isalpha()]
-        if len(words) < 3:
-            continue
-        shouting = sum(w.isupper() for w in words) >= 0.8 * len(words)
-        title_case = sum(w[0].isupper() for w in words) >= 0.8 * len(words) and any(
-            w[0].isupper() and w.casefold() in TITLE_CASE_WORDS for w in words[1:]
-        )
-        if shouting or title_case:
-            spans.append(m.span())
+    start = 0
+    for line in text.split("\n"):
+        words = line.split()
+        if len(words) >= 3 and sum(map(str.islower, "".join(w[0] for w in words))) <= 0.2 * len(words):
+            shouting = not any(map(str.islower, line))
+            if shouting or any(w.casefold() in TITLE_CASE_WORDS for w in words[1:] if w[:1].isupper()):
+                spans.append((start, start + len(line)))
+        start += len(line) + 1
     return spans
 
 
@@ -554,21 +558,24 @@ def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def _headline_mentions(text: str, runs: list[tuple[int, int]], body: list[Mention]) -> list[Mention]:
+    if not body:
+        return []
     known: dict[str, Mention] = {}
     for m in body:
-        known.setdefault(fold(m.text), m)
-        known.setdefault(fold(m.canonical), m)
+        known.setdefault(" ".join(fold(w) for w in m.text.split()), m)
+        known.setdefault(" ".join(fold(w) for w in m.canonical.split()), m)
     out = []
     for start, end in runs:
-        words = list(TOKEN.finditer(text, start, end))
+        words = [(m.start(), POSSESSIVE.sub("", m.group())) for m in TOKEN.finditer(text, start, end)]
+        keys = [fold(w) for _, w in words]
         i = 0
         while i < len(words):
             for j in range(min(len(words), i + MAX_NAME_WORDS), i, -1):
-                surface = text[words[i].start():words[j - 1].end()]
-                m = known.get(fold(POSSESSIVE.sub("", surface)))
+                m = known.get(" ".join(keys[i:j]))
                 if m:
-                    out.append(Mention(words[i].start(), words[i].start() + len(POSSESSIVE.sub("", surface)),
-                                       POSSESSIVE.sub("", surface), m.type, m.canonical))
+                    begin = words[i][0]
+                    finish = words[j - 1][0] + len(words[j - 1][1])
+                    out.append(Mention(begin, finish, text[begin:finish], m.type, m.canonical))
                     i = j - 1
                     break
             i += 1

@@ -35,6 +35,7 @@ _MONTH_NAMES = {
 MONTHS = {name: number for number, names in _MONTH_NAMES.items() for name in names.split()}
 _MONTH = "(?i:" + "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True)) + ")"
 
+YEAR = re.compile(r"\d{4}")
 ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 NUMERIC = re.compile(r"(?<![\d./])(\d{1,2})([./])(\d{1,2})\2(\d{4})(?![\d./])")
 DAY_MONTH_YEAR = re.compile(
@@ -64,6 +65,8 @@ def _date(year: int, month: int, day: int) -> dt.date | None:
 
 def date_in_line(line: str, dateline_month: int | None = None) -> dt.date | None:
     """The first date with a year in `line` (day-first for numeric dates), else None."""
+    if not YEAR.search(line):
+        return None
     found: list[tuple[int, dt.date]] = []
     for m in ISO.finditer(line):
         d = _date(int(m.group(1)), int(m.group(2)), int(m.group(3)))

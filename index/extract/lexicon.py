@@ -15,10 +15,12 @@ import json
 import pkgutil
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from index import aliases
+from index.documents import ORGANISATION
+from index.extract import sources
 
 # Cities at least this large may split a capitalised run ("Rome Correspondent"); smaller
 # ones only count when a whole phrase is exactly the city's name.
@@ -36,8 +38,11 @@ UPPER = _char_class(lambda ch: ch.isupper() or ch.istitle())
 LOWER = _char_class(lambda ch: ch.islower())
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(word: str) -> str:
     """Case- and accent-insensitive key: "Rüb" and "RUB" meet at "rub"."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -61,6 +66,12 @@ class Lexicon:
     given_names: frozenset[str]  # folded
     places: dict[str, str]  # folded name -> canonical place name
     major_places: frozenset[str]  # folded names that may split a run
+    # Names from the alias table, the source table and major places, by folded words:
+    # (type, canonical name, the exact spelling required or None).
+    known: dict[str, tuple[str, str, str | None]]
+    # Folded first word of every known name -> the most words such a name has: lets a
+    # scan skip words that start no known name.
+    name_starts: dict[str, int]
 
 
 def _sections() -> dict[str, frozenset[str]]:
@@ -129,11 +140,42 @@ def _places() -> tuple[dict[str, str], frozenset[str]]:
     return places, frozenset(major)
 
 
+def _known_names(places: dict[str, str], major: frozenset[str]) -> dict[str, tuple[str, str, str | None]]:
+    """Every name a scan should recognise as a whole, in order of trust: the alias table's
+    actors, news outlets, the alias table's places, then major places."""
+    known: dict[str, tuple[str, str, str | None]] = {}
+
+    def add(form: str, kind: str, canonical: str) -> None:
+        key = " ".join(fold(w) for w in form.split())
+        exact = form if aliases.is_case_sensitive(form) else None
+        if key not in known or (known[key][2] is not None and exact is None):
+            known[key] = (kind, canonical, exact)
+
+    table = aliases.table()
+    actor_names = [(f, table.types[c], c) for c, forms in table.variants.items() for f in forms]
+    for form, kind, canonical in actor_names:
+        if kind != aliases.PLACE:
+            add(form, kind, canonical)
+    for form, outlet in sources.outlets().by_surface.items():
+        add(form, ORGANISATION, aliases.canonical(outlet) or outlet)
+    for form, kind, canonical in actor_names:
+        if kind == aliases.PLACE:
+            add(form, kind, canonical)
+    for key in sorted(major):
+        add(key, aliases.PLACE, places[key])
+    return known
+
+
 @cache
 def lexicon() -> Lexicon:
     """All word lists, built on first use (about 0.5 s) and shared by every call after."""
     s = _sections()
     places, major = _places()
+    known = _known_names(places, major)
+    starts: dict[str, int] = {}
+    for key in known:
+        words = key.split()
+        starts[words[0]] = max(starts.get(words[0], 0), len(words))
     return Lexicon(
         honorifics=s["honorifics"], regnal=s["regnal"], roles=s["roles"],
         role_modifiers=s["role_modifiers"], departments=s["departments"],
@@ -142,5 +184,5 @@ def lexicon() -> Lexicon:
         not_org_acronyms=s["not_org_acronyms"], demonyms=s["demonyms"],
         affiliations=s["affiliations"], institutions=s["institutions"],
         org_descriptors=s["org_descriptors"], given_names=_given_names(s),
-        places=places, major_places=major,
+        places=places, major_places=major, known=known, name_starts=starts,
     )
