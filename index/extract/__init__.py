@@ -81,6 +81,10 @@ def extract(raw: RawDocument) -> Document:
         doc_title = raw.id
     language = pick("language", _given_text(raw.language), lambda: detect_language(cleaned.text))
     source = pick("source", _given_text(raw.source), lambda: sources.find_source(page) or site)
+    # The publisher is the source facet, not an actor of its own story ("(Reuters) -").
+    publishers = {name.casefold() for name in (source, site) if name}
+    doc_actors = pick("actors", given_actors(raw.actors), lambda: [
+        a for a in actors.actors_of(mentions) if a.name.casefold() not in publishers])
     return Document(
         id=raw.id,
         title=doc_title,
@@ -90,7 +94,7 @@ def extract(raw: RawDocument) -> Document:
         site=site if site != source else None,
         date=pick("date", given_date(raw.date), lambda: dates.find_date(page, raw.fetched)),
         url=raw.url,
-        actors=pick("actors", given_actors(raw.actors), lambda: actors.actors_of(mentions)),
+        actors=doc_actors,
         places=pick("places", None, lambda: actors.places_of(mentions)),
         fetched=raw.fetched,
         provenance=provenance,

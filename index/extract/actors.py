@@ -114,19 +114,22 @@ def find_mentions(text: str) -> list[Mention]:
     lowercase_words = set(LOWER_WORD.findall(text))
     headline_spans = _headline_lines(text, lex)
     pieces: list[_Piece] = []
-    held_back: list[tuple[int, int]] = []  # runs inside headline lines, resolved last
+    held_back: list[tuple[int, int, bool]] = []  # runs in headline lines (start, end, in capitals)
     for run in RUN.finditer(text):
         word = run.group()
         if word.lower() in lex.not_names and not word.isupper():
             continue  # "The", "But", "Monday": the most common runs, and never names
-        if _inside(run.start(), headline_spans):
-            held_back.append(run.span())
-            continue
-        for tokens in _split_at_line_ends(text, _tokens(text, run)):
-            pieces.extend(_pieces_of_run(text, tokens, lex, lowercase_words))
+        tokens = _tokens(text, run)
+        if headline_spans and _inside(run.start(), headline_spans):
+            inside = [t for t in tokens if _inside(t.start, headline_spans)]
+            span = (inside[0].start, inside[-1].end)
+            held_back.append((*span, not any(map(str.islower, text[span[0]:span[1]]))))
+            tokens = tokens[len(inside):]
+        for group in _split_at_line_ends(text, tokens):
+            pieces.extend(_pieces_of_run(text, group, lex, lowercase_words))
     _resolve(text, pieces, lex)
     mentions = [_mention(p) for p in pieces if p.type in (PERSON, ORGANISATION, PLACE)]
-    mentions += _headline_mentions(text, held_back, mentions)
+    mentions += _headline_mentions(text, held_back, mentions, lex)
     mentions.sort(key=lambda m: m.start)
     return mentions
 
@@ -363,7 +366,9 @@ def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
     tokens = piece.tokens
     first, last = tokens[0], tokens[-1]
     if len(tokens) == 1 and first.is_acronym:
-        if first.key not in lex.not_org_acronyms and first.key not in lex.places and first.text.isalpha():
+        if first.text.isalpha() and not (
+            first.key in lex.not_org_acronyms or first.key in lex.places or first.key in lex.not_names
+        ):
             piece.type = ORGANISATION
         return
     if last.key in lex.org_suffixes and len(tokens) > 1:
@@ -465,7 +470,7 @@ def _name_keys(piece_or_text) -> list[str]:
 
 
 def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
-    people: list[tuple[list[str], str]] = []  # (name keys, canonical)
+    people: dict[str, list[tuple[list[str], str]]] = {}  # last name key -> [(name keys, canonical)]
     typed: dict[str, tuple[str, str]] = {}  # piece key -> (type, canonical) once decided
     acronyms: dict[str, str] = {}
     for p in pieces:
@@ -474,7 +479,9 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
             match = _person_for(keys, people) if len(keys) < 3 else None
             p.canonical = match or (f"{p.regnal} {p.text}" if p.regnal else p.text)
             if len(keys) >= 2 and not match:
-                people.append((keys, p.canonical))
+                known = people.setdefault(keys[-1], [])
+                if (keys, p.canonical) not in known:
+                    known.append((keys, p.canonical))
         if p.type == ORGANISATION and p.canonical is None:
             p.canonical = p.text.rstrip(".")
             defined = ACRONYM_DEFINITION.match(text, p.tokens[-1].end)
@@ -509,10 +516,10 @@ def _speaks(text: str, piece: _Piece, lex: Lexicon) -> bool:
                                                                              tokens[0].start))
 
 
-def _person_for(keys: list[str], people: list[tuple[list[str], str]]) -> str | None:
+def _person_for(keys: list[str], people: dict[str, list[tuple[list[str], str]]]) -> str | None:
     """The most recent full name that `keys` abbreviates ("Maas" -> "Heiko Maas")."""
     n = len(keys)
-    for full, canonical in reversed(people):
+    for full, canonical in reversed(people.get(keys[-1], ()) if keys else ()):
         if n < len(full) and full[-n:] == keys:
             return canonical
     return None
@@ -557,25 +564,31 @@ def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
 
-def _headline_mentions(text: str, runs: list[tuple[int, int]], body: list[Mention]) -> list[Mention]:
-    if not body:
-        return []
-    known: dict[str, Mention] = {}
+def _headline_mentions(
+    text: str, runs: list[tuple[int, int, bool]], body: list[Mention], lex: Lexicon
+) -> list[Mention]:
+    """Names in headline runs that the body named, or that the alias and source tables know
+    (short capitals such as "IS" only where the line is not all in capitals)."""
+    known: dict[str, tuple[str, str]] = {}
     for m in body:
-        known.setdefault(" ".join(fold(w) for w in m.text.split()), m)
-        known.setdefault(" ".join(fold(w) for w in m.canonical.split()), m)
+        known.setdefault(" ".join(fold(w) for w in m.text.split()), (m.type, m.canonical))
+        known.setdefault(" ".join(fold(w) for w in m.canonical.split()), (m.type, m.canonical))
     out = []
-    for start, end in runs:
+    for start, end, shouting in runs:
         words = [(m.start(), POSSESSIVE.sub("", m.group())) for m in TOKEN.finditer(text, start, end)]
         keys = [fold(w) for _, w in words]
         i = 0
         while i < len(words):
             for j in range(min(len(words), i + MAX_NAME_WORDS), i, -1):
-                m = known.get(" ".join(keys[i:j]))
-                if m:
-                    begin = words[i][0]
-                    finish = words[j - 1][0] + len(words[j - 1][1])
-                    out.append(Mention(begin, finish, text[begin:finish], m.type, m.canonical))
+                key = " ".join(keys[i:j])
+                found = known.get(key)
+                begin, finish = words[i][0], words[j - 1][0] + len(words[j - 1][1])
+                if found is None and key in lex.known:
+                    kind, canonical, exact = lex.known[key]
+                    if exact is None or (not shouting and exact == text[begin:finish]):
+                        found = (kind, canonical)
+                if found:
+                    out.append(Mention(begin, finish, text[begin:finish], *found))
                     i = j - 1
                     break
             i += 1

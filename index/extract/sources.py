@@ -30,9 +30,10 @@ DATELINE_ATTRIBUTION = re.compile(
     rf"[ \t]*{_BRACKETED}[ \t]*[-–—:]"
 )
 DOMAIN = re.compile(r"\b((?:[A-Za-z0-9-]+\.)+(?:org|com|net|int|gov|edu|info|news|[a-z]{2}))\b")
+_NAME = r"[A-Z][\w/&.'’-]*(?: [A-Z][\w/&.'’-]*){0,3}"
 SELF_REFERENCE = re.compile(
-    r"\b(?:told|speaking to|in an interview with|interviewed by)"
-    r"(?: the)? ([A-Z][\w/&.'’-]*(?: [A-Z][\w/&.'’-]*){0,3})"
+    rf"\b(?:told|speaking to|in an interview with|interviewed by)(?: the)? ({_NAME})"
+    rf"(?:,? (?:and|or) (?:the )?({_NAME}))?"
 )
 SIGN_OFF = re.compile(r"^\(?([A-Z][\w/&.'’ -]{1,40}?)\)?\.?$")
 
@@ -100,7 +101,8 @@ def find_source(layout: Layout) -> str | None:
         m = SIGN_OFF.match(layout.last_line.strip())
         if m and outlet(m.group(1).strip()):
             return outlet(m.group(1).strip())
-    named = {_known_prefix(m.group(1)) for m in SELF_REFERENCE.finditer(layout.text)} - {None}
+    named = {_known_prefix(name) for m in SELF_REFERENCE.finditer(layout.text) for name in m.groups() if name}
+    named.discard(None)
     return named.pop() if len(named) == 1 else None
 
 
