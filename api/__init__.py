@@ -1,1 +1,29 @@
 """HTTP and command line: the Flask app factory, schemas, errors, pages and the `sift` CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from api.errors import register_error_handlers
+from api.index_handle import IndexHandle
+from api.routes import register_routes
+from api.settings import load_settings
+
+
+def create_app(config: Mapping[str, object] | None = None) -> Flask:
+    """The Sift app: defaults, then SIFT_* environment, then `config`."""
+    settings = load_settings(config)
+    app = Flask(__name__)
+    app.config.update(
+        SIFT=settings,
+        SIFT_INDEX=IndexHandle(settings.index_dir, settings.write_wait_s),
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    register_error_handlers(app)
+    register_routes(app)
+    return app

@@ -1,0 +1,10 @@
+"""HTTP routes, one module per resource."""
+
+from flask import Flask
+
+from api.routes import documents, meta, search
+
+
+def register_routes(app: Flask) -> None:
+    for module in (search, documents, meta):
+        app.register_blueprint(module.blueprint)

@@ -1,0 +1,124 @@
+"""Documents by id, similar documents, and the keyed writes (POST, DELETE)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, request
+from marshmallow import ValidationError
+
+from api import schemas
+from api.errors import ApiError, flatten_errors, invalid
+from api.openapi import operation
+from index.applier import delete_op, put_op
+from index.readers import raw_document
+
+blueprint = Blueprint("documents", __name__, url_prefix="/api/v1/documents")
+
+
+def handle():
+    return current_app.config["SIFT_INDEX"]
+
+
+def not_found(doc_id: str) -> ApiError:
+    return ApiError(404, "not-found", "Not Found", f"No document with id {doc_id!r}.")
+
+
+@blueprint.get("/<doc_id>")
+@operation(
+    summary="One document: cleaned text, metadata and where each field came from",
+    args=schemas.DocumentArgs,
+    response=schemas.DocumentOut,
+    errors=(404, 503),
+)
+def get_document(doc_id: str):
+    view = handle().engine.document(doc_id, g.args["q"])
+    if view is None:
+        raise not_found(doc_id)
+    doc = view.document
+    return schemas.DocumentOut().dump(
+        {
+            **doc.__dict__,
+            "text_html": view.text_html,
+            "actors": [{"name": a.name, "type": a.type} for a in doc.actors],
+        }
+    )
+
+
+@blueprint.get("/<doc_id>/similar")
+@operation(
+    summary="More like this: documents sharing the most distinctive terms",
+    args=schemas.SimilarArgs,
+    response=schemas.SimilarOut,
+    errors=(404, 503),
+)
+def similar(doc_id: str):
+    hits = handle().engine.similar(doc_id, g.args["limit"])
+    if hits is None:
+        raise not_found(doc_id)
+    return schemas.SimilarOut().dump({"id": doc_id, "hits": hits})
+
+
+@blueprint.post("")
+@operation(
+    summary="Add or replace documents by id (one object or a list)",
+    body=schemas.DocumentIn,
+    body_many=True,
+    response=schemas.WriteOut,
+    auth=True,
+    errors=(413,),
+    extra_statuses={202: "Durable; searchable within seconds"},
+)
+def post_documents():
+    records = _records(request.get_json(silent=True))
+    status, seq = handle().write([put_op(record) for record in records])
+    body = schemas.WriteOut().dump(
+        {"status": status, "ids": [r["id"] for r in records], "seq": seq}
+    )
+    return body, 200 if status == "applied" else 202
+
+
+@blueprint.delete("/<doc_id>")
+@operation(
+    summary="Delete a document by id",
+    response=schemas.WriteOut,
+    auth=True,
+    errors=(404, 503),
+    extra_statuses={202: "Durable; gone from searches within seconds"},
+)
+def delete_document(doc_id: str):
+    if handle().engine.document(doc_id) is None:
+        raise not_found(doc_id)
+    status, seq = handle().write([delete_op(doc_id)])
+    body = schemas.WriteOut().dump({"status": status, "ids": [doc_id], "seq": seq})
+    return body, 200 if status == "applied" else 202
+
+
+def _records(payload) -> list[dict]:
+    """Validated input records from a JSON body: an object or a non-empty list."""
+    if isinstance(payload, dict):
+        items, many = [payload], False
+    elif isinstance(payload, list) and payload:
+        items, many = payload, True
+    else:
+        raise invalid({"body": ["Expected a JSON object or a non-empty list of objects."]})
+    limit = current_app.config["SIFT"].max_batch_documents
+    if len(items) > limit:
+        raise invalid({"body": [f"At most {limit} documents per request."]})
+    try:
+        records = schemas.DocumentIn(many=True).load(items)
+    except ValidationError as exc:
+        messages = exc.messages if many else exc.messages.get(0, exc.messages)
+        raise invalid(flatten_errors(messages)) from None
+    problems: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for index, record in enumerate(records):
+        where = f"[{index}]" if many else "body"
+        try:
+            raw_document(record)
+        except ValueError as exc:
+            problems[where] = [str(exc)]
+        if record["id"] in seen:
+            problems[f"{where}.id"] = ["Duplicate id in this request."]
+        seen.add(record["id"])
+    if problems:
+        raise invalid(problems)
+    return records

@@ -1,0 +1,377 @@
+"""marshmallow schemas for every parameter, body and response of the HTTP API.
+
+Validation happens here, at the edge, and never coerces silently: `page=abc` is a 400
+naming `page`, unknown parameters are refused, and a value given twice where one is
+expected is an error rather than a guess. The same schemas generate the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import (
+    INCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+from werkzeug.datastructures import MultiDict
+
+from search.parser import MAX_QUERY_CHARS
+from search.request import (
+    FACETS,
+    INTERVALS,
+    MAX_FACET_SIZE,
+    MAX_PER_PAGE,
+    MAX_RESULT_WINDOW,
+    OPS,
+    SORTS,
+)
+
+MAX_FILTER_VALUES = 50
+MAX_VALUE_CHARS = 200
+
+
+class StrictInteger(fields.Integer):
+    """An integer written with ASCII digits only ("5", not "5.0", " 5" or "٥")."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,9}", value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class CommaList(fields.Field):
+    """A comma-separated list of choices (`facets=source,year`); empty means none."""
+
+    def __init__(self, choices: tuple[str, ...], **kwargs):
+        super().__init__(**kwargs)
+        self.choices = choices
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("Must be a comma-separated string.")
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        unknown = [item for item in items if item not in self.choices]
+        if unknown:
+            raise ValidationError(
+                f"Unknown value(s) {unknown[:5]}; choose from {list(self.choices)}."
+            )
+        return tuple(dict.fromkeys(items))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return ",".join(value) if value is not None else None
+
+
+def _text(**kwargs):
+    return fields.String(validate=validate.Length(min=1, max=MAX_VALUE_CHARS), **kwargs)
+
+
+def _values(description: str):
+    return fields.List(
+        _text(),
+        validate=validate.Length(max=MAX_FILTER_VALUES),
+        load_default=list,
+        metadata={"description": description},
+    )
+
+
+class FilterArgs(Schema):
+    """Filters shared by search, timeline and export."""
+
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=MAX_QUERY_CHARS),
+        metadata={"description": "Query text; empty = all documents."},
+    )
+    source = _values("Only these sources (repeat for OR).")
+    actor = _values("Only documents naming these actors (repeat for OR; aliases resolve).")
+    language = _values("Only these languages (ISO 639-1, or `und`).")
+    date_from = fields.Date(
+        format="%Y-%m-%d", load_default=None, metadata={"description": "Inclusive, YYYY-MM-DD."}
+    )
+    date_to = fields.Date(
+        format="%Y-%m-%d", load_default=None, metadata={"description": "Inclusive, YYYY-MM-DD."}
+    )
+    op = fields.String(
+        load_default="and",
+        validate=validate.OneOf(OPS),
+        metadata={"description": "How plain words combine."},
+    )
+
+    @validates_schema
+    def _dates_in_order(self, data, **kwargs):
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise ValidationError("must not be after date_to", field_name="date_from")
+
+
+class SearchArgs(FilterArgs):
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+    page = StrictInteger(
+        load_default=1,
+        validate=validate.Range(min=1),
+        metadata={"description": "1-based page number."},
+    )
+    per_page = StrictInteger(load_default=10, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    facets = CommaList(
+        FACETS,
+        load_default=FACETS,
+        metadata={"description": "Comma list of source,actor,language,year."},
+    )
+    facet_size = StrictInteger(
+        load_default=10,
+        validate=validate.Range(min=1, max=MAX_FACET_SIZE),
+        metadata={"description": "Values listed per facet at most."},
+    )
+
+    @validates_schema
+    def _within_window(self, data, **kwargs):
+        if data.get("page", 1) * data.get("per_page", 10) > MAX_RESULT_WINDOW:
+            raise ValidationError(
+                f"page * per_page must be at most {MAX_RESULT_WINDOW}; narrow the query or "
+                "use the export",
+                field_name="page",
+            )
+
+
+class TimelineArgs(FilterArgs):
+    interval = fields.String(load_default="year", validate=validate.OneOf(INTERVALS))
+
+
+class ExportArgs(FilterArgs):
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+
+
+class SuggestArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_VALUE_CHARS),
+        metadata={"description": "The text typed so far."},
+    )
+    limit = StrictInteger(load_default=10, validate=validate.Range(min=1, max=50))
+
+
+class SimilarArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    limit = StrictInteger(load_default=10, validate=validate.Range(min=1, max=50))
+
+
+class DocumentArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(max=MAX_QUERY_CHARS),
+        metadata={"description": "Mark this query's matches in `text_html`."},
+    )
+
+
+class ActorIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=MAX_VALUE_CHARS))
+    type = fields.String(load_default=None, validate=validate.OneOf(["person", "organisation"]))
+
+
+class ActorField(fields.Field):
+    """An actor given as a plain name or as {name, type}."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and 0 < len(value.strip()) <= MAX_VALUE_CHARS:
+            return value.strip()
+        if isinstance(value, dict):
+            return ActorIn().load(value)
+        raise ValidationError("An actor is a name or an object {name, type}.")
+
+
+class DocumentIn(Schema):
+    """A document written through the API (fields as in JSON input files)."""
+
+    class Meta:
+        unknown = INCLUDE  # unknown fields are kept, not indexed (as in input files)
+
+    id = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=256),
+            validate.Regexp(
+                r"^[^/\x00-\x1f]+$", error="must not contain '/' or control characters"
+            ),
+        ],
+    )
+    text = fields.String(load_default=None)
+    body = fields.String(load_default=None)
+    title = fields.String(load_default=None, validate=validate.Length(max=1000))
+    source = fields.String(load_default=None, validate=validate.Length(max=MAX_VALUE_CHARS))
+    date = fields.String(load_default=None, metadata={"description": "ISO 8601 date."})
+    url = fields.String(load_default=None, validate=validate.Length(max=2000))
+    language = fields.String(load_default=None, validate=validate.Length(max=12))
+    fetched = fields.String(load_default=None, metadata={"description": "ISO 8601 date-time."})
+    actors = fields.List(ActorField(), load_default=None, validate=validate.Length(max=500))
+
+    @validates_schema
+    def _has_text(self, data, **kwargs):
+        if data.get("text") is None and data.get("body") is None:
+            raise ValidationError("'text' (or 'body') is required", field_name="text")
+
+    @post_load
+    def _drop_unset(self, data, **kwargs):
+        return {key: value for key, value in data.items() if value is not None}
+
+
+def load_args(schema: Schema, args: MultiDict) -> dict:
+    """Load query parameters: list fields take every value, others exactly one."""
+    data: dict[str, object] = {}
+    errors: dict[str, list[str]] = {}
+    for name in args:
+        values = args.getlist(name)
+        field = schema.fields.get(name)
+        if isinstance(field, fields.List):
+            data[name] = values
+        elif len(values) > 1:
+            errors[name] = ["Given more than once; expected a single value."]
+        else:
+            data[name] = values[0]
+    if errors:
+        raise ValidationError(errors)
+    return schema.load(data)
+
+
+# -- responses ---------------------------------------------------------------------------
+
+
+class FacetValueOut(Schema):
+    value = fields.String()
+    count = fields.Integer()
+    selected = fields.Boolean()
+
+
+class HitOut(Schema):
+    id = fields.String()
+    score = fields.Float()
+    title = fields.String()
+    source = fields.String(allow_none=True)
+    date = fields.Date(allow_none=True)
+    language = fields.String()
+    actors = fields.List(fields.String())
+    snippet = fields.String(metadata={"description": "HTML: escaped text, matches in <mark>."})
+
+
+class FacetsOut(Schema):
+    source = fields.List(fields.Nested(FacetValueOut))
+    actor = fields.List(fields.Nested(FacetValueOut))
+    language = fields.List(fields.Nested(FacetValueOut))
+    year = fields.List(fields.Nested(FacetValueOut))
+
+
+class SearchOut(Schema):
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    took_ms = fields.Float()
+    hits = fields.List(fields.Nested(HitOut))
+    facets = fields.Nested(FacetsOut)
+    suggestion = fields.String(allow_none=True)
+    version = fields.String(metadata={"description": "The index version that answered."})
+
+
+class ActorOut(Schema):
+    name = fields.String()
+    type = fields.String()
+
+
+class DocumentOut(Schema):
+    id = fields.String()
+    title = fields.String()
+    source = fields.String(allow_none=True)
+    site = fields.String(allow_none=True)
+    date = fields.Date(allow_none=True)
+    language = fields.String()
+    url = fields.String(allow_none=True)
+    text = fields.String()
+    text_html = fields.String(metadata={"description": "Escaped text with `q`'s matches marked."})
+    actors = fields.List(fields.Nested(ActorOut))
+    places = fields.List(fields.String())
+    fetched = fields.String(allow_none=True)
+    provenance = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Where each field came from: given, extracted or unknown."},
+    )
+    extra = fields.Dict(metadata={"description": "Input fields Sift keeps but does not index."})
+
+
+class SimilarOut(Schema):
+    id = fields.String()
+    hits = fields.List(fields.Nested(HitOut))
+
+
+class CompletionOut(Schema):
+    text = fields.String()
+    kind = fields.String()
+    count = fields.Integer()
+
+
+class SuggestOut(Schema):
+    q = fields.String()
+    suggestions = fields.List(fields.Nested(CompletionOut))
+
+
+class BucketOut(Schema):
+    key = fields.String()
+    count = fields.Integer()
+
+
+class TimelineOut(Schema):
+    interval = fields.String()
+    buckets = fields.List(fields.Nested(BucketOut))
+    undated = fields.Integer()
+    total = fields.Integer()
+
+
+class StatsOut(Schema):
+    documents = fields.Integer()
+    index_bytes = fields.Integer()
+    generation = fields.String()
+    last_reindex = fields.String(allow_none=True)
+    sources = fields.List(fields.Nested(FacetValueOut))
+    languages = fields.List(fields.Nested(FacetValueOut))
+    undated = fields.Integer()
+
+
+class WriteOut(Schema):
+    status = fields.String(
+        metadata={
+            "description": "`applied` (searchable now) or `accepted` "
+            "(durable, searchable within seconds)."
+        }
+    )
+    ids = fields.List(fields.String())
+    seq = fields.Integer(metadata={"description": "Journal sequence number of the write."})
+
+
+class HealthOut(Schema):
+    status = fields.String()
+
+
+class ProblemOut(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))

@@ -1,0 +1,62 @@
+"""Settings: defaults, then the environment (SIFT_*), then what the caller passes in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path = Path("var/index")  # SIFT_INDEX_DIR: where the index lives
+    api_key: str | None = None  # SIFT_API_KEY: unlocks write endpoints; unset = refused
+    host: str = "127.0.0.1"  # SIFT_HOST: `sift serve` binding
+    port: int = 8000  # SIFT_PORT
+    workers: int = 2  # SIFT_WORKERS: gunicorn worker processes
+    max_body_bytes: int = 10 * 1024 * 1024  # SIFT_MAX_BODY_BYTES: larger bodies get 413
+    max_batch_documents: int = 1000  # SIFT_MAX_BATCH_DOCUMENTS: documents per POST
+    write_wait_s: float = 5.0  # SIFT_WRITE_WAIT_S: how long a write waits to be searchable
+
+
+_ENV_PREFIX = "SIFT_"
+# How each setting is read from text (environment) or given values.
+_PARSERS = {
+    "index_dir": Path,
+    "api_key": lambda value: str(value) or None,
+    "host": str,
+    "port": int,
+    "workers": int,
+    "max_body_bytes": int,
+    "max_batch_documents": int,
+    "write_wait_s": float,
+}
+
+
+def _parse(name: str, value: object) -> object:
+    if name not in _PARSERS:
+        raise ValueError(f"unknown setting {name!r}")
+    if value is None:
+        return None
+    try:
+        return _PARSERS[name](value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"setting {name} ({_ENV_PREFIX}{name.upper()}): invalid value {value!r}"
+        ) from None
+
+
+def load_settings(
+    overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Defaults, overridden by SIFT_* environment variables, overridden by `overrides`."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        env_value = environ.get(_ENV_PREFIX + f.name.upper())
+        if env_value is not None:
+            values[f.name] = _parse(f.name, env_value)
+    for name, value in (overrides or {}).items():
+        values[name.lower()] = _parse(name.lower(), value)
+    return replace(Settings(), **values)

@@ -1,0 +1,158 @@
+"""Text analysis shared by indexing and querying: tokens, per-language stems, accent folding.
+
+One function turns a word into an index term, `term(word, lang)`: lower-case, stem in the
+document's language where Whoosh has a stemmer, then fold accents (stemming first, because
+the Snowball stemmers expect "ä", "é", "ё"). Query words go through the same function for
+each language present in the index, so a German inflection finds a German article and `Rub`
+finds `Rüb`. Words in a language without a stemmer (and "und") are only folded: the
+non-stemming fallback.
+
+Whoosh never analyses document text itself: the writer hands it term lists made here, so
+index and query analysis cannot drift apart. Stems are cached per language: news
+vocabulary is Zipfian, so almost every call is a dictionary hit, and analysis is never
+repeated for the same word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from functools import cache
+
+from whoosh.analysis import Analyzer, Token
+from whoosh.lang import has_stemmer, stemmer_for_language
+
+# A word: letters/digits, with inner apostrophes kept so the English stemmer can strip
+# possessives ("NATO's" -> "nato"). Hyphens split ("anti-IS" -> "anti", "is").
+WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
+
+# Longer tokens are junk (base64, URLs without separators) and would bloat the lexicon.
+MAX_TOKEN_CHARS = 64
+
+# Languages Whoosh can stem (Snowball, plus ISRI for Arabic).
+STEMMED_LANGUAGES = frozenset(
+    lang
+    for lang in (
+        "ar",
+        "da",
+        "de",
+        "en",
+        "es",
+        "fi",
+        "fr",
+        "hu",
+        "it",
+        "nl",
+        "no",
+        "pt",
+        "ro",
+        "ru",
+        "sv",
+        "tr",
+    )
+    if has_stemmer(lang)
+)
+
+# Letters NFKD does not decompose but readers expect to fold.
+_FOLD_EXTRA = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "œ": "oe",
+        "ø": "o",
+        "đ": "d",
+        "ł": "l",
+        "ı": "i",
+        "ð": "d",
+        "þ": "th",
+        "’": "'",
+    }
+)
+
+_CACHE_LIMIT = 500_000
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` and strip accents: "Rüb" -> "rub", "Straße" -> "strasse"."""
+    text = text.lower().translate(_FOLD_EXTRA)
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@cache
+def _stemmer(lang: str) -> Callable[[str], str] | None:
+    return stemmer_for_language(lang) if lang in STEMMED_LANGUAGES else None
+
+
+_term_caches: dict[str | None, dict[str, str]] = {}
+
+
+def term(word: str, lang: str | None) -> str:
+    """The index term for `word` in a document of language `lang` (None: no stemming)."""
+    cache_ = _term_caches.get(lang)
+    if cache_ is None:
+        cache_ = _term_caches[lang] = {}
+    found = cache_.get(word)
+    if found is not None:
+        return found
+    stem = _stemmer(lang) if lang else None
+    lowered = word.lower().replace("’", "'")
+    result = fold(stem(lowered) if stem else lowered)
+    if len(cache_) >= _CACHE_LIMIT:
+        cache_.clear()
+    cache_[word] = result
+    return result
+
+
+def words(text: str) -> Iterator[re.Match[str]]:
+    """Word matches in `text`, with their character offsets (for snippets)."""
+    for match in WORD_RE.finditer(text):
+        if len(match.group()) <= MAX_TOKEN_CHARS:
+            yield match
+
+
+def document_terms(text: str, lang: str | None) -> list[str]:
+    """The index terms of `text`, in order: what the writer hands to Whoosh."""
+    lang = lang if lang in STEMMED_LANGUAGES else None
+    return [term(match.group(), lang) for match in words(text)]
+
+
+class FoldingAnalyzer(Analyzer):
+    """The schema's analyzer: words, folded, not stemmed.
+
+    Sift hands Whoosh pre-analysed term lists (`document_terms`), so this only runs when
+    Whoosh itself analyses text; it must then agree with the unstemmed fallback.
+    """
+
+    def __eq__(self, other):
+        return isinstance(other, FoldingAnalyzer)
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, match in enumerate(words(value), start_pos):
+            token.text = term(match.group(), None)
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = match.group()
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + match.start()
+                token.endchar = start_char + match.end()
+            yield token

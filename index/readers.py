@@ -1,0 +1,225 @@
+"""Input readers: `.txt` (+ `.meta.json` sidecar), `.json`, `.jsonl`, `.jsonl.gz` -> RawDocument.
+
+A file that cannot be read or parsed raises `InputError` naming the file (and line) and the
+reason; the caller reports it and decides what a failure means for the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+from index.documents import RawDocument
+
+SIDECAR_SUFFIX = ".meta.json"
+TEXT_SUFFIX = ".txt"
+JSON_SUFFIXES = (".jsonl.gz", ".jsonl", ".json")
+
+# Fields of the input format; anything else is kept in `extra`, not indexed.
+KNOWN_FIELDS = (
+    "id",
+    "text",
+    "body",
+    "title",
+    "source",
+    "date",
+    "url",
+    "language",
+    "actors",
+    "fetched",
+)
+OPTIONAL_STRINGS = ("title", "source", "url", "language")
+MAX_ID_CHARS = 256
+
+
+class InputError(Exception):
+    """A file (or one record in it) that cannot be used: where, and why."""
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
+
+
+def is_input_file(path: Path) -> bool:
+    name = path.name
+    if name.endswith(SIDECAR_SUFFIX) or name.startswith("."):
+        return False
+    return name.endswith(TEXT_SUFFIX) or name.endswith(JSON_SUFFIXES)
+
+
+def input_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Every input file under `paths` (files or folders, recursively), in a stable order."""
+    found: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and is_input_file(p))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError(str(path), "no such file or folder")
+    return found
+
+
+def read_file(path: Path) -> Iterator[RawDocument]:
+    """The documents in one input file."""
+    name = path.name
+    if name.endswith(TEXT_SUFFIX):
+        yield _read_text(path)
+    elif name.endswith((".jsonl.gz", ".jsonl")):
+        yield from _read_json_lines(path)
+    elif name.endswith(".json"):
+        yield from _read_json(path)
+    else:
+        raise InputError(
+            str(path), "unsupported file type (expected .txt, .json, .jsonl, .jsonl.gz)"
+        )
+
+
+def sidecar_for(path: Path) -> Path:
+    return path.with_name(path.name[: -len(TEXT_SUFFIX)] + SIDECAR_SUFFIX)
+
+
+def _read_text(path: Path) -> RawDocument:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+    doc_id = path.name[: -len(TEXT_SUFFIX)]
+    sidecar = sidecar_for(path)
+    given: dict = {}
+    if sidecar.exists():
+        try:
+            given = json.loads(sidecar.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(str(sidecar), f"cannot parse sidecar: {exc}") from None
+        if not isinstance(given, dict):
+            raise InputError(str(sidecar), "sidecar must hold a JSON object")
+        for field in ("id", "text", "body"):
+            if field in given:
+                raise InputError(str(sidecar), f"a sidecar cannot set {field!r}")
+    try:
+        return raw_document({**given, "id": doc_id, "text": text}, origin=str(path))
+    except ValueError as exc:
+        raise InputError(str(sidecar), str(exc)) from None
+
+
+def _read_json_lines(path: Path) -> Iterator[RawDocument]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as stream:
+            for number, line in enumerate(stream, 1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{number}"
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(where, f"invalid JSON: {exc.msg}") from None
+                yield _record(record, where)
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot read: {exc}") from None
+
+
+def _read_json(path: Path) -> Iterator[RawDocument]:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"invalid JSON: {exc.msg} (line {exc.lineno})") from None
+    records = data if isinstance(data, list) else [data]
+    for index, record in enumerate(records):
+        yield _record(record, f"{path}[{index}]" if isinstance(data, list) else str(path))
+
+
+def _record(record: object, where: str) -> RawDocument:
+    if not isinstance(record, dict):
+        raise InputError(where, "expected a JSON object")
+    try:
+        return raw_document(record, origin=where)
+    except ValueError as exc:
+        raise InputError(where, str(exc)) from None
+
+
+def raw_document(record: Mapping, origin: str | None = None) -> RawDocument:
+    """A RawDocument from an input mapping (file record or API body); ValueError if invalid."""
+    doc_id = record.get("id")
+    if isinstance(doc_id, int) and not isinstance(doc_id, bool):
+        doc_id = str(doc_id)
+    if not isinstance(doc_id, str) or not doc_id.strip():
+        raise ValueError("'id' is required and must be a non-empty string")
+    if len(doc_id) > MAX_ID_CHARS or any(ch in doc_id for ch in "\x00/\n\r\t"):
+        raise ValueError(
+            f"'id' must be at most {MAX_ID_CHARS} characters, without '/' or control characters"
+        )
+    text = record.get("text", record.get("body"))
+    if not isinstance(text, str):
+        raise ValueError("'text' (or 'body') is required and must be a string")
+    for field in OPTIONAL_STRINGS:
+        value = record.get(field)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{field!r} must be a string")
+    date = record.get("date") or None
+    if date is not None:
+        _check_iso_date(date, "date")
+    fetched = record.get("fetched") or None
+    if fetched is not None:
+        _check_iso_date(fetched, "fetched")
+    actors = record.get("actors")
+    if actors is not None:
+        actors = _check_actors(actors)
+    extra = {key: value for key, value in record.items() if key not in KNOWN_FIELDS}
+    return RawDocument(
+        id=doc_id.strip(),
+        text=text,
+        title=(record.get("title") or "").strip() or None,
+        source=(record.get("source") or "").strip() or None,
+        date=date,
+        url=record.get("url") or None,
+        language=(record.get("language") or "").strip().lower() or None,
+        actors=actors,
+        fetched=fetched,
+        extra=extra,
+        origin=origin,
+    )
+
+
+def parse_iso_date(value: str) -> dt.date:
+    """The calendar date of an ISO 8601 date or date-time (`2017-05-24`, `...T15:01:01Z`)."""
+    text = value.strip()
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 date: {value!r}") from None
+
+
+def _check_iso_date(value: object, field: str) -> None:
+    if not isinstance(value, str):
+        raise ValueError(f"{field!r} must be an ISO 8601 string")
+    try:
+        parse_iso_date(value)
+    except ValueError:
+        raise ValueError(f"{field!r} is not an ISO 8601 date: {value[:40]!r}") from None
+
+
+def _check_actors(actors: object) -> list[str | dict]:
+    if not isinstance(actors, list):
+        raise ValueError("'actors' must be a list of names or {name, type} objects")
+    checked: list[str | dict] = []
+    for actor in actors:
+        if isinstance(actor, str) and actor.strip():
+            checked.append(actor.strip())
+        elif isinstance(actor, dict) and isinstance(actor.get("name"), str):
+            if actor.get("type") not in (None, "person", "organisation"):
+                raise ValueError("an actor's 'type' must be 'person' or 'organisation'")
+            checked.append({"name": actor["name"].strip(), "type": actor.get("type")})
+        else:
+            raise ValueError("'actors' must be a list of names or {name, type} objects")
+    return checked

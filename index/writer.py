@@ -1,0 +1,77 @@
+"""Turning a Document into Whoosh fields, and back into what the API shows.
+
+The analysis happens here, once per document: Whoosh receives term lists, so it never
+re-tokenises, and the stored text stays exactly the cleaned text users read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from index import aliases, schema
+from index.analysis import document_terms
+from index.documents import Actor, Document
+
+
+def index_fields(doc: Document) -> dict:
+    """The keyword arguments for `writer.add_document` / `update_document`."""
+    lang = doc.language
+    actor_terms: list[str] = []
+    for actor in doc.actors:
+        for form in aliases.variants(actor.name):
+            actor_terms.extend(document_terms(form, None))
+    fields = {
+        schema.ID: doc.id,
+        schema.TITLE: [],
+        "_stored_" + schema.TITLE: doc.title,
+        schema.TEXT: [],
+        "_stored_" + schema.TEXT: doc.text,
+        schema.field_for(schema.TITLE, lang): document_terms(doc.title, lang),
+        schema.field_for(schema.TEXT, lang): document_terms(doc.text, lang),
+        schema.WORDS: document_terms(f"{doc.title}\n{doc.text}", None),
+        schema.LANGUAGE: doc.language,
+        schema.ACTOR: [actor.name for actor in doc.actors],
+        schema.ACTOR_TEXT: actor_terms,
+        schema.PLACE: list(doc.places),
+        schema.META: json.dumps(_meta(doc), ensure_ascii=False, separators=(",", ":")),
+    }
+    if doc.source:
+        fields[schema.SOURCE] = doc.source
+        fields[schema.SOURCE_TEXT] = document_terms(doc.source, None)
+    if doc.date:
+        fields[schema.DATE] = doc.date.isoformat()
+    return fields
+
+
+def _meta(doc: Document) -> dict:
+    return {
+        "url": doc.url,
+        "site": doc.site,
+        "fetched": doc.fetched,
+        "actors": [[actor.name, actor.type] for actor in doc.actors],
+        "places": doc.places,
+        "provenance": doc.provenance,
+        "extra": doc.extra,
+    }
+
+
+def stored_document(stored: dict) -> Document:
+    """The Document behind a hit's stored fields."""
+    meta = json.loads(stored.get(schema.META) or "{}")
+    date = stored.get(schema.DATE)
+    return Document(
+        id=stored[schema.ID],
+        title=stored.get(schema.TITLE, ""),
+        text=stored.get(schema.TEXT, ""),
+        language=stored.get(schema.LANGUAGE, ""),
+        source=stored.get(schema.SOURCE),
+        site=meta.get("site"),
+        date=dt.date.fromisoformat(date) if date else None,
+        url=meta.get("url"),
+        actors=[Actor(name, kind) for name, kind in meta.get("actors", [])],
+        places=meta.get("places", []),
+        fetched=meta.get("fetched"),
+        provenance=meta.get("provenance", {}),
+        extra=meta.get("extra", {}),
+    )

@@ -1,0 +1,344 @@
+"""The search engine: typed requests in, plain results out, over the live generation.
+
+Each thread keeps one searcher on the version it last saw (generation + Whoosh commit).
+Every call compares that with what is on disk and, when it changed, opens a new searcher
+and closes the old one: never `Searcher.refresh()`, which in whoosh-reloaded 2.7.5 brings
+back deleted and duplicated documents after a merge. Facet tables are built once per
+version and shared by the threads.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.lang import NoStopWords, stopwords_for_language
+
+from index import generations, schema
+from index.analysis import STEMMED_LANGUAGES, document_terms, term
+from index.documents import Document
+from index.writer import stored_document
+from search import parser as p
+from search.errors import IndexUnavailable
+from search.facets import facet_counts
+from search.filters import combine, filter_masks
+from search.queries import Marks, compile_query
+from search.ranking import weighting
+from search.request import Filters, SearchRequest
+from search.results import Bucket, DocumentView, FacetValue, Hit, SearchResults, Stats, Timeline
+from search.snippets import match_spans, render, snippet
+from search.suggest import Completion, completions, did_you_mean
+from search.tables import Tables, build_tables
+
+# More-like-this: how many of a document's most distinctive terms make its query.
+SIMILAR_TERMS = 25
+_UNDATED_LAST = np.int64(10**9)
+
+
+@dataclass
+class _Snapshot:
+    version: generations.Version
+    ix: object
+    searcher: object
+    tables: Tables
+
+    @property
+    def reader(self):
+        return self.searcher.reader()
+
+
+class Engine:
+    """Searches the index at `root`; safe to share between the threads of one process."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self._local = threading.local()
+        self._tables: dict[generations.Version, Tables] = {}
+        self._tables_lock = threading.Lock()
+
+    # -- versions and searchers -----------------------------------------------------------
+
+    def _snapshot(self) -> _Snapshot:
+        name = generations.current_generation(self.root)
+        if name is None:
+            raise IndexUnavailable("no index has been built yet")
+        snap: _Snapshot | None = getattr(self._local, "snapshot", None)
+        if snap is not None and snap.version.generation == name:
+            try:
+                if snap.ix.latest_generation() == snap.version.commit:
+                    return snap
+            except OSError:
+                pass
+        fresh = self._open(name)
+        if snap is not None:
+            snap.searcher.close()
+        self._local.snapshot = fresh
+        return fresh
+
+    def _open(self, name: str) -> _Snapshot:
+        try:
+            ix = generations.open_generation(self.root, name)
+            version = generations.Version(name, ix.latest_generation())
+            searcher = ix.searcher(weighting=weighting())
+        except (OSError, generations.NoIndex) as exc:
+            raise IndexUnavailable("the index cannot be opened") from exc
+        with self._tables_lock:
+            tables = self._tables.get(version)
+            if tables is None:
+                tables = build_tables(searcher.reader())
+                self._tables = {version: tables}  # only the newest version is kept
+        return _Snapshot(version, ix, searcher, tables)
+
+    def version(self) -> str:
+        snap = self._snapshot()
+        return f"{snap.version.generation}.{snap.version.commit}"
+
+    def ready(self) -> bool:
+        try:
+            self._snapshot()
+        except IndexUnavailable:
+            return False
+        return True
+
+    def close(self) -> None:
+        snap = getattr(self._local, "snapshot", None)
+        if snap is not None:
+            snap.searcher.close()
+            self._local.snapshot = None
+
+    # -- search ---------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        started = time.perf_counter()
+        snap = self._snapshot()
+        node = p.parse(request.q, request.op)
+        query, marks = compile_query(node, snap.reader, self._languages(snap, request.filters))
+        matches = self._matches(snap, node, query)
+        masks = filter_masks(snap.tables, request.filters)
+        final = combine(matches, masks)
+        total = int(final.sum())
+        offset = (request.page - 1) * request.per_page
+        ranked = self._ranked(
+            snap, node, query, final, masks, request.sort, offset + request.per_page
+        )[offset:]
+        hits = [self._hit(snap, docnum, score, marks) for docnum, score in ranked]
+        facets = facet_counts(
+            snap.tables, matches, masks, request.filters, request.facets, request.facet_size
+        )
+        suggestion = did_you_mean(snap.reader, request.q, node)
+        return SearchResults(
+            total=total,
+            page=request.page,
+            per_page=request.per_page,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            hits=hits,
+            facets=facets,
+            suggestion=suggestion,
+            version=f"{snap.version.generation}.{snap.version.commit}",
+        )
+
+    def _languages(self, snap: _Snapshot, filters: Filters) -> list[str]:
+        present = snap.tables.languages()
+        if filters.languages:
+            wanted = {lang.lower() for lang in filters.languages}
+            present = [lang for lang in present if lang in wanted] or present
+        return present
+
+    @staticmethod
+    def _matches(snap: _Snapshot, node: p.Node, query: wq.Query) -> np.ndarray:
+        """Every live document the query matches, as a mask (unscored: cheap)."""
+        if isinstance(node, p.MatchAll):
+            return snap.tables.live.copy()
+        mask = np.zeros(snap.tables.size, dtype=bool)
+        matcher = query.matcher(snap.searcher)
+        ids = np.fromiter(matcher.all_ids(), dtype=np.int64)
+        mask[ids] = True
+        return mask & snap.tables.live
+
+    def _ranked(
+        self,
+        snap: _Snapshot,
+        node: p.Node,
+        query: wq.Query,
+        final: np.ndarray,
+        masks: dict,
+        sort: str,
+        limit: int,
+    ) -> list[tuple[int, float]]:
+        """(docnum, score) of the first `limit` hits in the requested order."""
+        if limit <= 0 or not final.any():
+            return []
+        if sort == "relevance" and not isinstance(node, p.MatchAll):
+            allowed = set(np.flatnonzero(final).tolist()) if masks else None
+            results = snap.searcher.search(query, limit=limit, filter=allowed)
+            return [(hit.docnum, float(hit.score)) for hit in results]
+        docnums = _date_order(snap.tables, final, oldest=sort == "oldest")[:limit]
+        if isinstance(node, p.MatchAll):
+            return [(int(d), 1.0) for d in docnums]
+        scores = self._scores(snap, query, docnums)
+        return [(int(d), scores.get(int(d), 0.0)) for d in docnums]
+
+    @staticmethod
+    def _scores(snap: _Snapshot, query: wq.Query, docnums) -> dict[int, float]:
+        wanted = {int(d) for d in docnums}
+        results = snap.searcher.search(query, limit=len(wanted), filter=wanted)
+        return {hit.docnum: float(hit.score) for hit in results}
+
+    def _hit(self, snap: _Snapshot, docnum: int, score: float, marks: Marks) -> Hit:
+        doc = stored_document(snap.searcher.stored_fields(docnum))
+        return Hit(
+            id=doc.id,
+            score=round(score, 4),
+            title=doc.title,
+            source=doc.source,
+            date=doc.date,
+            language=doc.language,
+            actors=[actor.name for actor in doc.actors],
+            snippet=snippet(doc.text, doc.language, marks),
+        )
+
+    def export(
+        self, q: str, filters: Filters, op: str = "and", sort: str = "relevance"
+    ) -> Iterator[Document]:
+        """Every matching document, in order: for streaming exports (no page window)."""
+        snap = self._snapshot()
+        node = p.parse(q, op)
+        query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
+        final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
+        total = int(final.sum())
+        for docnum, _ in self._ranked(snap, node, query, final, {"all": final}, sort, total):
+            yield stored_document(snap.searcher.stored_fields(docnum))
+
+    # -- documents ------------------------------------------------------------------------
+
+    def document(self, doc_id: str, q: str | None = None) -> DocumentView | None:
+        """A document by id, its text marked with `q`'s matches if given; None if unknown."""
+        snap = self._snapshot()
+        docnum = snap.searcher.document_number(**{schema.ID: doc_id})
+        if docnum is None:
+            return None
+        doc = stored_document(snap.searcher.stored_fields(docnum))
+        spans = []
+        if q:
+            node = p.parse(q)
+            _, marks = compile_query(node, snap.reader, snap.tables.languages())
+            spans = match_spans(doc.text, doc.language, marks)
+        return DocumentView(doc, render(doc.text, spans))
+
+    def similar(self, doc_id: str, limit: int = 10) -> list[Hit] | None:
+        """Documents sharing the most distinctive terms of `doc_id`; None if it is unknown."""
+        snap = self._snapshot()
+        docnum = snap.searcher.document_number(**{schema.ID: doc_id})
+        if docnum is None:
+            return None
+        doc = stored_document(snap.searcher.stored_fields(docnum))
+        terms = self._key_terms(snap, doc)
+        if not terms:
+            return []
+        lang = doc.language if doc.language in STEMMED_LANGUAGES else None
+        text_field = schema.field_for(schema.TEXT, lang)
+        query = wq.Or([wq.Term(text_field, t, boost=weight) for t, weight in terms])
+        allowed = set(np.flatnonzero(snap.tables.live).tolist()) - {docnum}
+        results = snap.searcher.search(query, limit=limit, filter=allowed)
+        marks = Marks(terms={lang: {t for t, _ in terms}})
+        return [self._hit(snap, hit.docnum, float(hit.score), marks) for hit in results]
+
+    @staticmethod
+    def _key_terms(snap: _Snapshot, doc: Document) -> list[tuple[str, float]]:
+        lang = doc.language if doc.language in STEMMED_LANGUAGES else None
+        stop = {term(word, lang) for word in _stopwords(doc.language)}
+        counts = Counter(document_terms(f"{doc.title}\n{doc.text}", lang))
+        total = max(snap.tables.doc_count, 1)
+        weighted = []
+        text_field = schema.field_for(schema.TEXT, lang)
+        for t, tf in counts.items():
+            df = snap.reader.doc_frequency(text_field, t)
+            if df and len(t) > 2 and not t.isdigit() and t not in stop:
+                weighted.append((t, tf * math.log(1 + total / df)))
+        weighted.sort(key=lambda pair: (-pair[1], pair[0]))
+        top = weighted[:SIMILAR_TERMS]
+        if not top:
+            return []
+        scale = top[0][1]
+        return [(t, round(w / scale, 3)) for t, w in top]
+
+    def suggest(self, text: str, limit: int = 10) -> list[Completion]:
+        snap = self._snapshot()
+        return completions(snap.reader, snap.tables, text, limit)
+
+    # -- aggregates -----------------------------------------------------------------------
+
+    def timeline(
+        self, q: str, filters: Filters, op: str = "and", interval: str = "year"
+    ) -> Timeline:
+        """Matching documents per year, month or day (same query and filters as search)."""
+        snap = self._snapshot()
+        node = p.parse(q, op)
+        query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
+        final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
+        dates = snap.tables.date[final]
+        dated = dates[dates > 0]
+        divisor = {"year": 10000, "month": 100, "day": 1}[interval]
+        keys, counts = np.unique(dated // divisor, return_counts=True)
+        buckets = [
+            Bucket(_bucket_key(int(k), interval), int(c))
+            for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
+        ]
+        return Timeline(interval, buckets, undated=int((dates == 0).sum()), total=int(final.sum()))
+
+    def stats(self) -> Stats:
+        snap = self._snapshot()
+        tables = snap.tables
+        folder = generations.generation_path(self.root, snap.version.generation)
+        size = sum(path.stat().st_size for path in folder.iterdir() if path.is_file())
+        try:
+            built = generations.read_manifest(self.root, snap.version.generation).get("built")
+        except FileNotFoundError:
+            built = None
+        return Stats(
+            documents=tables.doc_count,
+            index_bytes=size,
+            generation=snap.version.generation,
+            last_reindex=built,
+            sources=_all_values(tables.source.values, tables.source.counts(tables.live)),
+            languages=_all_values(tables.language.values, tables.language.counts(tables.live)),
+            undated=int((tables.date[tables.live] == 0).sum()),
+        )
+
+
+def _stopwords(language: str) -> frozenset[str]:
+    try:
+        return stopwords_for_language(language)
+    except NoStopWords:
+        return frozenset()
+
+
+def _date_order(tables: Tables, final: np.ndarray, *, oldest: bool) -> np.ndarray:
+    """Matching docnums by date (newest or oldest first), undated last, stable by docnum."""
+    docnums = np.flatnonzero(final)
+    dates = tables.date[docnums].astype(np.int64)
+    key = np.where(dates > 0, dates if oldest else -dates, _UNDATED_LAST)
+    return docnums[np.lexsort((docnums, key))]
+
+
+def _bucket_key(value: int, interval: str) -> str:
+    if interval == "year":
+        return f"{value:04d}"
+    if interval == "month":
+        return f"{value // 100:04d}-{value % 100:02d}"
+    return f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
+
+
+def _all_values(values: list[str], counts: np.ndarray) -> list[FacetValue]:
+    pairs = sorted(
+        ((int(c), v) for v, c in zip(values, counts, strict=True) if c),
+        key=lambda cv: (-cv[0], cv[1]),
+    )
+    return [FacetValue(v, c, False) for c, v in pairs]

@@ -1,0 +1,13 @@
+"""Errors the search layer raises for the API to map to HTTP answers."""
+
+
+class SearchError(Exception):
+    """Base class: a request the engine will not or cannot answer."""
+
+
+class QueryTooComplex(SearchError):
+    """A query over a cost cap; the message says which cap and how to narrow it."""
+
+
+class IndexUnavailable(SearchError):
+    """No index generation is live yet (or it cannot be opened)."""

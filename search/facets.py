@@ -1,0 +1,72 @@
+"""Disjunctive facet counts: each facet counts with every filter except its own.
+
+So picking one source still shows the other sources' counts (Solr's tag/exclude), and a
+selected value stays listed, at count 0 if need be.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from search.filters import combine, value_ids
+from search.request import Filters
+from search.results import FacetValue
+from search.tables import Tables
+
+
+def facet_counts(
+    tables: Tables,
+    matches: np.ndarray,
+    masks: dict[str, np.ndarray],
+    filters: Filters,
+    names: tuple[str, ...],
+    size: int,
+) -> dict[str, list[FacetValue]]:
+    """Counts for each facet in `names` over `matches` (the query's documents, live)."""
+    result: dict[str, list[FacetValue]] = {}
+    for name in names:
+        scope = combine(matches, masks, leave_out=name)
+        if name == "year":
+            result[name] = _years(tables, scope, filters, size)
+            continue
+        column = getattr(tables, name)
+        selected_values = {
+            "source": filters.sources,
+            "actor": filters.actors,
+            "language": filters.languages,
+        }[name]
+        selected = set(value_ids(column, selected_values, canonicalise=name == "actor"))
+        counts = column.counts(scope)
+        result[name] = _top(column.values, counts, selected, size)
+        known = {column.values[vid] for vid in selected}
+        for value in selected_values:  # selected values the index does not hold
+            if not value_ids(column, (value,), canonicalise=name == "actor") and value not in known:
+                result[name].append(FacetValue(value, 0, True))
+    return result
+
+
+def _top(values: list[str], counts: np.ndarray, selected: set[int], size: int) -> list[FacetValue]:
+    nonzero = np.flatnonzero(counts)
+    order = sorted(nonzero.tolist(), key=lambda vid: (-int(counts[vid]), values[vid]))
+    chosen = order[:size]
+    chosen += sorted(vid for vid in selected if vid not in chosen)
+    return [FacetValue(values[vid], int(counts[vid]), vid in selected) for vid in chosen]
+
+
+def _years(tables: Tables, scope: np.ndarray, filters: Filters, size: int) -> list[FacetValue]:
+    dated = tables.date[scope]
+    years, counts = np.unique(dated[dated > 0] // 10000, return_counts=True)
+    low = filters.date_from.year if filters.date_from else None
+    high = filters.date_to.year if filters.date_to else None
+    ranged = low is not None or high is not None
+
+    def is_selected(year: int) -> bool:
+        return ranged and (low is None or year >= low) and (high is None or year <= high)
+
+    pairs = sorted(
+        zip(years.tolist(), counts.tolist(), strict=True), key=lambda yc: (-yc[1], -yc[0])
+    )
+    top = pairs[:size]
+    top += [pair for pair in pairs[size:] if is_selected(pair[0])]
+    top.sort(key=lambda yc: -yc[0])  # years read best newest first
+    return [FacetValue(str(year), count, is_selected(year)) for year, count in top]

@@ -1,0 +1,41 @@
+"""The typed requests the engine answers: what the API validates, the engine trusts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+FACETS = ("source", "actor", "language", "year")
+SORTS = ("relevance", "newest", "oldest")
+OPS = ("and", "or")
+INTERVALS = ("year", "month", "day")
+
+MAX_PER_PAGE = 100
+# Deepest hit a search will return (page * per_page): deeper paging costs CPU in
+# proportion to depth; export streams instead. Elasticsearch's max_result_window.
+MAX_RESULT_WINDOW = 10_000
+DEFAULT_FACET_SIZE = 10
+MAX_FACET_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions shared by search, timeline and export."""
+
+    sources: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str = ""
+    filters: Filters = Filters()
+    op: str = "and"
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 10
+    facets: tuple[str, ...] = FACETS
+    facet_size: int = DEFAULT_FACET_SIZE

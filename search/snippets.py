@@ -1,0 +1,150 @@
+"""Snippets: the best passage of a hit's text, HTML-escaped, with matches in <mark>.
+
+Matches are found by analysing the stored text the way it was indexed (same tokens, same
+stems in the document's language), so `running` marks "runs", `Rub` marks "Rüb", a phrase
+is marked only where its words are consecutive, and an actor found by alias marks the
+alias the text actually uses ("IS" for a search on ISIL). Everything outside our own
+<mark> pairs is escaped, quotes included, so a snippet can never carry markup of the
+document's. Built per call: no state is shared between requests.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from functools import lru_cache
+
+from index import aliases
+from index.analysis import STEMMED_LANGUAGES, term, words
+from search.queries import Marks
+
+SNIPPET_CHARS = 240
+# Characters of context kept before the first match of the chosen passage.
+LEAD_CHARS = 60
+ELLIPSIS = "…"
+_SPACE_RE = re.compile(r"\s+")
+
+
+def match_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int, int, str]]:
+    """(start, end, key) of each match in `text`, sorted, not overlapping."""
+    lang = language if language in STEMMED_LANGUAGES else None
+    tokens = list(words(text))
+    stemmed = [term(match.group(), lang) for match in tokens]
+    plain = [term(match.group(), None) for match in tokens]
+    spans: list[tuple[int, int, str]] = []
+    terms = marks.terms.get(lang, set())
+    for i, match in enumerate(tokens):
+        if (
+            stemmed[i] in terms
+            or plain[i] in marks.words
+            or any(plain[i].startswith(prefix) for prefix in marks.prefixes)
+        ):
+            spans.append((match.start(), match.end(), stemmed[i]))
+    phrase_sets = ((marks.phrases.get(lang, set()), stemmed), (marks.plain_phrases, plain))
+    for phrases, forms in phrase_sets:
+        for phrase in phrases:
+            n = len(phrase)
+            for i in range(len(tokens) - n + 1):
+                if tuple(forms[i : i + n]) == phrase:
+                    spans.append((tokens[i].start(), tokens[i + n - 1].end(), " ".join(phrase)))
+    for canonical in marks.actors:
+        for found in _alias_re(canonical).finditer(text):
+            spans.append((found.start(), found.end(), canonical))
+    return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    merged: list[tuple[int, int, str]] = []
+    for start, end, key in sorted(spans):
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], end), last[2])
+        else:
+            merged.append((start, end, key))
+    return merged
+
+
+def is_case_sensitive(form: str) -> bool:
+    """Short all-capital aliases ("IS", "US", "UN") must not match ordinary words."""
+    letters = [ch for ch in form if ch.isalpha()]
+    return len(letters) <= 4 and all(ch.isupper() for ch in letters)
+
+
+@lru_cache(maxsize=1024)
+def _alias_re(canonical: str) -> re.Pattern[str]:
+    parts = []
+    for form in sorted(aliases.variants(canonical), key=len, reverse=True):
+        pattern = re.escape(form)
+        parts.append(pattern if is_case_sensitive(form) else f"(?i:{pattern})")
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
+
+
+def render(
+    text: str, spans: list[tuple[int, int, str]], start: int = 0, end: int | None = None
+) -> str:
+    """text[start:end] escaped, with `spans` wrapped in <mark>, whitespace collapsed."""
+    end = len(text) if end is None else end
+    out: list[str] = []
+    cursor = start
+    for span_start, span_end, _ in spans:
+        if span_end <= start or span_start >= end:
+            continue
+        span_start, span_end = max(span_start, start), min(span_end, end)
+        out.append(_escape(text[cursor:span_start]))
+        out.append("<mark>" + _escape(text[span_start:span_end]) + "</mark>")
+        cursor = span_end
+    out.append(_escape(text[cursor:end]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return html.escape(_SPACE_RE.sub(" ", text), quote=True)
+
+
+def snippet(text: str, language: str | None, marks: Marks, size: int = SNIPPET_CHARS) -> str:
+    """The passage of about `size` characters with the most distinct matches, as HTML."""
+    spans = match_spans(text, language, marks)
+    start, end = _best_window(text, spans, size)
+    body = render(text, spans, start, end).strip()
+    return (ELLIPSIS if start > 0 else "") + body + (ELLIPSIS if end < len(text) else "")
+
+
+def _best_window(text: str, spans: list[tuple[int, int, str]], size: int) -> tuple[int, int]:
+    if not spans:
+        return 0, _word_end(text, min(len(text), size))
+    best = (0, 0, 0)  # (distinct keys, matches, -start)
+    best_start = 0
+    inside: Counter[str] = Counter()  # keys of spans[first:last]
+    last = 0
+    for first, (span_start, _, key) in enumerate(spans):
+        start = max(0, span_start - LEAD_CHARS)
+        if last <= first:
+            inside.clear()
+            last = first
+        while last < len(spans) and (last == first or spans[last][1] <= start + size):
+            inside[spans[last][2]] += 1
+            last += 1
+        score = (len(inside), last - first, -start)
+        if score > best:
+            best, best_start = score, start
+        inside[key] -= 1
+        if not inside[key]:
+            del inside[key]
+    start = _word_start(text, best_start)
+    return start, _word_end(text, min(len(text), start + size))
+
+
+def _word_start(text: str, index: int) -> int:
+    if index <= 0:
+        return 0
+    space = text.rfind(" ", 0, index)
+    newline = text.rfind("\n", 0, index)
+    return max(space, newline) + 1
+
+
+def _word_end(text: str, index: int) -> int:
+    if index >= len(text):
+        return len(text)
+    match = _SPACE_RE.search(text, index)
+    return match.start() if match else len(text)
