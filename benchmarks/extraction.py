@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import json
+import os
 import statistics
 import sys
 import time
@@ -54,6 +54,7 @@ PROSE_RULE = "at least 60 % of a document's sentences have >= 8 tokens and >= 3 
 
 # --- CoNLL-2003 -------------------------------------------------------------------------
 
+
 @dataclass
 class ConllDoc:
     text: str
@@ -62,7 +63,7 @@ class ConllDoc:
     sentences: list[list[str]] = field(default_factory=list)
 
     def surface(self, start: int, end: int) -> str:
-        return self.text[self.tokens[start][0]:self.tokens[end - 1][1]]
+        return self.text[self.tokens[start][0] : self.tokens[end - 1][1]]
 
 
 def read_conll(path: Path) -> list[ConllDoc]:
@@ -123,8 +124,10 @@ def _conll_doc(sentences: list[list[tuple[str, str]]]) -> ConllDoc:
 
 def is_prose(doc: ConllDoc) -> bool:
     """PROSE_RULE: mostly running text, not results tables."""
+
     def prose_sentence(words):
         return len(words) >= 8 and sum(w[:1].islower() for w in words) >= 3
+
     return sum(map(prose_sentence, doc.sentences)) >= 0.6 * len(doc.sentences)
 
 
@@ -150,7 +153,9 @@ def _merge_gold_names(names: set[str]) -> set[str]:
     merged = set()
     for name in names:
         words = name.split()
-        longer = [n for n in names if len(n.split()) > len(words) and n.split()[-len(words):] == words]
+        longer = [
+            n for n in names if len(n.split()) > len(words) and n.split()[-len(words) :] == words
+        ]
         merged.add(max(longer, key=len) if longer else name)
     return merged
 
@@ -165,7 +170,9 @@ def score_conll(docs: list[ConllDoc]) -> dict[str, dict[str, Counts]]:
         for label, kind in TYPES.items():
             gold_spans = {(s, e) for s, e, t in doc.gold if t == label}
             pred_spans = {
-                (starts.get(m.start, -1), ends.get(m.end, -m.end)) for m in mentions if m.type == kind
+                (starts.get(m.start, -1), ends.get(m.end, -m.end))
+                for m in mentions
+                if m.type == kind
             }
             scores["mention"][label].add(gold_spans, pred_spans)
             gold_names = {doc.surface(s, e).casefold() for s, e in gold_spans}
@@ -196,6 +203,7 @@ def report_conll(splits: list[str]) -> None:
 
 
 # --- Reuters-21578 ----------------------------------------------------------------------
+
 
 def reuters_docs() -> Iterator[dict]:
     with gzip.open(SHARED / "reuters21578.jsonl.gz", "rt", encoding="utf-8") as f:
@@ -247,42 +255,67 @@ def report_reuters() -> None:
             near_stamp += abs((out.date - stamp).days) <= 1
         if expected:
             with_dateline += 1
-            exact_dateline += out.date is not None and (out.date.month, out.date.day) == expected and \
-                out.date.year == stamp.year
-        sources["Reuters" if out.source == "Reuters" else "none" if out.source is None else "other"] += 1
+            exact_dateline += (
+                out.date is not None
+                and (out.date.month, out.date.day) == expected
+                and out.date.year == stamp.year
+            )
+        sources[
+            "Reuters" if out.source == "Reuters" else "none" if out.source is None else "other"
+        ] += 1
         names = [a for a in out.actors]
         for code in doc["people"]:
             people["tags"] += 1
-            people["found"] += any(_person_matches(a.name, codes["people"][code])
-                                   for a in names if a.type == PERSON)
+            people["found"] += any(
+                _person_matches(a.name, codes["people"][code]) for a in names if a.type == PERSON
+            )
         for code in doc["orgs"]:
             orgs["tags"] += 1
             wanted = {fold(v) for v in codes["orgs"][code]}
-            orgs["found"] += any(fold(a.name) in wanted or any(fold(v) in wanted for v in aliases.variants(a.name))
-                                 for a in names if a.type == ORGANISATION)
+            orgs["found"] += any(
+                fold(a.name) in wanted or any(fold(v) in wanted for v in aliases.variants(a.name))
+                for a in names
+                if a.type == ORGANISATION
+            )
     print("## Reuters-21578: dates, sources, people and organisation tags\n")
     print(f"{n} NORM documents with a body; given date withheld; fetched = DATE stamp + 1 day.")
-    print(f"- date = the dateline's own month and day (and the stamp's year): "
-          f"{exact_dateline}/{with_dateline} = {exact_dateline / with_dateline:.2%} of documents whose dateline has one")
-    print(f"- date = DATE stamp exactly: {exact_stamp}/{n} = {exact_stamp / n:.2%}; "
-          f"within one day: {near_stamp}/{n} = {near_stamp / n:.2%}; no date: {none}")
-    print(f"- source: Reuters {sources['Reuters']}, other {sources['other']}, none {sources['none']}")
-    print(f"- people tags found among extracted people: {people['found']}/{people['tags']} = "
-          f"{people['found'] / people['tags']:.2%} (recall)")
-    print(f"- organisation tags found among extracted organisations: {orgs['found']}/{orgs['tags']} = "
-          f"{orgs['found'] / orgs['tags']:.2%} (recall)")
-    print("  (match rule: same full name, or same surname when the extracted name is a surname alone;"
-          " organisations: any listed name or its alias-table variants)\n")
+    print(
+        f"- date = the dateline's own month and day (and the stamp's year): "
+        f"{exact_dateline}/{with_dateline} = {exact_dateline / with_dateline:.2%} "
+        "of documents whose dateline has one"
+    )
+    print(
+        f"- date = DATE stamp exactly: {exact_stamp}/{n} = {exact_stamp / n:.2%}; "
+        f"within one day: {near_stamp}/{n} = {near_stamp / n:.2%}; no date: {none}"
+    )
+    print(
+        f"- source: Reuters {sources['Reuters']}, other {sources['other']}, none {sources['none']}"
+    )
+    print(
+        f"- people tags found among extracted people: {people['found']}/{people['tags']} = "
+        f"{people['found'] / people['tags']:.2%} (recall)"
+    )
+    print(
+        f"- organisation tags found among extracted organisations: "
+        f"{orgs['found']}/{orgs['tags']} = {orgs['found'] / orgs['tags']:.2%} (recall)"
+    )
+    print(
+        "  (match rule: same full name, or same surname when the extracted name is a surname alone;"
+        " organisations: any listed name or its alias-table variants)\n"
+    )
 
 
 def _person_matches(extracted: str, full_name: str) -> bool:
     got, want = fold(extracted).replace("-", " ").split(), fold(full_name).replace("-", " ").split()
     if got == want:
         return True
-    return bool(got) and got[-len(want[-1:]):] == want[-1:] and (len(got) == 1 or got[0] == want[0])
+    return (
+        bool(got) and got[-len(want[-1:]) :] == want[-1:] and (len(got) == 1 or got[0] == want[0])
+    )
 
 
 # --- language -------------------------------------------------------------------------
+
 
 def report_language() -> None:
     from langdetect import detect
@@ -302,15 +335,25 @@ def report_language() -> None:
             screened += 1
             agree += quick == detect(sample)
     print("## Language: Reuters-21578 bodies of 200+ characters (all English)\n")
-    print(f"- {total} bodies; detect_language: " + ", ".join(f"{k} {v}" for k, v in answers.most_common()))
-    print(f"- the function-word screen answered {screened} ({screened / total:.1%}) and agreed with "
-          f"langdetect on the same sample for {agree} of them")
-    print(f"- detect_language on the seeds: "
-          + ", ".join(detect_language(p.read_text("utf-8")) for p in sorted((ROOT / "seeds").glob("*.txt"))))
+    print(
+        f"- {total} bodies; detect_language: "
+        + ", ".join(f"{k} {v}" for k, v in answers.most_common())
+    )
+    print(
+        f"- the function-word screen answered {screened} ({screened / total:.1%}) and agreed with "
+        f"langdetect on the same sample for {agree} of them"
+    )
+    print(
+        "- detect_language on the seeds: "
+        + ", ".join(
+            detect_language(p.read_text("utf-8")) for p in sorted((ROOT / "seeds").glob("*.txt"))
+        )
+    )
     print()
 
 
 # --- speed ------------------------------------------------------------------------------
+
 
 def _docs_per_cpu_second(raws: list[RawDocument], passes: int = 5) -> float:
     for raw in raws:  # one untimed pass: word lists and langdetect's profiles load once
@@ -325,16 +368,29 @@ def _docs_per_cpu_second(raws: list[RawDocument], passes: int = 5) -> float:
 
 
 def report_speed() -> None:
-    reuters = [reuters_raw(d) for d, _ in zip(
-        (d for d in reuters_docs() if d["text_type"] == "NORM" and d["body"].strip()), range(2000), strict=False)]
-    seeds = [RawDocument(id=p.stem, text=p.read_text("utf-8")) for p in sorted((ROOT / "seeds").glob("*.txt"))]
+    reuters = [
+        reuters_raw(d)
+        for d, _ in zip(
+            (d for d in reuters_docs() if d["text_type"] == "NORM" and d["body"].strip()),
+            range(2000),
+            strict=False,
+        )
+    ]
+    seeds = [
+        RawDocument(id=p.stem, text=p.read_text("utf-8"))
+        for p in sorted((ROOT / "seeds").glob("*.txt"))
+    ]
     chars = statistics.mean(len(r.text) for r in reuters)
     seed_chars = statistics.mean(len(r.text) for r in seeds)
     print("## Speed: extract() end to end, CPU time, one process (median of 5 passes)\n")
-    print(f"- Reuters-21578, first 2,000 NORM documents (mean {chars:.0f} chars): "
-          f"{_docs_per_cpu_second(reuters):,.0f} docs/s per core")
-    print(f"- seed articles x40 (mean {seed_chars:.0f} chars): "
-          f"{_docs_per_cpu_second(seeds * 40):,.0f} docs/s per core")
+    print(
+        f"- Reuters-21578, first 2,000 NORM documents (mean {chars:.0f} chars): "
+        f"{_docs_per_cpu_second(reuters):,.0f} docs/s per core"
+    )
+    print(
+        f"- seed articles x40 (mean {seed_chars:.0f} chars): "
+        f"{_docs_per_cpu_second(seeds * 40):,.0f} docs/s per core"
+    )
     print()
 
 
@@ -344,7 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--splits", default="dev,test", help="CoNLL splits: train,dev,test")
     args = parser.parse_args(argv)
     if not SHARED.is_dir():
-        print(f"data not found: {SHARED} (the shared/ folder beside the repository)", file=sys.stderr)
+        print(
+            f"data not found: {SHARED} (the shared/ folder beside the repository)", file=sys.stderr
+        )
         return 2
     for part in args.parts:
         if part == "conll":

@@ -53,7 +53,9 @@ def table() -> AliasTable:
         for form in forms:
             key = match_key(form)
             if to_canonical.setdefault(key, name) != name:
-                raise ValueError(f"aliases.toml: {form!r} names both {to_canonical[key]!r} and {name!r}")
+                raise ValueError(
+                    f"aliases.toml: {form!r} names both {to_canonical[key]!r} and {name!r}"
+                )
     return AliasTable(data["version"], to_canonical, variants, types)
 
 

@@ -43,21 +43,21 @@ PROSE_MIN_UNCASED_LETTERS = 30
 # Frequent function words that are not also frequent words of the other languages listed.
 FUNCTION_WORDS = {
     "en": "the of and to is that for was with by as from have has are this which will be "
-          "its it were been would their said but not they he she who after about",
+    "its it were been would their said but not they he she who after about",
     "de": "der die und das ist nicht mit den von zu sich des auf für ein eine im dem auch "
-          "es wird wurde sind bei nach über oder werden haben hat noch wie",
+    "es wird wurde sind bei nach über oder werden haben hat noch wie",
     "fr": "le les et est une du dans que qui pour pas au sur avec il ce sont ont mais "
-          "aux été leur cette comme plus elle ses nous",
+    "aux été leur cette comme plus elle ses nous",
     "es": "el los las y que en una por con para del se es al lo su como más pero sus "
-          "fue ha han este esta entre también",
+    "fue ha han este esta entre también",
     "it": "il di che è gli della delle del per non sono con nel alla anche come più "
-          "dei una stato ha hanno questo essere",
+    "dei una stato ha hanno questo essere",
     "nl": "het een van en is dat op niet met voor zijn te die ook aan wordt er worden "
-          "bij naar heeft door maar nog werd",
+    "bij naar heeft door maar nog werd",
     "pt": "os do da em um uma para com não por dos das na ao é foi mais mas "
-          "também pelo pela ser está são",
+    "também pelo pela ser está são",
     "ru": "и в не на что с по это как из к за для от о но он она они его был была было "
-          "также уже только при",
+    "также уже только при",
 }
 
 
@@ -73,7 +73,9 @@ LANGUAGE_OF_WORD = _exclusive_words()
 WORD = re.compile(r"[^\W\d_]+")
 LETTER = re.compile(r"[^\W\d_]")
 # Letters of scripts without capitals: Hebrew, Arabic, Indic, Thai, Georgian, CJK, Hangul.
-UNCASED = re.compile(r"[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u10d0-\u10ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+UNCASED = re.compile(
+    r"[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u10d0-\u10ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
+)
 
 
 def _is_running_text(line: str) -> bool:
@@ -81,7 +83,10 @@ def _is_running_text(line: str) -> bool:
     words = sum(map(str.isalpha, initials))
     if words >= PROSE_MIN_WORDS and sum(map(str.islower, initials)) * 2 >= words:
         return True
-    return len(line) >= PROSE_MIN_UNCASED_LETTERS and len(UNCASED.findall(line)) >= PROSE_MIN_UNCASED_LETTERS
+    return (
+        len(line) >= PROSE_MIN_UNCASED_LETTERS
+        and len(UNCASED.findall(line)) >= PROSE_MIN_UNCASED_LETTERS
+    )
 
 
 def running_text(text: str) -> str:
@@ -106,7 +111,10 @@ def screen(sample: str) -> str | None:
         return None
     (leader, hits), *rest = counts.most_common(2)
     runner_up = rest[0][1] if rest else 0
-    if hits >= max(SCREEN_MIN_HITS, SCREEN_MIN_SHARE * len(words)) and hits >= SCREEN_MIN_LEAD * runner_up:
+    if (
+        hits >= max(SCREEN_MIN_HITS, SCREEN_MIN_SHARE * len(words))
+        and hits >= SCREEN_MIN_LEAD * runner_up
+    ):
         return leader
     return None
 

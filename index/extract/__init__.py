@@ -45,7 +45,9 @@ def given_actors(values: object) -> list[Actor]:
     """Given actors (names or {"name", "type"} objects) under canonical names, deduplicated."""
     found: dict[str, Actor] = {}
     for value in values if isinstance(values, list) else []:
-        name, kind = (value.get("name"), value.get("type")) if isinstance(value, dict) else (value, None)
+        name, kind = (
+            (value.get("name"), value.get("type")) if isinstance(value, dict) else (value, None)
+        )
         if not isinstance(name, str) or not name.strip():
             continue
         name = " ".join(name.split())
@@ -83,8 +85,11 @@ def extract(raw: RawDocument) -> Document:
     source = pick("source", _given_text(raw.source), lambda: sources.find_source(page) or site)
     # The publisher is the source facet, not an actor of its own story ("(Reuters) -").
     publishers = {name.casefold() for name in (source, site) if name}
-    doc_actors = pick("actors", given_actors(raw.actors), lambda: [
-        a for a in actors.actors_of(mentions) if a.name.casefold() not in publishers])
+    doc_actors = pick(
+        "actors",
+        given_actors(raw.actors),
+        lambda: [a for a in actors.actors_of(mentions) if a.name.casefold() not in publishers],
+    )
     return Document(
         id=raw.id,
         title=doc_title,

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
-from index import aliases
 from index.documents import ORGANISATION, PERSON, Actor
 from index.extract.lexicon import LOWER, UPPER, Lexicon, fold, lexicon
 
@@ -47,7 +47,13 @@ _WORD = (
     rf"(?:-(?!(?:{_HYPHEN_SUFFIXES})\b)[\w'’&/]+)*"
 )
 _ABBREVIATION = r"(?:Corp|Inc|Co|Cos|Ltd|Bros|Jr|Sr|Plc)\.(?![\w.])"
-_TOKEN = rf"(?:{_ABBREVIATION}|(?:St|Ste|Mt|Ft)\.(?=[ \t]+{UPPER})|{UPPER}(?:\.{UPPER})+\.?|{UPPER}\.(?=[ \t]+{UPPER})|{_WORD})"
+_TOKEN = (
+    rf"(?:{_ABBREVIATION}"  # "Corp.", "Inc."
+    rf"|(?:St|Ste|Mt|Ft)\.(?=[ \t]+{UPPER})"  # "St. Louis"
+    rf"|{UPPER}(?:\.{UPPER})+\.?"  # "U.S.", "P.W."
+    rf"|{UPPER}\.(?=[ \t]+{UPPER})"  # "J. Smith"
+    rf"|{_WORD})"
+)
 _SEP = r"(?:[ \t]+|[ \t]*\r?\n[ \t]*)"
 RUN = re.compile(rf"(?<![\w'’.]){_TOKEN}(?:{_SEP}(?:(?:{_CONNECTORS}){_SEP}){{0,2}}{_TOKEN})*")
 TOKEN = re.compile(rf"{_TOKEN}|\S+")
@@ -123,8 +129,8 @@ def find_mentions(text: str) -> list[Mention]:
         if headline_spans and _inside(run.start(), headline_spans):
             inside = [t for t in tokens if _inside(t.start, headline_spans)]
             span = (inside[0].start, inside[-1].end)
-            held_back.append((*span, not any(map(str.islower, text[span[0]:span[1]]))))
-            tokens = tokens[len(inside):]
+            held_back.append((*span, not any(map(str.islower, text[span[0] : span[1]]))))
+            tokens = tokens[len(inside) :]
         for group in _split_at_line_ends(text, tokens):
             pieces.extend(_pieces_of_run(text, group, lex, lowercase_words))
     _resolve(text, pieces, lex)
@@ -150,6 +156,7 @@ def places_of(mentions: list[Mention]) -> list[str]:
 
 # --- step 1-2: runs and their pieces ----------------------------------------------------
 
+
 def _tokens(text: str, run: re.Match) -> list[_Token]:
     tokens = []
     for m in TOKEN.finditer(run.group()):
@@ -157,7 +164,9 @@ def _tokens(text: str, run: re.Match) -> list[_Token]:
         if not word:
             continue
         start = run.start() + m.start()
-        tokens.append(_Token(word, start, start + len(word), fold(word), word.isupper() and _is_acronym(word)))
+        tokens.append(
+            _Token(word, start, start + len(word), fold(word), word.isupper() and _is_acronym(word))
+        )
     return tokens
 
 
@@ -165,8 +174,8 @@ def _split_at_line_ends(text: str, tokens: list[_Token]) -> list[list[_Token]]:
     """A run may continue over a line break only in hard-wrapped prose, not after a short
     line such as a byline ("Rostislav Khotin" / "KIEV")."""
     groups = [tokens[:1]]
-    for before, after in zip(tokens, tokens[1:], strict=False):
-        if "\n" in text[before.end:after.start]:
+    for before, after in pairwise(tokens):
+        if "\n" in text[before.end : after.start]:
             line_start = text.rfind("\n", 0, before.start) + 1
             if before.end - line_start < WRAPPED_LINE_CHARS:
                 groups.append([])
@@ -184,17 +193,23 @@ def _sentence_initial(text: str, start: int) -> bool:
         j = i - 1
         while j >= 0 and text[j] in " \t\r":
             j -= 1
-        return j < 0 or text[j] in "\n.!?:;\"”’)" or not text[j].isalnum()
+        return j < 0 or text[j] in '\n.!?:;"”’)' or not text[j].isalnum()
     return text[i] in ".!?:;"
 
 
-def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon, lowercase_words: set[str]) -> list[_Piece]:
+def _pieces_of_run(
+    text: str, tokens: list[_Token], lex: Lexicon, lowercase_words: set[str]
+) -> list[_Piece]:
     if not tokens:
         return []
     run_start = tokens[0].start
     if _sentence_initial(text, run_start):
         # "Arriving in ...", "Supported by ...": an ordinary word capitalised by position.
-        while tokens and _is_ordinary_word(tokens[0], lex, lowercase_words) and not _known_at(tokens, 0, lex):
+        while (
+            tokens
+            and _is_ordinary_word(tokens[0], lex, lowercase_words)
+            and not _known_at(tokens, 0, lex)
+        ):
             tokens.pop(0)
     pieces: list[_Piece] = []
     current: list[_Token] = []
@@ -208,7 +223,13 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon, lowercase_word
     i = 0
     while i < len(tokens):
         known = _known_at(tokens, i, lex)
-        if known and known[1] == PLACE and known[0] == i + 1 and current and _opens_name(current[0], lex):
+        if (
+            known
+            and known[1] == PLACE
+            and known[0] == i + 1
+            and current
+            and _opens_name(current[0], lex)
+        ):
             known = None  # "Malivai Washington", "Jeff Wilson": a surname, not the place
         if known:
             flush()
@@ -264,8 +285,13 @@ def _known_at(tokens: list[_Token], i: int, lex: Lexicon) -> tuple[int, str, str
         kind, canonical, exact = found
         if exact is not None and exact != " ".join(t.text for t in tokens[i:j]):
             continue
-        if kind == PLACE and j == i + 1 and tokens[i].key in lex.given_names and j < len(tokens) \
-                and _capitalised(tokens[j]):
+        if (
+            kind == PLACE
+            and j == i + 1
+            and tokens[i].key in lex.given_names
+            and j < len(tokens)
+            and _capitalised(tokens[j])
+        ):
             continue  # "Jordan Henderson": a given name here, not the country
         return j, kind, canonical
     return None
@@ -321,7 +347,11 @@ def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
     and Germany", "Ross Perot of the Reform Party"; trim stray connectors at the ends."""
     parts: list[list[_Token]] = [[]]
     for n, t in enumerate(tokens):
-        if t.key in ORG_CONNECTORS and not _capitalised(t) and not _joins(parts[-1], t.key, tokens[n + 1:], lex):
+        if (
+            t.key in ORG_CONNECTORS
+            and not _capitalised(t)
+            and not _joins(parts[-1], t.key, tokens[n + 1 :], lex)
+        ):
             parts.append([])
             continue
         parts[-1].append(t)
@@ -351,7 +381,9 @@ def _joins(left: list[_Token], connector: str, right: list[_Token], lex: Lexicon
                 break
             rest.append(t)
         return (
-            bool(rest) and rest[-1].key in lex.org_suffixes and not _opens_name(left[0], lex)
+            bool(rest)
+            and rest[-1].key in lex.org_suffixes
+            and not _opens_name(left[0], lex)
             and (len(left) == 1 or left[-1].key not in lex.org_suffixes)
         )
     return False
@@ -363,46 +395,70 @@ LOCATIVE = re.compile(r"\b(?:in|near|at|from|to|outside|of|across|into)[ \t]+(?:
 
 
 def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
+    """Type a piece by the evidence in and just before it; leave it undecided otherwise."""
     tokens = piece.tokens
     first, last = tokens[0], tokens[-1]
     if len(tokens) == 1 and first.is_acronym:
-        if first.text.isalpha() and not (
-            first.key in lex.not_org_acronyms or first.key in lex.places or first.key in lex.not_names
-        ):
+        if _is_organisation_acronym(first, lex):
             piece.type = ORGANISATION
-        return
-    if last.key in lex.org_suffixes and len(tokens) > 1:
-        piece.type = ORGANISATION
-        if len(tokens) > 2 and first.key in lex.demonyms and tokens[1].key in lex.role_modifiers:
-            piece.tokens = tokens[1:]  # "Russian Interior Ministry": the ministry is "Interior Ministry"
     elif len(tokens) == 1 and last.key in lex.org_suffixes:
         piece.suffix_only = True  # "Sudan" + "Airways": joined to what comes before, if anything
-    elif piece.after_descriptor and len(tokens) <= 3 and piece.key not in lex.places:
+    elif last.key in lex.org_suffixes:
         piece.type = ORGANISATION
-    elif first.key in lex.org_heads and len(tokens) > 2 and tokens[1].key in ("of", "for"):
-        piece.type = ORGANISATION
-    elif any(t.text == "&" for t in tokens):
-        piece.type = ORGANISATION
-    elif len(tokens) == 1 and first.key in lex.institutions and not _sentence_initial(text, first.start):
+        if len(tokens) > 2 and first.key in lex.demonyms and tokens[1].key in lex.role_modifiers:
+            piece.tokens = tokens[1:]  # "Russian Interior Ministry" is the "Interior Ministry"
+    elif _is_organisation_name(text, piece, lex):
         piece.type = ORGANISATION
     elif last.key in lex.place_suffixes:
         return
     elif len(tokens) >= 2 and piece.key in lex.places:
         piece.type = PLACE
-    elif len(tokens) >= 2 and tokens[0].key in lex.places and _team_name(tokens[1:]):
+    elif len(tokens) >= 2 and first.key in lex.places and _team_name(tokens[1:]):
         piece.type = ORGANISATION
     elif _is_person_name(piece, lex):
         piece.type = PERSON
-    elif len(tokens) == 1 and first.key in lex.places and (
-        first.key in lex.major_places or LOCATIVE.search(text, max(0, first.start - 20), first.start)
-    ):
+    elif len(tokens) == 1 and first.key in lex.places and _is_place_here(text, first, lex):
         piece.type = PLACE
+
+
+def _is_organisation_acronym(token: _Token, lex: Lexicon) -> bool:
+    key = token.key
+    return token.text.isalpha() and not (
+        key in lex.not_org_acronyms or key in lex.places or key in lex.not_names
+    )
+
+
+def _is_organisation_name(text: str, piece: _Piece, lex: Lexicon) -> bool:
+    """ "carmaker Toyota", "Ministry of ...", "Procter & Gamble", "the Senate"."""
+    tokens = piece.tokens
+    first = tokens[0]
+    if piece.after_descriptor and len(tokens) <= 3 and piece.key not in lex.places:
+        return True
+    if first.key in lex.org_heads and len(tokens) > 2 and tokens[1].key in ("of", "for"):
+        return True
+    if any(t.text == "&" for t in tokens):
+        return True
+    return (
+        len(tokens) == 1
+        and first.key in lex.institutions
+        and not _sentence_initial(text, first.start)
+    )
+
+
+def _is_place_here(text: str, token: _Token, lex: Lexicon) -> bool:
+    """A major place anywhere; a small town's name only after "in", "near", "from"...
+    (otherwise "Clinton said" would be a town in Iowa)."""
+    if token.key in lex.major_places:
+        return True
+    return bool(LOCATIVE.search(text, max(0, token.start - 20), token.start))
 
 
 def _team_name(tokens: list[_Token]) -> bool:
     """ "Braves", "Red Sox", "Blue Jays": a club after its city ("Atlanta Braves")."""
-    return len(tokens) <= 2 and tokens[-1].text[-1:] in "sx" and all(
-        _capitalised(t) and not t.is_acronym for t in tokens
+    return (
+        len(tokens) <= 2
+        and tokens[-1].text[-1:] in "sx"
+        and all(_capitalised(t) and not t.is_acronym for t in tokens)
     )
 
 
@@ -417,7 +473,9 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
     while len(tokens) > 1 and tokens[0].key in lex.demonyms:
         tokens = tokens[1:]
     if len(tokens) > MAX_NAME_WORDS or any(
-        t.key in lex.demonyms or t.key in lex.affiliations or (t.is_acronym and not INITIAL.fullmatch(t.text))
+        t.key in lex.demonyms
+        or t.key in lex.affiliations
+        or (t.is_acronym and not INITIAL.fullmatch(t.text))
         for t in tokens
     ):
         return False
@@ -440,15 +498,25 @@ def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
     out: list[_Piece] = []
     for piece in pieces:
         prev = out[-1] if out else None
-        if prev is not None and prev.type in (PLACE, ORGANISATION) and (
-            (piece.type == ORGANISATION and not piece.known) or piece.suffix_only
-        ) and text[prev.tokens[-1].end:piece.tokens[0].start].isspace():
+        if (
+            prev is not None
+            and prev.type in (PLACE, ORGANISATION)
+            and ((piece.type == ORGANISATION and not piece.known) or piece.suffix_only)
+            and text[prev.tokens[-1].end : piece.tokens[0].start].isspace()
+        ):
             out[-1] = _Piece(prev.tokens + piece.tokens, ORGANISATION)
             continue
-        if prev is not None and prev.type == ORGANISATION and not prev.known and piece.type == PLACE \
-                and re.fullmatch(r"\s+(?:of|for)\s+", text[prev.tokens[-1].end:piece.tokens[0].start]):
-            gap = text[prev.tokens[-1].end:piece.tokens[0].start]
-            connector = _Token(gap.strip(), prev.tokens[-1].end + 1, piece.tokens[0].start - 1, gap.strip())
+        if (
+            prev is not None
+            and prev.type == ORGANISATION
+            and not prev.known
+            and piece.type == PLACE
+            and re.fullmatch(r"\s+(?:of|for)\s+", text[prev.tokens[-1].end : piece.tokens[0].start])
+        ):
+            gap = text[prev.tokens[-1].end : piece.tokens[0].start]
+            connector = _Token(
+                gap.strip(), prev.tokens[-1].end + 1, piece.tokens[0].start - 1, gap.strip()
+            )
             out[-1] = _Piece([*prev.tokens, connector, *piece.tokens], ORGANISATION)
             continue
         out.append(piece)
@@ -457,9 +525,14 @@ def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
 
 # --- step 4: resolution within the document ---------------------------------------------
 
+
 def _name_keys(piece_or_text) -> list[str]:
     """Folded words of a name without particles: "al-Kuraishi" and "Kuraishi" meet."""
-    words = piece_or_text.split() if isinstance(piece_or_text, str) else [t.key for t in piece_or_text.tokens]
+    words = (
+        piece_or_text.split()
+        if isinstance(piece_or_text, str)
+        else [t.key for t in piece_or_text.tokens]
+    )
     keys = []
     for w in words:
         w = fold(w)
@@ -491,7 +564,11 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
         if p.type in (PERSON, ORGANISATION, PLACE):
             typed.setdefault(p.key, (p.type, p.canonical))
     for p in pieces:
-        if p.type is not None and p.type != PERSON and not (p.type == ORGANISATION and p.text in acronyms):
+        if (
+            p.type is not None
+            and p.type != PERSON
+            and not (p.type == ORGANISATION and p.text in acronyms)
+        ):
             continue
         keys = _name_keys(p)
         person = _person_for(keys, people) if keys else None
@@ -508,12 +585,16 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
 def _speaks(text: str, piece: _Piece, lex: Lexicon) -> bool:
     """ "Bogdanov added", "said Maas": a short name that says something is a person."""
     tokens = piece.tokens
-    if len(tokens) > 3 or any(t.is_acronym or t.key in lex.demonyms or t.key in lex.places for t in tokens):
+    if len(tokens) > 3 or any(
+        t.is_acronym or t.key in lex.demonyms or t.key in lex.places for t in tokens
+    ):
         return False
     if len(tokens) == 1 and _sentence_initial(text, tokens[0].start):
         return False  # "Officials said", "Analysts say"
-    return bool(SAID_AFTER.match(text, tokens[-1].end) or SAID_BEFORE.search(text, max(0, tokens[0].start - 12),
-                                                                             tokens[0].start))
+    return bool(
+        SAID_AFTER.match(text, tokens[-1].end)
+        or SAID_BEFORE.search(text, max(0, tokens[0].start - 12), tokens[0].start)
+    )
 
 
 def _person_for(keys: list[str], people: dict[str, list[tuple[list[str], str]]]) -> str | None:
@@ -540,8 +621,44 @@ def _mention(p: _Piece) -> Mention:
 
 # Words that only a Title Case headline capitalises in mid-line.
 TITLE_CASE_WORDS = frozenset(
-    "a an the and or but of in on at to for with from by as is are was were will would "
-    "says say said not into over after before up out be has have its".split()
+    {
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "with",
+        "from",
+        "by",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "will",
+        "would",
+        "says",
+        "say",
+        "said",
+        "not",
+        "into",
+        "over",
+        "after",
+        "before",
+        "up",
+        "out",
+        "be",
+        "has",
+        "have",
+        "its",
+    }
 )
 
 
@@ -552,9 +669,13 @@ def _headline_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
     start = 0
     for line in text.split("\n"):
         words = line.split()
-        if len(words) >= 3 and sum(map(str.islower, "".join(w[0] for w in words))) <= 0.2 * len(words):
+        if len(words) >= 3 and sum(map(str.islower, "".join(w[0] for w in words))) <= 0.2 * len(
+            words
+        ):
             shouting = not any(map(str.islower, line))
-            if shouting or any(w.casefold() in TITLE_CASE_WORDS for w in words[1:] if w[:1].isupper()):
+            if shouting or any(
+                w.casefold() in TITLE_CASE_WORDS for w in words[1:] if w[:1].isupper()
+            ):
                 spans.append((start, start + len(line)))
         start += len(line) + 1
     return spans
@@ -575,7 +696,9 @@ def _headline_mentions(
         known.setdefault(" ".join(fold(w) for w in m.canonical.split()), (m.type, m.canonical))
     out = []
     for start, end, shouting in runs:
-        words = [(m.start(), POSSESSIVE.sub("", m.group())) for m in TOKEN.finditer(text, start, end)]
+        words = [
+            (m.start(), POSSESSIVE.sub("", m.group())) for m in TOKEN.finditer(text, start, end)
+        ]
         keys = [fold(w) for _, w in words]
         i = 0
         while i < len(words):

@@ -19,8 +19,12 @@ from importlib import resources
 MAX_BOILERPLATE_CHARS = 160
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
-HTML_TAG = re.compile(r"<(?:script|style)\b.*?</(?:script|style)\s*>|<!--.*?-->|<[A-Za-z/!][^<>]{0,2000}>", re.S | re.I)
+HTML_TAG = re.compile(
+    r"<(?:script|style)\b.*?</(?:script|style)\s*>|<!--.*?-->|<[A-Za-z/!][^<>]{0,2000}>",
+    re.S | re.I,
+)
 HTML_BREAK = re.compile(r"<(?:br|/p|/div|/h\d|/li|p|div|h\d|li)\b[^<>]*>", re.I)
+HTML_CLOSING = re.compile(r"</[A-Za-z][A-Za-z0-9]*\s*>")
 BULLET = re.compile(r"^[\s•·▪●◦‣∙*]+")
 BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -34,18 +38,24 @@ class Cleaned:
 @cache
 def _boilerplate() -> re.Pattern:
     text = resources.files("index").joinpath("data/boilerplate.txt").read_text("utf-8")
-    patterns = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    patterns = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
 
 
+def is_html(text: str) -> bool:
+    """A page or fragment of HTML (it opens with a tag and closes one), as opposed to
+    plain text that merely quotes markup, which is kept as written."""
+    return text.lstrip().startswith("<") and HTML_CLOSING.search(text) is not None
+
+
 def normalise(text: str) -> str:
-    """Text safe to process: valid Unicode, no control characters, no HTML markup."""
+    """Text safe to process: valid Unicode, no control characters; HTML reduced to text."""
     text = text.encode("utf-8", "replace").decode("utf-8")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "<" in text and HTML_TAG.search(text):
-        text = HTML_TAG.sub(" ", HTML_BREAK.sub("\n", text))
-    if "&" in text:
-        text = html.unescape(text)
+    if is_html(text):
+        text = html.unescape(HTML_TAG.sub(" ", HTML_BREAK.sub("\n", text)))
     return CONTROL.sub("", text)
 
 

@@ -20,7 +20,8 @@ from index.extract.layout import Layout
 
 _MONTH_NAMES = {
     1: "january jan janvier janv januar jänner enero ene gennaio gen januari janeiro",
-    2: "february feb febr février fevrier févr fevr februar febrero febbraio februari fevereiro fev",
+    2: "february feb febr février fevrier févr fevr februar febrero febbraio februari "
+    "fevereiro fev",
     3: "march mar mars märz maerz marzo maart março marco",
     4: "april apr avril avr abril aprile",
     5: "may mai mayo maggio mei maio",

@@ -38,7 +38,7 @@ def layout(text: str) -> Layout:
     header: list[str] = []
     first_paragraph = ""
     size = 0
-    for line in lines[:MAX_HEADER_LINES + 1]:
+    for line in lines[: MAX_HEADER_LINES + 1]:
         if is_prose(line):
             first_paragraph = line
             break

@@ -31,7 +31,11 @@ MIN_CITY_POPULATION = 15_000
 def _char_class(predicate) -> str:
     """A regex character class of every BMP letter below U+2000 for which predicate holds."""
     chars = "".join(ch for ch in map(chr, range(0x2000)) if predicate(ch))
-    return "[" + chars.replace("\\", "\\\\").replace("]", "\\]").replace("^", "\\^").replace("-", "\\-") + "]"
+    return (
+        "["
+        + chars.replace("\\", "\\\\").replace("]", "\\]").replace("^", "\\^").replace("-", "\\-")
+        + "]"
+    )
 
 
 UPPER = _char_class(lambda ch: ch.isupper() or ch.istitle())
@@ -94,7 +98,9 @@ def _given_names(sections: dict[str, frozenset[str]]) -> frozenset[str]:
 
     names: set[str] = set()
     for module in pkgutil.iter_modules(person.__path__):
-        provider = getattr(importlib.import_module(f"{person.__name__}.{module.name}"), "Provider", None)
+        provider = getattr(
+            importlib.import_module(f"{person.__name__}.{module.name}"), "Provider", None
+        )
         attrs = ["first_names", "first_names_male", "first_names_female", "first_romanized_names"]
         if module.name.startswith(("zh_", "vi_")):
             attrs.append("last_romanized_names" if module.name.startswith("zh_") else "last_names")
@@ -140,7 +146,9 @@ def _places() -> tuple[dict[str, str], frozenset[str]]:
     return places, frozenset(major)
 
 
-def _known_names(places: dict[str, str], major: frozenset[str]) -> dict[str, tuple[str, str, str | None]]:
+def _known_names(
+    places: dict[str, str], major: frozenset[str]
+) -> dict[str, tuple[str, str, str | None]]:
     """Every name a scan should recognise as a whole, in order of trust: the alias table's
     actors, news outlets, the alias table's places, then major places."""
     known: dict[str, tuple[str, str, str | None]] = {}
@@ -177,12 +185,23 @@ def lexicon() -> Lexicon:
         words = key.split()
         starts[words[0]] = max(starts.get(words[0], 0), len(words))
     return Lexicon(
-        honorifics=s["honorifics"], regnal=s["regnal"], roles=s["roles"],
-        role_modifiers=s["role_modifiers"], departments=s["departments"],
-        org_suffixes=s["org_suffixes"], org_heads=s["org_heads"],
-        place_suffixes=s["place_suffixes"], not_names=s["not_names"],
-        not_org_acronyms=s["not_org_acronyms"], demonyms=s["demonyms"],
-        affiliations=s["affiliations"], institutions=s["institutions"],
-        org_descriptors=s["org_descriptors"], given_names=_given_names(s),
-        places=places, major_places=major, known=known, name_starts=starts,
+        honorifics=s["honorifics"],
+        regnal=s["regnal"],
+        roles=s["roles"],
+        role_modifiers=s["role_modifiers"],
+        departments=s["departments"],
+        org_suffixes=s["org_suffixes"],
+        org_heads=s["org_heads"],
+        place_suffixes=s["place_suffixes"],
+        not_names=s["not_names"],
+        not_org_acronyms=s["not_org_acronyms"],
+        demonyms=s["demonyms"],
+        affiliations=s["affiliations"],
+        institutions=s["institutions"],
+        org_descriptors=s["org_descriptors"],
+        given_names=_given_names(s),
+        places=places,
+        major_places=major,
+        known=known,
+        name_starts=starts,
     )

@@ -101,7 +101,12 @@ def find_source(layout: Layout) -> str | None:
         m = SIGN_OFF.match(layout.last_line.strip())
         if m and outlet(m.group(1).strip()):
             return outlet(m.group(1).strip())
-    named = {_known_prefix(name) for m in SELF_REFERENCE.finditer(layout.text) for name in m.groups() if name}
+    named = {
+        _known_prefix(name)
+        for m in SELF_REFERENCE.finditer(layout.text)
+        for name in m.groups()
+        if name
+    }
     named.discard(None)
     return named.pop() if len(named) == 1 else None
 

@@ -14,7 +14,9 @@ MAX_TITLE_CHARS = 160
 BYLINE = re.compile(
     r"^(?i:by|von|par|por|di|door)\s+[A-ZÀ-Þ][\w.'’-]*(?:\s+[A-ZÀ-Þ][\w.'’-]*){0,3}$"
 )
-TIME_ONLY = re.compile(r"^[\W\d_]*(?:updated|published|posted|last updated)?[\W\d_]*(?:[ap]\.?m\.?)?[\W\d_]*$", re.I)
+TIME_ONLY = re.compile(
+    r"^[\W\d_]*(?:updated|published|posted|last updated)?[\W\d_]*(?:[ap]\.?m\.?)?[\W\d_]*$", re.I
+)
 
 
 def _is_headline_candidate(line: str) -> bool:

@@ -5,8 +5,18 @@ import pytest
 from index import aliases
 
 
-@pytest.mark.parametrize("variant", ["IS", "ISIS", "ISIL", "Daesh", "Islamic State of Iraq and the Levant",
-                                     "islamic state", "Islamic State"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "IS",
+        "ISIS",
+        "ISIL",
+        "Daesh",
+        "Islamic State of Iraq and the Levant",
+        "islamic state",
+        "Islamic State",
+    ],
+)
 def test_islamic_state_variants(variant):
     assert aliases.canonical(variant) == "Islamic State"
 
@@ -39,7 +49,9 @@ def test_variants_start_with_the_canonical_name():
 def test_every_variant_maps_back_to_its_canonical_name():
     table = aliases.table()
     for name, forms in table.variants.items():
-        lookup = aliases.canonical if table.types[name] != aliases.PLACE else aliases.canonical_place
+        lookup = (
+            aliases.canonical if table.types[name] != aliases.PLACE else aliases.canonical_place
+        )
         assert all(lookup(form) == name for form in forms), name
         assert table.types[name] in ("person", "organisation", aliases.PLACE)
 

@@ -5,7 +5,15 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.documents import EXTRACTED, GIVEN, PROVENANCE_FIELDS, UNDETERMINED, UNKNOWN, Actor, RawDocument
+from index.documents import (
+    EXTRACTED,
+    GIVEN,
+    PROVENANCE_FIELDS,
+    UNDETERMINED,
+    UNKNOWN,
+    Actor,
+    RawDocument,
+)
 from index.extract import extract
 
 ARTICLE = """Germany's Foreign Minister Heiko Maas met his Italian counterpart in Rome
@@ -18,13 +26,26 @@ Nato allies would meet again in Brussels in April. Stoltenberg agreed.
 
 
 def test_given_metadata_wins_and_is_marked_given():
-    raw = RawDocument(id="a", text=ARTICLE, title="Given title", source="Given Source", date="2021-06-28",
-                      language="de", actors=["Nato", {"name": "Jens Stoltenberg", "type": "person"}])
+    raw = RawDocument(
+        id="a",
+        text=ARTICLE,
+        title="Given title",
+        source="Given Source",
+        date="2021-06-28",
+        language="de",
+        actors=["Nato", {"name": "Jens Stoltenberg", "type": "person"}],
+    )
     doc = extract(raw)
     assert (doc.title, doc.source, doc.date, doc.language) == (
-        "Given title", "Given Source", dt.date(2021, 6, 28), "de")
+        "Given title",
+        "Given Source",
+        dt.date(2021, 6, 28),
+        "de",
+    )
     assert doc.actors == [Actor("NATO", "organisation"), Actor("Jens Stoltenberg", "person")]
-    assert all(doc.provenance[f] == GIVEN for f in ("title", "source", "date", "language", "actors"))
+    assert all(
+        doc.provenance[f] == GIVEN for f in ("title", "source", "date", "language", "actors")
+    )
     assert doc.provenance["places"] == EXTRACTED
 
 
@@ -34,7 +55,12 @@ def test_extracted_metadata_from_text_alone():
     assert doc.source == "Reuters"
     assert doc.date == dt.date(2020, 3, 3)  # dateline month and day, year of the crawl
     assert doc.language == "en"
-    assert [a.name for a in doc.actors] == ["Heiko Maas", "NATO", "Jens Stoltenberg", "Islamic State"]
+    assert [a.name for a in doc.actors] == [
+        "Heiko Maas",
+        "NATO",
+        "Jens Stoltenberg",
+        "Islamic State",
+    ]
     assert {"Rome", "Germany", "Syria", "Iraq", "Brussels"} <= set(doc.places)
     assert set(doc.provenance) == set(PROVENANCE_FIELDS)
     assert set(doc.provenance.values()) == {EXTRACTED}
@@ -45,13 +71,17 @@ def test_a_dateline_without_a_crawl_date_gives_no_date():
 
 
 def test_dateline_in_december_crawled_in_january_is_last_year():
-    text = "Headline of the story here\nLONDON, Dec 30 - The bank said it would cut rates again next year."
-    assert extract(RawDocument(id="a", text=text, fetched="2020-01-02")).date == dt.date(2019, 12, 30)
+    text = "Headline of the story\nLONDON, Dec 30 - The bank said it would cut rates next year."
+    assert extract(RawDocument(id="a", text=text, fetched="2020-01-02")).date == dt.date(
+        2019, 12, 30
+    )
 
 
 def test_a_date_in_the_body_is_never_the_publication_date():
-    text = ("Islamic State lost its last bastion\n\nThe group lost its last territory in March 2019, "
-            "officials said on 14 November 2019 in a statement that was read out to reporters.")
+    text = (
+        "Islamic State lost its last bastion\n\nThe group lost its last territory in March 2019, "
+        "officials said on 14 November 2019 in a statement that was read out to reporters."
+    )
     assert extract(RawDocument(id="a", text=text)).date is None
 
 
@@ -81,7 +111,11 @@ def test_empty_and_junk_input_give_honest_unknowns():
 
 
 def test_html_fragments_are_reduced_to_text():
-    doc = extract(RawDocument(id="h", text="<div><h1>Big news</h1><script>var x;</script><p>Hello &amp; bye</p></div>"))
+    doc = extract(
+        RawDocument(
+            id="h", text="<div><h1>Big news</h1><script>var x;</script><p>Hello &amp; bye</p></div>"
+        )
+    )
     assert "<" not in doc.text and "var x" not in doc.text
     assert doc.title == "Big news"
 

@@ -20,16 +20,25 @@ def test_a_surname_is_the_full_name_named_earlier():
     assert names(text) == ["NATO", "Jens Stoltenberg"]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Foreign Minister Heiko Maas spoke. Later Maas left for Bari.", ["Heiko Maas"]),
-    ("Blinken also met Pope Francis at a private audience.", ["Pope Francis"]),
-    ("the first such gathering to be attended by U.S President Donald Trump.", ["Donald Trump"]),
-    ("Thank you so much Secretary Pompeo. And many thank, Mike, for hosting us.", ["Pompeo"]),
-    ("Vatican spokesman Matteo Bruni said the talks lasted 40 minutes.", ["Matteo Bruni"]),
-    ("Deputy Foreign Minister Mikhail Bogdanov said Wednesday.", ["Mikhail Bogdanov"]),
-    ("the then IS chief Abu Bakr al-Baghdadi proclaimed. Later al Baghdadi died.", ["Abu Bakr al-Baghdadi"]),
-    ("German Anke Huber beat Todd Martin in three sets.", ["Anke Huber", "Todd Martin"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Foreign Minister Heiko Maas spoke. Later Maas left for Bari.", ["Heiko Maas"]),
+        ("Blinken also met Pope Francis at a private audience.", ["Pope Francis"]),
+        (
+            "the first such gathering to be attended by U.S President Donald Trump.",
+            ["Donald Trump"],
+        ),
+        ("Thank you so much Secretary Pompeo. And many thank, Mike, for hosting us.", ["Pompeo"]),
+        ("Vatican spokesman Matteo Bruni said the talks lasted 40 minutes.", ["Matteo Bruni"]),
+        ("Deputy Foreign Minister Mikhail Bogdanov said Wednesday.", ["Mikhail Bogdanov"]),
+        (
+            "the then IS chief Abu Bakr al-Baghdadi proclaimed. Later al Baghdadi died.",
+            ["Abu Bakr al-Baghdadi"],
+        ),
+        ("German Anke Huber beat Todd Martin in three sets.", ["Anke Huber", "Todd Martin"]),
+    ],
+)
 def test_people_behind_roles_and_titles(text, expected):
     assert names(text, "person") == expected
 
@@ -39,10 +48,13 @@ def test_roles_and_page_furniture_are_never_actors():
     assert names(text) == []
 
 
-@pytest.mark.parametrize("text", [
-    "The extremist group Islamic State (IS) claimed it. IS fighters fled, ISIS said, and ISIL lost.",
-    "Daesh lost its last bastion; the Islamic State of Iraq and the Levant was defeated.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The group Islamic State (IS) claimed it. IS fighters fled, ISIS said, and ISIL lost.",
+        "Daesh lost its last bastion; the Islamic State of Iraq and the Levant was defeated.",
+    ],
+)
 def test_islamic_state_variants_are_one_actor(text):
     assert names(text) == ["Islamic State"]
 
@@ -52,14 +64,22 @@ def test_the_word_is_is_not_the_islamic_state():
 
 
 def test_organisations_by_suffix_acronym_and_definition():
-    text = ("Shares of Standard Oil Co rose after the Securities and Exchange Commission ruled. "
-            "The Kurdistan Democratic Party (KDP) said the KDP would not attend. Nato agreed.")
+    text = (
+        "Shares of Standard Oil Co rose after the Securities and Exchange Commission ruled. "
+        "The Kurdistan Democratic Party (KDP) said the KDP would not attend. Nato agreed."
+    )
     assert names(text, "organisation") == [
-        "Standard Oil Co", "Securities and Exchange Commission", "Kurdistan Democratic Party", "NATO"]
+        "Standard Oil Co",
+        "Securities and Exchange Commission",
+        "Kurdistan Democratic Party",
+        "NATO",
+    ]
 
 
 def test_places_are_not_actors_and_are_canonical():
-    mentions = find_mentions("Talks in Brussels, Moscow and the U.S. ended; Washington said little.")
+    mentions = find_mentions(
+        "Talks in Brussels, Moscow and the U.S. ended; Washington said little."
+    )
     assert places_of(mentions) == ["Brussels", "Moscow", "United States", "Washington"]
     assert actors_of(mentions) == []
 

@@ -16,23 +16,44 @@ SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 LABELS = {
     "000_360175e577de7cee": {
-        "source": None, "site": None, "date": None,
-        "people": {"Antony Blinken", "Luigi Di Maio", "Matthias Rüb", "Dominic Raab", "Heiko Maas",
-                   "Abu Bakr al-Baghdadi", "Abu Hamsa al-Kuraishi", "Pope Francis", "Matteo Bruni",
-                   "Joe Biden"},
+        "source": None,
+        "site": None,
+        "date": None,
+        "people": {
+            "Antony Blinken",
+            "Luigi Di Maio",
+            "Matthias Rüb",
+            "Dominic Raab",
+            "Heiko Maas",
+            "Abu Bakr al-Baghdadi",
+            "Abu Hamsa al-Kuraishi",
+            "Pope Francis",
+            "Matteo Bruni",
+            "Joe Biden",
+        },
         "organisations": {"Islamic State", "Bundeswehr"},
         "places": {"Rome", "Italy", "Syria", "Iraq", "Mali", "Baghdad"},
     },
     "001_3dbdce3846ecd486": {
-        "source": "RFE/RL", "site": None, "date": None,
-        "people": {"Jens Stoltenberg", "Donald Trump", "Rex Tillerson", "Ariana Grande",
-                   "Recep Tayyip Erdogan", "Rikard Jozwiak"},
+        "source": "RFE/RL",
+        "site": None,
+        "date": None,
+        "people": {
+            "Jens Stoltenberg",
+            "Donald Trump",
+            "Rex Tillerson",
+            "Ariana Grande",
+            "Recep Tayyip Erdogan",
+            "Rikard Jozwiak",
+        },
         "organisations": {"NATO", "Islamic State"},
         "places": {"Brussels", "Manchester", "Syria", "Iraq", "Poland"},
         "title": "NATO Says Will Join Anti-IS Coalition, Appoint Counterterrorism Coordinator",
     },
     "002_75796edd39bcd684": {
-        "source": None, "site": None, "date": None,
+        "source": None,
+        "site": None,
+        "date": None,
         "people": {"Jens Stoltenberg", "Donald Trump", "Rex Tillerson"},
         "organisations": {"NATO", "Islamic State"},
         "places": {"Brussels", "Manchester", "France", "Germany"},
@@ -40,13 +61,17 @@ LABELS = {
     },
     "003_ec049e7e27b04e78": {
         # "Secretary Pompeo" is all the text says of him; "Mike" alone is no actor.
-        "source": None, "site": None, "date": dt.date(2019, 11, 14),
+        "source": None,
+        "site": None,
+        "date": dt.date(2019, 11, 14),
         "people": {"Jens Stoltenberg", "Pompeo", "Al-Baghdadi"},
         "organisations": {"NATO", "Islamic State"},
         "places": {"Washington", "Afghanistan", "Jordan", "Tunisia"},
     },
     "004_7af4038d53513d56": {
-        "source": "RIA Novosti", "site": "GlobalSecurity.org", "date": dt.date(2014, 10, 8),
+        "source": "RIA Novosti",
+        "site": "GlobalSecurity.org",
+        "date": dt.date(2014, 10, 8),
         "people": {"Mikhail Bogdanov", "Barack Obama"},
         "organisations": {"Islamic State", "US State Department"},
         "places": {"Moscow", "Russia", "Syria", "Iraq"},
@@ -85,12 +110,21 @@ def test_seed_without_headline_gets_the_start_of_its_text_as_title(documents):
     assert title.endswith("…") and len(title) <= 161
 
 
-@pytest.mark.parametrize("line", [
-    "Accessibility links", "Breaking News", "please wait", "No media source currently available",
-    "0:00 0:01:21 0:00", "File Photo", "Follow I follow", "NEWSLETTER",
-    "Join the GlobalSecurity.org mailing list",
-    "UNITED24 - Make a charitable donation in support of Ukraine!",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Accessibility links",
+        "Breaking News",
+        "please wait",
+        "No media source currently available",
+        "0:00 0:01:21 0:00",
+        "File Photo",
+        "Follow I follow",
+        "NEWSLETTER",
+        "Join the GlobalSecurity.org mailing list",
+        "UNITED24 - Make a charitable donation in support of Ukraine!",
+    ],
+)
 def test_site_boilerplate_is_not_in_the_text(documents, line):
     for doc in documents.values():
         assert line not in doc.text.splitlines()
@@ -104,5 +138,15 @@ def test_boilerplate_removal_keeps_the_article(documents):
 
 def test_no_role_or_template_words_become_actors(documents):
     names = {a.name for doc in documents.values() for a in doc.actors}
-    assert not names & {"Foreign Minister", "Breaking News", "Secretary-General", "Mike", "Maas",
-                        "Stoltenberg", "Trump", "Pope", "IS", "ISIS"}
+    assert not names & {
+        "Foreign Minister",
+        "Breaking News",
+        "Secretary-General",
+        "Mike",
+        "Maas",
+        "Stoltenberg",
+        "Trump",
+        "Pope",
+        "IS",
+        "ISIS",
+    }
