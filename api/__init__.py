@@ -18,7 +18,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SIFT=settings,
-        SIFT_INDEX=IndexHandle(settings.index_dir, settings.write_wait_s),
+        SIFT_INDEX=IndexHandle(
+            settings.index_dir, settings.write_wait_s, settings.query_budget_ms / 1000
+        ),
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )

@@ -18,6 +18,7 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024  # SIFT_MAX_BODY_BYTES: larger bodies get 413
     max_batch_documents: int = 1000  # SIFT_MAX_BATCH_DOCUMENTS: documents per POST
     write_wait_s: float = 5.0  # SIFT_WRITE_WAIT_S: how long a write waits to be searchable
+    query_budget_ms: int = 500  # SIFT_QUERY_BUDGET_MS: work one query may take; 0 = unlimited
 
 
 _ENV_PREFIX = "SIFT_"
@@ -31,6 +32,7 @@ _PARSERS = {
     "max_body_bytes": int,
     "max_batch_documents": int,
     "write_wait_s": float,
+    "query_budget_ms": int,
 }
 
 

@@ -25,6 +25,7 @@ from index import generations, schema
 from index.analysis import STEMMED_LANGUAGES, document_terms, term
 from index.documents import Document
 from index.writer import stored_document
+from search import budget
 from search import parser as p
 from search.errors import IndexUnavailable
 from search.facets import facet_counts
@@ -57,8 +58,9 @@ class _Snapshot:
 class Engine:
     """Searches the index at `root`; safe to share between the threads of one process."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, budget_s: float | None = None):
         self.root = Path(root)
+        self.budget_s = budget_s  # seconds of work one request may take (search/budget.py)
         self._local = threading.local()
         self._tables: dict[generations.Version, Tables] = {}
         self._tables_lock = threading.Lock()
@@ -115,6 +117,7 @@ class Engine:
 
     # -- search ---------------------------------------------------------------------------
 
+    @budget.limited
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
         snap = self._snapshot()
@@ -157,8 +160,7 @@ class Engine:
         if isinstance(node, p.MatchAll):
             return snap.tables.live.copy()
         mask = np.zeros(snap.tables.size, dtype=bool)
-        matcher = query.matcher(snap.searcher)
-        ids = np.fromiter(matcher.all_ids(), dtype=np.int64)
+        ids = np.fromiter(budget.matching_ids(snap.searcher, query), dtype=np.int64)
         mask[ids] = True
         return mask & snap.tables.live
 
@@ -177,7 +179,7 @@ class Engine:
             return []
         if sort == "relevance" and not isinstance(node, p.MatchAll):
             allowed = set(np.flatnonzero(final).tolist()) if masks else None
-            results = snap.searcher.search(query, limit=limit, filter=allowed)
+            results = budget.search(snap.searcher, query, limit=limit, filter=allowed)
             return [(hit.docnum, float(hit.score)) for hit in results]
         docnums = _date_order(snap.tables, final, oldest=sort == "oldest")[:limit]
         if isinstance(node, p.MatchAll):
@@ -188,7 +190,7 @@ class Engine:
     @staticmethod
     def _scores(snap: _Snapshot, query: wq.Query, docnums) -> dict[int, float]:
         wanted = {int(d) for d in docnums}
-        results = snap.searcher.search(query, limit=len(wanted), filter=wanted)
+        results = budget.search(snap.searcher, query, limit=len(wanted), filter=wanted)
         return {hit.docnum: float(hit.score) for hit in results}
 
     def _hit(self, snap: _Snapshot, docnum: int, score: float, marks: Marks) -> Hit:
@@ -218,6 +220,7 @@ class Engine:
 
     # -- documents ------------------------------------------------------------------------
 
+    @budget.limited
     def document(self, doc_id: str, q: str | None = None) -> DocumentView | None:
         """A document by id, its text marked with `q`'s matches if given; None if unknown."""
         snap = self._snapshot()
@@ -232,6 +235,7 @@ class Engine:
             spans = match_spans(doc.text, doc.language, marks)
         return DocumentView(doc, render(doc.text, spans))
 
+    @budget.limited
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit] | None:
         """Documents sharing the most distinctive terms of `doc_id`; None if it is unknown."""
         snap = self._snapshot()
@@ -246,7 +250,7 @@ class Engine:
         text_field = schema.field_for(schema.TEXT, lang)
         query = wq.Or([wq.Term(text_field, t, boost=weight) for t, weight in terms])
         allowed = set(np.flatnonzero(snap.tables.live).tolist()) - {docnum}
-        results = snap.searcher.search(query, limit=limit, filter=allowed)
+        results = budget.search(snap.searcher, query, limit=limit, filter=allowed)
         marks = Marks(terms={lang: {t for t, _ in terms}})
         return [self._hit(snap, hit.docnum, float(hit.score), marks) for hit in results]
 
@@ -269,12 +273,14 @@ class Engine:
         scale = top[0][1]
         return [(t, round(w / scale, 3)) for t, w in top]
 
+    @budget.limited
     def suggest(self, text: str, limit: int = 10) -> list[Completion]:
         snap = self._snapshot()
         return completions(snap.reader, snap.tables, text, limit)
 
     # -- aggregates -----------------------------------------------------------------------
 
+    @budget.limited
     def timeline(
         self, q: str, filters: Filters, op: str = "and", interval: str = "year"
     ) -> Timeline:
