@@ -6,8 +6,10 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from api.cors import install_cors, parse_origins
 from api.errors import register_error_handlers
 from api.index_handle import IndexHandle
+from api.limits import DB_FILE, install_rate_limits, parse_limit
 from api.routes import register_routes
 from api.settings import load_settings
 
@@ -27,5 +29,12 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     register_error_handlers(app)
+    install_rate_limits(
+        app,
+        settings.rate_limit_storage or settings.index_dir / DB_FILE,
+        parse_limit(settings.rate_limit),
+        parse_limit(settings.write_rate_limit),
+    )
+    install_cors(app, parse_origins(settings.cors_origins))
     register_routes(app)
     return app

@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from api.errors import RETRY_AFTER_S, ApiError
 from index import generations
 from index.applier import ApplierThread, apply_pending
 from search.engine import Engine
@@ -50,11 +51,14 @@ class IndexHandle:
         """Journal `ops` durably, then try to make them searchable before answering.
 
         Returns ("applied", seq) if they are searchable now, ("accepted", seq) if they are
-        durable and the applier will make them searchable shortly. An OSError from the
-        journal (a full disk) means nothing was acknowledged and propagates.
+        durable and the applier will make them searchable shortly. If the journal cannot
+        take them (a full disk) nothing is acknowledged: a 507 or 503 problem.
         """
         self.start_applier()
-        seq = generations.journal(self.root).append(ops)
+        try:
+            seq = generations.journal(self.root).append(ops)
+        except OSError as exc:
+            raise _not_journaled(exc) from None
         deadline = time.monotonic() + self.write_wait_s
         while True:
             name = generations.current_generation(self.root)
@@ -73,3 +77,23 @@ class IndexHandle:
         if self._applier is not None:
             self._applier.wake.set()
         return "accepted", seq
+
+
+def _not_journaled(exc: OSError) -> ApiError:
+    """The problem for a write the journal could not take (so nothing was acknowledged)."""
+    log.error("journal append failed: %s", exc)
+    if generations.is_disk_full(exc):
+        return ApiError(
+            507,
+            "insufficient-storage",
+            "Insufficient Storage",
+            "The server has no room to record this write; nothing was stored. Retry later.",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    return ApiError(
+        503,
+        "write-unavailable",
+        "Write unavailable",
+        "The write could not be recorded; nothing was stored. Retry later.",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
