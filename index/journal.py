@@ -116,11 +116,13 @@ class Journal:
             stem = name[: -len(SUFFIX)]
             if name.endswith(SUFFIX) and len(stem) == _DIGITS and stem.isdigit():
                 found.append((int(stem), self.folder / name))
+        if not found and LEGACY_FILE in names:
+            found.append((1, self.folder / LEGACY_FILE))  # renamed by the next append
         return sorted(found)
 
     def _adopt_legacy(self) -> None:
         legacy = self.folder / LEGACY_FILE
-        if legacy.exists() and not self.segments():
+        if self.segments() == [(1, legacy)]:
             os.replace(legacy, self.folder / segment_name(1))
             fsync_dir(self.folder)
 
@@ -198,10 +200,7 @@ class Journal:
     def last_seq(self) -> int:
         segments = self.segments()
         if not segments:
-            legacy = self.folder / LEGACY_FILE
-            if not legacy.exists():
-                return 0
-            segments = [(1, legacy)]
+            return 0
         start, path = segments[-1]
         with open(path, "rb") as f:
             end = f.seek(0, os.SEEK_END)
@@ -211,8 +210,7 @@ class Journal:
         """A cheap token that changes whenever an entry is appended (None: empty)."""
         segments = self.segments()
         if not segments:
-            legacy = self.folder / LEGACY_FILE
-            return (LEGACY_FILE, legacy.stat().st_size) if legacy.exists() else None
+            return None
         path = segments[-1][1]
         try:
             return path.name, path.stat().st_size

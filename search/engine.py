@@ -89,8 +89,13 @@ class Engine:
             ix = generations.open_generation(self.root, name)
             version = generations.Version(name, ix.latest_generation())
             searcher = ix.searcher(weighting=weighting())
-        except (OSError, generations.NoIndex) as exc:
-            raise IndexUnavailable("the index cannot be opened") from exc
+        except Exception as exc:  # a missing or damaged TOC raises anything from EOFError
+            # to Whoosh's EmptyIndexError: none of it may become a 500 or a wrong answer
+            failure = f"{type(exc).__name__}: {exc}"
+        else:
+            failure = None
+        if failure:  # raised outside the handler: a chained traceback would keep the file
+            raise IndexUnavailable(f"the index cannot be opened ({failure})")  # Whoosh left open
         with self._tables_lock:
             tables = self._tables.get(version)
             if tables is None:
