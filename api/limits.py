@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import ApiError
 
@@ -146,3 +147,17 @@ def install_rate_limits(app: Flask, storage: Path, every: Limit | None, writes: 
                 return
             if wait is not None:
                 raise rate_limited(wait, limit)
+
+
+def read_body() -> bytes:
+    """The request body, or a 413 if it is over MAX_CONTENT_LENGTH, chunked or not.
+
+    For a body sent without a length (chunked), Werkzeug stops reading at the limit and
+    hands over the truncated bytes without a word; a byte beyond them means too large.
+    """
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    unbounded = limit is not None and request.content_length is None and len(data) >= limit
+    if unbounded and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+    return data
