@@ -1,4 +1,4 @@
-"""A time budget per request that fires in any thread: deadlines checked, never signals.
+"""A time budget per request that fires in any thread: a deadline checked, never signals.
 
 Whoosh's `TimeLimitCollector` stops a search with SIGALRM, which raises `ValueError:
 signal only works in main thread` under gunicorn's gthread workers, and without the
@@ -9,7 +9,8 @@ scored pass (`BudgetCollector`), did-you-mean, and every leaf matcher of a query
 evaluates (`guard`): an intersection that skips through a million postings without
 yielding a document still advances its leaves, and each advance looks at the clock.
 Over the budget, `QueryTimeout` (a 400 saying the query was too broad) ends the
-request, whatever thread it runs in.
+request, whatever thread it runs in. The budget is CPU time of the request's thread,
+so waiting for a core on a loaded machine never makes an ordinary query a 400.
 
 The deadline lives in a context variable, so threads (and tasks) never see each other's.
 """
@@ -36,7 +37,8 @@ CHECK_EVERY = 256
 
 @dataclass(frozen=True)
 class _Deadline:
-    ends: float  # time.monotonic()
+    ends: float  # time.monotonic() when the wall-clock budget is spent
+    cpu_start: float  # time.thread_time() when the request started
     seconds: float
 
 
@@ -49,7 +51,8 @@ def within(seconds: float | None) -> Iterator[None]:
     if not seconds or seconds <= 0:
         yield
         return
-    token = _current.set(_Deadline(time.monotonic() + seconds, seconds))
+    deadline = _Deadline(time.monotonic() + seconds, time.thread_time(), seconds)
+    token = _current.set(deadline)
     try:
         yield
     finally:
@@ -57,9 +60,17 @@ def within(seconds: float | None) -> Iterator[None]:
 
 
 def check() -> None:
-    """Raise QueryTimeout if the current request's budget is spent."""
+    """Raise QueryTimeout if the current request has spent its budget.
+
+    Spent means the request's own thread used `seconds` of CPU: a 400 says the query is
+    too broad, so it must not fire for an ordinary query on a busy machine, where wall
+    time stretches while CPU time does not. The wall clock is read first (cheaper); the
+    thread's CPU clock only once the wall-clock budget has passed.
+    """
     deadline = _current.get()
-    if deadline is not None and time.monotonic() > deadline.ends:
+    if deadline is None or time.monotonic() <= deadline.ends:
+        return
+    if time.thread_time() - deadline.cpu_start > deadline.seconds:
         raise QueryTimeout(
             f"the query needed more than its {deadline.seconds * 1000:.0f} ms budget; "
             "narrow it (fewer OR'ed words, longer prefixes, no fuzzy terms)"

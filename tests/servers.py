@@ -62,6 +62,7 @@ def gunicorn(
     workers: int = 2,
     worker_class: str = "sync",
     threads: int = 1,
+    preexec_fn=None,
     **settings: object,
 ) -> Iterator[Server]:
     """gunicorn with Sift's own config on a free 127.0.0.1 port; SIFT_* from `settings`."""
@@ -79,7 +80,9 @@ def gunicorn(
     command = [sys.executable, "-m", "gunicorn", "--config", "python:api.gunicorn_conf"]
     command += ["--worker-class", worker_class, "--threads", str(threads), "api.wsgi:app"]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=log, preexec_fn=preexec_fn
+        )
     server = Server(f"http://127.0.0.1:{port}", process, log_path)
     try:
         wait_for(server.base + "/healthz")

@@ -22,11 +22,13 @@ QUERIES = ["nato", "coalition OR stoltenberg", '"islamic state"', "nat*", "-nato
 
 @pytest.fixture
 def slow_postings(monkeypatch):
-    """Every posting Whoosh reads takes 5 ms: any query is slow, none is over a cap."""
+    """Every posting Whoosh reads costs 5 ms of CPU: any query is slow, none is over a cap."""
     real_next = whoosh3.W3LeafMatcher.next
 
     def next_slowly(self):
-        time.sleep(0.005)
+        busy_until = time.perf_counter() + 0.005
+        while time.perf_counter() < busy_until:
+            pass
         return real_next(self)
 
     monkeypatch.setattr(whoosh3.W3LeafMatcher, "next", next_slowly)
@@ -78,6 +80,17 @@ def test_a_budget_overrun_is_a_400_problem_over_http(index_root, slow_postings):
     body = assert_problem(response, 400)
     assert time.monotonic() - started < BUDGET_S + SLACK_S
     assert body["type"] == "/problems/query-too-complex" and "budget" in body["detail"]
+
+
+def test_a_busy_machine_does_not_turn_a_cheap_query_into_a_400():
+    """Waiting for the CPU (here: sleeping) is not the query's cost."""
+    with budget.within(0.05):
+        time.sleep(0.2)
+        budget.check()  # 0.2 s of wall time, next to no CPU: no QueryTimeout
+        busy_until = time.perf_counter() + 0.1
+        with pytest.raises(QueryTimeout):
+            while time.perf_counter() < busy_until:
+                budget.check()
 
 
 def test_budgets_are_per_thread():

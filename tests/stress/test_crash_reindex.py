@@ -104,7 +104,7 @@ def test_kill_9_of_reindex_while_serving(reuters_1000, tmp_path):
         _, err = second.communicate(timeout=60)
         assert second.returncode != 0 and b"another reindex is running" in err
         first.send_signal(signal.SIGKILL)
-        first.wait(30)
+        first.communicate(timeout=30)
 
         moments = []
         for _ in range(KILLS):
@@ -113,7 +113,7 @@ def test_kill_9_of_reindex_while_serving(reuters_1000, tmp_path):
             moments.append(round(moment, 2))
             time.sleep(moment)
             child.send_signal(signal.SIGKILL)
-            child.wait(30)
+            child.communicate(timeout=30)
             assert child.returncode == -signal.SIGKILL, "the build finished before the kill"
             assert generations.current_generation(root) == live
             assert lock_is_free(root), "a killed reindex kept the lock"
