@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -100,8 +101,17 @@ def reuters_1000(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def reuters_root(tmp_path_factory) -> Path:
-    """All of Reuters-21578 indexed once per session (minutes: for the stress tests only)."""
+    """All of Reuters-21578 indexed once per session (minutes: for the stress tests only).
+
+    SIFT_STRESS_REUTERS_INDEX may name an index already built from the same file (it is
+    copied, never written), to iterate on a test without rebuilding.
+    """
     root = tmp_path_factory.mktemp("reuters-index")
+    prebuilt = os.environ.get("SIFT_STRESS_REUTERS_INDEX")
+    if prebuilt:
+        shutil.copytree(prebuilt, root, dirs_exist_ok=True)
+        assert answers(root)["oil"][0] > 0
+        return root
     report = reindex(root, [REUTERS])
     assert report.switched and report.documents == 21578, report.errors[:5]
     return root
