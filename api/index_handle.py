@@ -71,9 +71,9 @@ class IndexHandle:
                     time.sleep(WRITE_POLL_S)  # another process is applying
                 elif name is None:
                     break  # no generation to apply to yet: the next reindex replays it
-            except (OSError, generations.IndexBusy):
+            except Exception:  # durable in the journal already: the applier retries
                 log.exception("applying journal entries failed; the applier will retry")
-                break  # durable in the journal; the applier retries
+                break
         if self._applier is not None:
             self._applier.wake.set()
         return "accepted", seq

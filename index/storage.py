@@ -5,6 +5,11 @@ TOC into place; that rename is the only `rename_file` call a commit makes. So fs
 every file in the folder before that rename and the folder after it gives Lucene's
 promise: once `commit()` returns, the generation survives a power loss.
 
+Whoosh names new files (segments, temporary runs) with the process-wide `random` module,
+so anything that seeds it (a library, a test framework: Hypothesis does, per example)
+makes it pick names it already used; the next commit then fails an assertion or
+overwrites live files. Sift gives Whoosh names from `secrets` instead.
+
 Whoosh has no checksums either (a flipped byte is read as data). At the same moment,
 before the rename, the storage records the size and CRC-32 of every index file in
 `checksums.json`: Whoosh never rewrites a file in place, so only new files are read,
@@ -15,16 +20,30 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import zlib
 from pathlib import Path
 
+import whoosh.codec.base
+import whoosh.filedb.compound
+import whoosh.filedb.filestore
+import whoosh.writing
 from whoosh.filedb.filestore import FileStorage
+from whoosh.util import IDCHARS
 
 PRIVATE_DIR_MODE = 0o700
 CHECKSUMS_FILE = "checksums.json"
 # Files Sift keeps beside Whoosh's in a generation folder (not index data).
 SIFT_FILES = frozenset({CHECKSUMS_FILE, "manifest.json", "applied"})
 _CRC_CHUNK = 1 << 20
+
+
+def _unpredictable_name(size: int = 28) -> str:
+    return "".join(secrets.choice(IDCHARS) for _ in range(size))
+
+
+for _module in (whoosh.codec.base, whoosh.filedb.filestore, whoosh.filedb.compound, whoosh.writing):
+    _module.random_name = _unpredictable_name
 
 
 def fsync_file(path: str | Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 
 from index import generations
@@ -78,3 +79,13 @@ def test_the_applier_compacts_and_a_reindex_still_replays_every_api_document(
     assert Engine(fresh_root).document("short") is None
     assert Engine(fresh_root).document("api3").document.text == "pangolin number 3 round 7"
     assert report.documents == DOCS - 1 + 4
+
+
+def test_commits_survive_a_seeded_random_module(fresh_root):
+    """Whoosh names files with the global PRNG; seeded twice, it would reuse a name."""
+    journal = generations.journal(fresh_root)
+    for n in range(3):
+        random.seed(0)
+        journal.append([put(f"seeded{n}", f"axolotl {n}")])
+        assert apply_pending(fresh_root) == 1
+    assert ids_matching(fresh_root, "axolotl") == ["seeded0", "seeded1", "seeded2"]
