@@ -33,6 +33,7 @@ def token(client: int, n: int) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_concurrent_writes_survive_killed_workers(fresh_root, tmp_path):
     outcomes: dict[str, int | str] = {}
     deleted: dict[str, int | str] = {}

@@ -48,6 +48,7 @@ def expected_state(root) -> dict[str, dict | None]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_kill_9_during_commits_and_merges(reuters_1000, tmp_path):
     root = tmp_path / "index"
     assert reindex(root, [reuters_1000]).switched

@@ -81,6 +81,7 @@ def lock_is_free(root: Path) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_kill_9_of_reindex_while_serving(reuters_1000, tmp_path):
     root = tmp_path / "index"
     assert reindex(root, [reuters_1000]).switched

@@ -185,6 +185,7 @@ class Probe(threading.Thread):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # the first user of reuters_root builds it
 @pytest.mark.parametrize("worker_class, threads", [("sync", 1), ("gthread", 4)])
 def test_query_of_death_list(reuters_root, tmp_path, worker_class, threads):
     with gunicorn(

@@ -27,6 +27,7 @@ ST = Path(sys.executable).parent / "st"
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_schemathesis_finds_nothing(tmp_path):
     root = tmp_path / "index"
     assert reindex(root, [DATA, SEEDS]).switched
