@@ -100,8 +100,8 @@ class PageState:
         skipped = {"page", *skip}
         return [(name, value) for name, value in self.params() if name not in skipped]
 
-    def export_url(self, fmt: str) -> str:
-        """The export of every result in this state (query, filters, sort), as `fmt`."""
+    def export_url(self, fmt: str, sort: str) -> str:
+        """The export of every result in this state (query, filters) in `sort` order."""
         kept = {name for name in ORDER if name not in ("page", "per_page", "more", "interval")}
-        query = [(name, value) for name, value in self.params() if name in kept]
+        query = [(name, value) for name, value in self.params(sort=sort) if name in kept]
         return url_for("search.export_results") + "?" + urlencode([("format", fmt), *query])

@@ -32,6 +32,7 @@ class Bar:
     count: int
     percent: int
     label: str  # short axis text ("" when this bar is not labelled)
+    minor: bool  # a label that narrow screens leave out (every other one)
     name: str  # full name for people and screen readers ("May 2017")
     href: str
     current: bool
@@ -75,6 +76,7 @@ def timeline_view(engine, args: dict, state: PageState) -> TimelineView:
                 count=count,
                 percent=percent,
                 label=_short(key, index == 0) if index % every == 0 else "",
+                minor=index % (2 * every) != 0,
                 name=_name(key),
                 href=state.url(date_from=start, date_to=end, interval=None),
                 current=(args["date_from"], args["date_to"]) == (start, end),

@@ -22,7 +22,7 @@ from search.request import FACETS, MAX_FACET_SIZE
 
 blueprint = Blueprint(PAGES_BLUEPRINT, __name__)
 
-# Values a facet lists before "Show more" (the engine is asked for one more, to know).
+# Values a facet lists before "Show more".
 FACET_LIMIT = 8
 PER_PAGE_CHOICES = (10, 25, 50)
 # Actors named under each hit; the document page lists them all.
@@ -58,15 +58,20 @@ def search():
     args = page_args()
     state = PageState(args)
     more = set(args["more"])
-    size = MAX_FACET_SIZE if more else FACET_LIMIT + 1
-    results = engine().search(search_request({**args, "facets": FACETS, "facet_size": size}))
+    # Without a query every document is equally relevant: browse the archive newest first.
+    sort = "newest" if not args["q"].strip() and args["sort"] == "relevance" else args["sort"]
+    results = engine().search(
+        search_request({**args, "sort": sort, "facets": FACETS, "facet_size": MAX_FACET_SIZE})
+    )
     facets = {
-        name: _facet_view(values, expanded=name in more) for name, values in results.facets.items()
+        name: _facet_view(name, values, expanded=name in more)
+        for name, values in results.facets.items()
     }
     return render_template(
         "search.html",
         state=state,
         args=args,
+        sort=sort,
         results=results,
         facets=facets,
         timeline=timeline_view(engine(), args, state),
@@ -77,12 +82,20 @@ def search():
     )
 
 
-def _facet_view(values, *, expanded: bool) -> dict:
-    """The values a facet panel shows: its top values by count plus every selected one."""
+def _facet_view(name: str, values, *, expanded: bool) -> dict:
+    """What a facet panel shows: its top values (the newest years) plus every selected one.
+
+    The engine is asked for up to MAX_FACET_SIZE values (counting costs the same), so the
+    panel knows whether there are more to show.
+    """
     if expanded:
         return {"values": values, "more": False, "expanded": True}
     unselected = [v for v in values if not v.selected]
-    top = {id(v) for v in sorted(unselected, key=lambda v: -v.count)[:FACET_LIMIT]}
+    if name == "year":
+        ranked = sorted(unselected, key=lambda v: v.value, reverse=True)
+    else:
+        ranked = sorted(unselected, key=lambda v: -v.count)
+    top = {id(v) for v in ranked[:FACET_LIMIT]}
     shown = [v for v in values if v.selected or id(v) in top]
     return {"values": shown, "more": len(unselected) > FACET_LIMIT, "expanded": False}
 

@@ -76,6 +76,16 @@
     if (skip && nextSkip) skip.replaceWith(nextSkip);
   }
 
+  /* Skip links move focus, not only the view, whatever the browser does with fragments. */
+  document.addEventListener("click", (event) => {
+    const skip = event.target.closest(".skip-link");
+    const target = skip && document.querySelector(skip.getAttribute("href"));
+    if (!target) return;
+    event.preventDefault();
+    target.setAttribute("tabindex", "-1");
+    target.focus();
+  });
+
   document.addEventListener("click", (event) => {
     const link = event.target.closest("a[href]");
     if (!link || event.defaultPrevented || event.button !== 0) return;
@@ -170,11 +180,18 @@
           li.id = `q-option-${i}`;
           li.setAttribute("role", "option");
           li.setAttribute("aria-selected", "false");
+          // What was typed stays plain; the completion is bold, as people expect.
           const text = document.createElement("span");
-          text.textContent = item.text;
+          const typed = item.text.toLowerCase().startsWith(input.value.toLowerCase())
+            ? input.value.length
+            : 0;
+          const rest = document.createElement("strong");
+          rest.textContent = item.text.slice(typed);
+          text.append(item.text.slice(0, typed), rest);
           const kind = document.createElement("span");
           kind.className = "kind";
-          kind.textContent = `${item.kind === "actor" ? "actor" : "word"} · ${item.count.toLocaleString()}`;
+          const docs = `${item.count.toLocaleString()} ${item.count === 1 ? "document" : "documents"}`;
+          kind.textContent = item.kind === "actor" ? `actor · ${docs}` : docs;
           li.append(text, kind);
           li.addEventListener("mousedown", (event) => {
             event.preventDefault();
@@ -230,6 +247,11 @@
       }
     });
     input.addEventListener("blur", () => setTimeout(close, 100));
+    input.form.addEventListener("submit", () => {
+      clearTimeout(timer);
+      pending?.abort();
+      close();
+    });
   }
 
   /* -- a document's matches, one after another ------------------------------------- */
