@@ -52,6 +52,9 @@
     const filters = document.getElementById("filters");
     if (filters && filtersWereOpen !== undefined && NARROW.matches) filters.open = filtersWereOpen;
     enhance(fresh);
+    // The page changed without a load: say so to screen readers ("3 results for NATO").
+    const announce = document.getElementById("announce");
+    if (announce) announce.textContent = fresh.querySelector("h1")?.textContent.trim() ?? "";
     if (typeof scroll === "number") window.scrollTo(0, scroll);
     else if (scroll === "top") window.scrollTo(0, 0);
     if (focus === "heading") {

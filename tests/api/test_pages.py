@@ -204,3 +204,13 @@ def test_export_links_carry_the_query_filters_and_sort(client):
 def test_help_page(client):
     response, _ = page(client, "/help")
     assert "phrase" in response.get_data(as_text=True)
+
+
+def test_no_index_yet_is_a_503_page_with_retry_after(tmp_path):
+    from api import create_app
+
+    client = create_app({"index_dir": str(tmp_path / "empty")}).test_client()
+    response, _ = page(client, "/?q=NATO", status=503)
+    assert response.headers["Retry-After"]
+    assert "not ready" in response.get_data(as_text=True)
+    assert_problem(client.get("/api/v1/search?q=NATO"), 503)
