@@ -7,6 +7,7 @@ schemas as the JSON API; a bad one gets a friendly error page (api/errors.py) wi
 
 from __future__ import annotations
 
+import itertools
 import re
 from urllib.parse import urlencode
 
@@ -107,9 +108,7 @@ def document(doc_id: str):
     view = engine().document(doc_id, args["q"] or None, keep_lines=True)
     if view is None:
         raise ApiError(404, "not-found", "Document not found", f"No document with id {doc_id!r}.")
-    counter = iter(range(1, 1 << 30))
-    text_html = _MARK_RE.sub(lambda _: f'<mark id="m{next(counter)}">', view.text_html.strip())
-    matches = next(counter) - 1
+    text_html, matches = _numbered_marks(view.text_html.strip())
     return render_template(
         "document.html",
         state=state,
@@ -119,6 +118,16 @@ def document(doc_id: str):
         matches=matches,
         similar=engine().similar(doc_id, SIMILAR_LIMIT) or [],
     )
+
+
+def _numbered_marks(text_html: str) -> tuple[str, int]:
+    """Give each <mark> an id (m1, m2, ...) so a link can jump to a match; and count them.
+
+    `text_html` is the engine's escaped text, whose only tags are its own <mark>s.
+    """
+    numbers = itertools.count(1)
+    marked = _MARK_RE.sub(lambda _: f'<mark id="m{next(numbers)}">', text_html)
+    return marked, next(numbers) - 1
 
 
 @blueprint.get("/help")

@@ -157,7 +157,7 @@ def test_completions_as_you_type(page, shot):
     expect(page.get_by_role("option")).to_have_count(0)
 
 
-def test_keyboard_alone_reaches_and_opens_a_result(page):
+def test_keyboard_alone_reaches_and_opens_a_result(page, shot):
     page.goto("/?q=NATO")
     page.keyboard.press("Tab")
     expect(page.locator(".skip-link")).to_be_focused()
@@ -172,6 +172,7 @@ def test_keyboard_alone_reaches_and_opens_a_result(page):
     title = page.evaluate("document.activeElement.textContent")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none", "the focused result shows no focus ring"
+    shot(page, "13-keyboard-focus")
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text(title)
     page.keyboard.press("/")
