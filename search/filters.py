@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from index import aliases
 from index.analysis import fold
+from search.actors import resolve_actor
 from search.request import Filters
 from search.tables import MultiColumn, SingleColumn, Tables
 
@@ -17,7 +17,7 @@ def value_ids(
     ids: list[int] = []
     for value in wanted:
         names = [value]
-        if canonicalise and (canonical := aliases.canonical(value)):
+        if canonicalise and (canonical := resolve_actor(value)):
             names.append(canonical)
         for name in names:
             ids.extend(column.lookup.get(fold(name), []))

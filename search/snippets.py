@@ -70,18 +70,12 @@ def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     return merged
 
 
-def is_case_sensitive(form: str) -> bool:
-    """Short all-capital aliases ("IS", "US", "UN") must not match ordinary words."""
-    letters = [ch for ch in form if ch.isalpha()]
-    return len(letters) <= 4 and all(ch.isupper() for ch in letters)
-
-
 @lru_cache(maxsize=1024)
 def _alias_re(canonical: str) -> re.Pattern[str]:
     parts = []
     for form in sorted(aliases.variants(canonical), key=len, reverse=True):
         pattern = re.escape(form)
-        parts.append(pattern if is_case_sensitive(form) else f"(?i:{pattern})")
+        parts.append(pattern if aliases.is_case_sensitive(form) else f"(?i:{pattern})")
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
 
 
