@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+from urllib.parse import quote_plus
 
 from playwright.sync_api import expect
 
@@ -82,6 +83,19 @@ def test_several_years_at_once_and_a_chip_clears_them(page):
     expect(page.locator(".hit")).to_have_count(5)
 
 
+def test_an_actor_under_a_hit_filters_by_that_actor(page):
+    page.goto("/?q=NATO")
+    chip = page.locator(".hit-actors a").first
+    actor = chip.inner_text()
+    chip.click()
+    expect(page).to_have_url(re.compile(r"actor=" + re.escape(quote_plus(actor))))
+    expect(page.get_by_role("checkbox", name=re.compile("^" + re.escape(actor)))).to_be_checked()
+    api = page.request.get("/api/v1/search", params={"q": "NATO", "actor": actor}).json()
+    assert api["total"] >= 1
+    expect(page.locator(".hit")).to_have_count(api["total"])
+    expect(page.locator("#results")).to_have_text(re.compile(rf"^{api['total']} results? for"))
+
+
 def test_paging_through_the_archive(page, shot):
     page.goto("/?per_page=2")
     expect(page.locator("#results")).to_have_text("All 5 documents")
@@ -146,15 +160,17 @@ def test_completions_as_you_type(page, shot):
     page.goto("/")
     box = page.locator("#q")
     box.press_sequentially("stolt", delay=30)
-    options = page.get_by_role("option")
-    expect(options.first).to_contain_text("stoltenberg")
+    first = page.get_by_role("option").first
+    expect(first).to_contain_text(re.compile("stoltenberg", re.I))
     expect(box).to_have_attribute("aria-expanded", "true")
     shot(page, "06-completions")
+    completion = first.locator("span").first.inner_text()
     box.press("ArrowDown")
     expect(box).to_have_attribute("aria-activedescendant", "q-option-0")
     box.press("Enter")
-    expect(page).to_have_url(re.compile(r"q=stoltenberg"))
+    expect(page).to_have_url(re.compile(r"\?q=" + re.escape(quote_plus(completion)) + "$"))
     expect(page.get_by_role("option")).to_have_count(0)
+    expect(page.locator(".hit").first).to_be_visible()
 
 
 def test_keyboard_alone_reaches_and_opens_a_result(page, shot):
