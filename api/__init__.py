@@ -8,8 +8,10 @@ from flask import Flask
 
 from api.cors import install_cors, parse_origins
 from api.errors import register_error_handlers
+from api.headers import register_headers
 from api.index_handle import IndexHandle
 from api.limits import DB_FILE, install_rate_limits, parse_limit
+from api.page_format import register_formatting
 from api.routes import register_routes
 from api.settings import load_settings
 
@@ -36,5 +38,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         parse_limit(settings.write_rate_limit),
     )
     install_cors(app, parse_origins(settings.cors_origins))
+    register_headers(app)
+    register_formatting(app)
     register_routes(app)
     return app

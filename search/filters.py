@@ -25,13 +25,16 @@ def value_ids(
 
 
 def date_mask(tables: Tables, filters: Filters) -> np.ndarray | None:
-    if filters.date_from is None and filters.date_to is None:
+    """Dated documents within the range and in one of the chosen years; None if unfiltered."""
+    if filters.date_from is None and filters.date_to is None and not filters.years:
         return None
     mask = tables.date > 0
     if filters.date_from is not None:
         mask &= tables.date >= _yyyymmdd(filters.date_from)
     if filters.date_to is not None:
         mask &= tables.date <= _yyyymmdd(filters.date_to)
+    if filters.years:
+        mask &= np.isin(tables.date // 10000, filters.years)
     return mask
 
 

@@ -24,6 +24,11 @@ SNIPPET_CHARS = 240
 LEAD_CHARS = 60
 ELLIPSIS = "…"
 _SPACE_RE = re.compile(r"\s+")
+# For reading a whole document: runs of spaces become one, line breaks stay (at most a
+# blank line between paragraphs), so a page can show the article's paragraphs.
+_INLINE_SPACE_RE = re.compile(r"[^\S\n]+")
+_BREAKS_RE = re.compile(r" ?\n(?: ?\n)+ ?")
+_BREAK_RE = re.compile(r" ?\n ?")
 
 
 def match_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int, int, str]]:
@@ -75,9 +80,18 @@ def _alias_re(canonical: str) -> re.Pattern[str]:
 
 
 def render(
-    text: str, spans: list[tuple[int, int, str]], start: int = 0, end: int | None = None
+    text: str,
+    spans: list[tuple[int, int, str]],
+    start: int = 0,
+    end: int | None = None,
+    *,
+    keep_lines: bool = False,
 ) -> str:
-    """text[start:end] escaped, with `spans` wrapped in <mark>, whitespace collapsed."""
+    """text[start:end] escaped, with `spans` wrapped in <mark>, whitespace collapsed.
+
+    With `keep_lines`, line breaks survive (paragraphs separated by one blank line).
+    """
+    escape = _escape_lines if keep_lines else _escape
     end = len(text) if end is None else end
     out: list[str] = []
     cursor = start
@@ -85,15 +99,21 @@ def render(
         if span_end <= start or span_start >= end:
             continue
         span_start, span_end = max(span_start, start), min(span_end, end)
-        out.append(_escape(text[cursor:span_start]))
+        out.append(escape(text[cursor:span_start]))
         out.append("<mark>" + _escape(text[span_start:span_end]) + "</mark>")
         cursor = span_end
-    out.append(_escape(text[cursor:end]))
+    out.append(escape(text[cursor:end]))
     return "".join(out)
 
 
 def _escape(text: str) -> str:
     return html.escape(_SPACE_RE.sub(" ", text), quote=True)
+
+
+def _escape_lines(text: str) -> str:
+    text = _INLINE_SPACE_RE.sub(" ", text)
+    text = _BREAK_RE.sub("\n", _BREAKS_RE.sub("\n\n", text))
+    return html.escape(text, quote=True)
 
 
 def snippet(text: str, language: str | None, marks: Marks, size: int = SNIPPET_CHARS) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,15 @@ def write_client(fresh_root):
     app.config["SIFT_INDEX"].stop_applier()
 
 
+@contextlib.contextmanager
+def running_gunicorn(index_dir: Path, log_path: Path, workers: int = 2):
+    """Real gunicorn serving `index_dir` on a free port; yields the base URL."""
+    with gunicorn(index_dir, log_path.parent, workers=workers) as server:
+        yield server.base
+
+
 @pytest.fixture
 def gunicorn_server(fresh_root, tmp_path):
     """Real gunicorn (2 workers) serving a fresh index on a free port; yields the base URL."""
-    with gunicorn(fresh_root, tmp_path, workers=2) as server:
-        yield server.base
+    with running_gunicorn(fresh_root, tmp_path / "gunicorn.log") as base:
+        yield base
