@@ -215,13 +215,21 @@ class Engine:
         self, q: str, filters: Filters, op: str = "and", sort: str = "relevance"
     ) -> Iterator[Document]:
         """Every matching document, in order: for streaming exports (no page window)."""
+        snap, order = self._export_order(q, filters, op, sort)
+        for docnum in order:
+            yield stored_document(snap.searcher.stored_fields(docnum))
+
+    @budget.limited
+    def _export_order(self, q: str, filters: Filters, op: str, sort: str):
+        """The export's documents in order: found under the query budget (reading them
+        afterwards is not, it grows with the archive, not with the query's breadth)."""
         snap = self._snapshot()
         node = p.parse(q, op)
         query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
         final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
         total = int(final.sum())
-        for docnum, _ in self._ranked(snap, node, query, final, {"all": final}, sort, total):
-            yield stored_document(snap.searcher.stored_fields(docnum))
+        ranked = self._ranked(snap, node, query, final, {"all": final}, sort, total)
+        return snap, [docnum for docnum, _ in ranked]
 
     # -- documents ------------------------------------------------------------------------
 

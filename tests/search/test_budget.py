@@ -80,6 +80,9 @@ def test_a_budget_overrun_is_a_400_problem_over_http(index_root, slow_postings):
     body = assert_problem(response, 400)
     assert time.monotonic() - started < BUDGET_S + SLACK_S
     assert body["type"] == "/problems/query-too-complex" and "budget" in body["detail"]
+    for path in ("/api/v1/export", "/api/v1/timeline"):  # every way in to a query
+        response = client.get(path, query_string={"q": "the OR of OR nato"})
+        assert assert_problem(response, 400)["type"] == "/problems/query-too-complex"
 
 
 def test_a_busy_machine_does_not_turn_a_cheap_query_into_a_400():
