@@ -138,6 +138,9 @@ HOSTILE_PARAMS = {
 }
 
 
+SIXTY_FOUR = urllib.parse.quote(" OR ".join(COMMON[:64]))
+
+
 def hostile_requests() -> list[tuple[str, str]]:
     found = [
         (name, "/api/v1/search?" + urllib.parse.urlencode({"q": q}))
