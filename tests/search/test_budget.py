@@ -15,9 +15,18 @@ from search.request import SearchRequest
 from tests.helpers import assert_problem
 
 BUDGET_S = 0.2
-# Slack on top of the budget for the answer to come back: a loaded 2-core machine.
-SLACK_S = 0.5
+# CPU time on top of the budget for the answer to come back (one posting, the problem).
+SLACK_S = 0.1
+# Matches most documents of the test index: hundreds of postings, seconds when slowed.
+BROAD = "the OR of OR and OR a OR in OR to OR nato OR said"
 QUERIES = ["nato", "coalition OR stoltenberg", '"islamic state"', "nat*", "-nato trump", "merkl~"]
+
+
+def burn_cpu(seconds: float) -> None:
+    """Spend `seconds` of this thread's CPU time (however long that takes on the clock)."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
 
 
 @pytest.fixture
@@ -26,9 +35,7 @@ def slow_postings(monkeypatch):
     real_next = whoosh3.W3LeafMatcher.next
 
     def next_slowly(self):
-        busy_until = time.perf_counter() + 0.005
-        while time.perf_counter() < busy_until:
-            pass
+        burn_cpu(0.005)
         return real_next(self)
 
     monkeypatch.setattr(whoosh3.W3LeafMatcher, "next", next_slowly)
@@ -51,12 +58,12 @@ def test_the_budget_fires_inside_matching_in_any_thread(index_root, slow_posting
     outcome: list = []
 
     def run():
-        started = time.monotonic()
+        started = time.thread_time()
         try:
-            engine.search(SearchRequest(q="the OR of OR and OR nato", op="or"))
-            outcome.append(("answered", time.monotonic() - started))
+            engine.search(SearchRequest(q=BROAD, op="or"))
+            outcome.append(("answered", time.thread_time() - started))
         except QueryTimeout as exc:
-            outcome.append((exc, time.monotonic() - started))
+            outcome.append((exc, time.thread_time() - started))
 
     if in_thread:
         worker = threading.Thread(target=run)
@@ -75,13 +82,13 @@ def test_a_budget_overrun_is_a_400_problem_over_http(index_root, slow_postings):
     app = create_app({"index_dir": str(index_root), "query_budget_ms": int(BUDGET_S * 1000)})
     client = app.test_client()
     client.get("/api/v1/search?q=x")
-    started = time.monotonic()
-    response = client.get("/api/v1/search", query_string={"q": "the OR of OR nato"})
+    started = time.thread_time()  # the test client runs the app in this thread
+    response = client.get("/api/v1/search", query_string={"q": BROAD})
     body = assert_problem(response, 400)
-    assert time.monotonic() - started < BUDGET_S + SLACK_S
+    assert time.thread_time() - started < BUDGET_S + SLACK_S
     assert body["type"] == "/problems/query-too-complex" and "budget" in body["detail"]
     for path in ("/api/v1/export", "/api/v1/timeline"):  # every way in to a query
-        response = client.get(path, query_string={"q": "the OR of OR nato"})
+        response = client.get(path, query_string={"q": BROAD})
         assert assert_problem(response, 400)["type"] == "/problems/query-too-complex"
 
 
@@ -90,9 +97,9 @@ def test_a_busy_machine_does_not_turn_a_cheap_query_into_a_400():
     with budget.within(0.05):
         time.sleep(0.2)
         budget.check()  # 0.2 s of wall time, next to no CPU: no QueryTimeout
-        busy_until = time.perf_counter() + 0.1
         with pytest.raises(QueryTimeout):
-            while time.perf_counter() < busy_until:
+            for _ in range(100):
+                burn_cpu(0.001)
                 budget.check()
 
 
