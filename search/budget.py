@@ -10,7 +10,7 @@ evaluates (`guard`): an intersection that skips through a million postings witho
 yielding a document still advances its leaves, and each advance looks at the clock.
 Over the budget, `QueryTimeout` (a 400 saying the query was too broad) ends the
 request, whatever thread it runs in. The budget is CPU time of the request's thread,
-so waiting for a core on a loaded machine never makes an ordinary query a 400.
+so waiting for a core on a loaded machine never makes a cheap query a 400 (`check`).
 
 The deadline lives in a context variable, so threads (and tasks) never see each other's.
 """
@@ -33,11 +33,14 @@ from search.errors import QueryTimeout
 # Loop iterations between two looks at the clock: a clock read costs about 50 ns, a
 # posting or a collected hit several microseconds, so this keeps checks well under 1 %.
 CHECK_EVERY = 256
+# An answer this many budgets late on the clock is cut at half its CPU budget (`check`).
+LATE_FACTOR = 1.5
 
 
 @dataclass(frozen=True)
 class _Deadline:
-    ends: float  # time.monotonic() when the wall-clock budget is spent
+    ends: float  # time.monotonic() when the budget is spent on the clock
+    late: float  # time.monotonic() when an answer is late (LATE_FACTOR x the budget)
     cpu_start: float  # time.thread_time() when the request started
     seconds: float
 
@@ -51,7 +54,8 @@ def within(seconds: float | None) -> Iterator[None]:
     if not seconds or seconds <= 0:
         yield
         return
-    deadline = _Deadline(time.monotonic() + seconds, time.thread_time(), seconds)
+    now = time.monotonic()
+    deadline = _Deadline(now + seconds, now + LATE_FACTOR * seconds, time.thread_time(), seconds)
     token = _current.set(deadline)
     try:
         yield
@@ -63,14 +67,21 @@ def check() -> None:
     """Raise QueryTimeout if the current request has spent its budget.
 
     Spent means the request's own thread used `seconds` of CPU: a 400 says the query is
-    too broad, so it must not fire for an ordinary query on a busy machine, where wall
-    time stretches while CPU time does not. The wall clock is read first (cheaper); the
-    thread's CPU clock only once the wall-clock budget has passed.
+    too broad, so it must not fire for a cheap query on a busy machine, where the clock
+    runs on while the CPU time does not. Except that an answer already late on the clock
+    (LATE_FACTOR x the budget) is cut once the query has used half its CPU budget: a
+    query that expensive is not cheap, and the answer must still come within a second
+    when other work shares the cores. The wall clock is read first (cheaper); the
+    thread's CPU clock only once the budget has passed on it.
     """
     deadline = _current.get()
-    if deadline is None or time.monotonic() <= deadline.ends:
+    if deadline is None:
         return
-    if time.thread_time() - deadline.cpu_start > deadline.seconds:
+    now = time.monotonic()
+    if now <= deadline.ends:
+        return
+    used = time.thread_time() - deadline.cpu_start
+    if used > deadline.seconds or (now > deadline.late and used > deadline.seconds / 2):
         raise QueryTimeout(
             f"the query needed more than its {deadline.seconds * 1000:.0f} ms budget; "
             "narrow it (fewer OR'ed words, longer prefixes, no fuzzy terms)"
