@@ -151,12 +151,9 @@ def hostile_requests() -> list[tuple[str, str]]:
     found += [
         ("suggest one letter", "/api/v1/suggest?q=a"),
         ("document with hostile q", "/api/v1/documents/reuters-1?q=" + urllib.parse.quote("*a*")),
-        ("timeline of 64 words", "/api/v1/timeline?q=" + urllib.parse.quote(" OR ".join(COMMON))),
-        ("export of 64 words", "/api/v1/export?q=" + urllib.parse.quote(" OR ".join(COMMON[:64]))),
-        (
-            "timeline of 64 words OR",
-            "/api/v1/timeline?q=" + urllib.parse.quote(" OR ".join(COMMON[:64])),
-        ),
+        ("timeline of 67 words", "/api/v1/timeline?q=" + urllib.parse.quote(" OR ".join(COMMON))),
+        ("export of 64 words", "/api/v1/export?q=" + SIXTY_FOUR),
+        ("timeline of 64 words", "/api/v1/timeline?q=" + SIXTY_FOUR),
     ]
     return found
 
