@@ -22,7 +22,10 @@ run: install
 test: install
 	$(BIN)/pytest -m "not slow"
 
+## Everything, including the slow crash, fuzzing and load tests (minutes; reads
+## ../shared/data/reuters21578.jsonl.gz, or $$SIFT_REUTERS).
 stress: install
+	$(BIN)/pip install --quiet -e '.[dev,stress]'
 	$(BIN)/pytest
 
 ## Metadata extraction against CoNLL-2003 and Reuters-21578 (reads ../shared/data).

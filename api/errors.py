@@ -24,12 +24,16 @@ PROBLEM_JSON = "application/problem+json"
 # Problem types Sift defines (`type` is "/problems/<slug>"), with what they mean.
 PROBLEM_TYPES = {
     "invalid-parameters": "A query parameter or body field is invalid; see `errors`.",
-    "query-too-complex": "The query is over a cost cap (length, terms, prefix breadth).",
+    "query-too-complex": "The query is over a cost cap (length, terms, prefix breadth, "
+    "fuzzy terms) or needed more than its time budget (SIFT_QUERY_BUDGET_MS).",
     "unauthorized": "A write needs `Authorization: Bearer <SIFT_API_KEY>`.",
     "forbidden": "The key is wrong, or writes are disabled (SIFT_API_KEY unset).",
     "not-found": "No such route or document.",
     "payload-too-large": "The request body is over SIFT_MAX_BODY_BYTES.",
     "index-unavailable": "No index is being served yet; retry after `Retry-After` seconds.",
+    "rate-limited": "Over SIFT_RATE_LIMIT or SIFT_WRITE_RATE_LIMIT; retry after `Retry-After`.",
+    "insufficient-storage": "No disk space to record a write; nothing was stored.",
+    "write-unavailable": "A write could not be recorded (I/O error); nothing was stored.",
     "internal-error": "An unexpected failure; the details are in the server log.",
 }
 # How long clients should wait before retrying when no index is being served.

@@ -74,7 +74,9 @@ _STATUS_TEXT = {
     403: "Wrong write key or writes disabled",
     404: "Not found",
     413: "Body too large",
-    503: "No index is being served yet",
+    429: "Over a rate limit; see Retry-After",
+    503: "No index is being served yet, or a write could not be recorded",
+    507: "No disk space to record the write",
 }
 
 
@@ -136,11 +138,11 @@ def _operation_doc(rule, op: Operation) -> dict:
             "description": text,
             "content": {op.content_type: {"schema": op.response}} if op.response else {},
         }
-    errors = set(op.errors) | {500}
+    errors = set(op.errors) | {429, 500}
     if op.args is not None or op.body is not None:
         errors.add(400)
     if op.auth:
-        errors |= {401, 403}
+        errors |= {401, 403, 503, 507}
     for status in sorted(errors):
         doc["responses"][str(status)] = {
             "description": _STATUS_TEXT.get(status, "Unexpected error"),

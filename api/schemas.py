@@ -131,7 +131,10 @@ class SearchArgs(FilterArgs):
     facets = CommaList(
         FACETS,
         load_default=FACETS,
-        metadata={"description": "Comma list of source,actor,language,year."},
+        metadata={
+            "description": "Comma list of source,actor,language,year.",
+            "pattern": r"^[\s,]*(?:(?:" + "|".join(FACETS) + r")\s*(?:,[\s,]*|$))*$",
+        },
     )
     facet_size = StrictInteger(
         load_default=10,

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index import generations, schema
-from index.applier import PUT, apply_ops, last_per_id, op_id
+from index.applier import PUT, apply_ops, last_per_id
 from index.extract import extract
+from index.journal import op_id
 from index.readers import InputError, input_files, read_file
 from index.storage import make_private_dir
 from index.writer import index_fields

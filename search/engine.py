@@ -25,6 +25,7 @@ from index import generations, schema
 from index.analysis import STEMMED_LANGUAGES, document_terms, term
 from index.documents import Document
 from index.writer import stored_document
+from search import budget
 from search import parser as p
 from search.errors import IndexUnavailable
 from search.facets import facet_counts
@@ -57,8 +58,9 @@ class _Snapshot:
 class Engine:
     """Searches the index at `root`; safe to share between the threads of one process."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, budget_s: float | None = None):
         self.root = Path(root)
+        self.budget_s = budget_s  # seconds of work one request may take (search/budget.py)
         self._local = threading.local()
         self._tables: dict[generations.Version, Tables] = {}
         self._tables_lock = threading.Lock()
@@ -87,8 +89,13 @@ class Engine:
             ix = generations.open_generation(self.root, name)
             version = generations.Version(name, ix.latest_generation())
             searcher = ix.searcher(weighting=weighting())
-        except (OSError, generations.NoIndex) as exc:
-            raise IndexUnavailable("the index cannot be opened") from exc
+        except Exception as exc:  # a missing or damaged TOC raises anything from EOFError
+            # to Whoosh's EmptyIndexError: none of it may become a 500 or a wrong answer
+            failure = f"{type(exc).__name__}: {exc}"
+        else:
+            failure = None
+        if failure:  # raised outside the handler: a chained traceback would keep the file
+            raise IndexUnavailable(f"the index cannot be opened ({failure})")  # Whoosh left open
         with self._tables_lock:
             tables = self._tables.get(version)
             if tables is None:
@@ -115,6 +122,7 @@ class Engine:
 
     # -- search ---------------------------------------------------------------------------
 
+    @budget.limited
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
         snap = self._snapshot()
@@ -157,8 +165,7 @@ class Engine:
         if isinstance(node, p.MatchAll):
             return snap.tables.live.copy()
         mask = np.zeros(snap.tables.size, dtype=bool)
-        matcher = query.matcher(snap.searcher)
-        ids = np.fromiter(matcher.all_ids(), dtype=np.int64)
+        ids = np.fromiter(budget.matching_ids(snap.searcher, query), dtype=np.int64)
         mask[ids] = True
         return mask & snap.tables.live
 
@@ -177,7 +184,7 @@ class Engine:
             return []
         if sort == "relevance" and not isinstance(node, p.MatchAll):
             allowed = set(np.flatnonzero(final).tolist()) if masks else None
-            results = snap.searcher.search(query, limit=limit, filter=allowed)
+            results = budget.search(snap.searcher, query, limit=limit, filter=allowed)
             return [(hit.docnum, float(hit.score)) for hit in results]
         docnums = _date_order(snap.tables, final, oldest=sort == "oldest")[:limit]
         if isinstance(node, p.MatchAll):
@@ -188,7 +195,7 @@ class Engine:
     @staticmethod
     def _scores(snap: _Snapshot, query: wq.Query, docnums) -> dict[int, float]:
         wanted = {int(d) for d in docnums}
-        results = snap.searcher.search(query, limit=len(wanted), filter=wanted)
+        results = budget.search(snap.searcher, query, limit=len(wanted), filter=wanted)
         return {hit.docnum: float(hit.score) for hit in results}
 
     def _hit(self, snap: _Snapshot, docnum: int, score: float, marks: Marks) -> Hit:
@@ -208,16 +215,25 @@ class Engine:
         self, q: str, filters: Filters, op: str = "and", sort: str = "relevance"
     ) -> Iterator[Document]:
         """Every matching document, in order: for streaming exports (no page window)."""
+        snap, order = self._export_order(q, filters, op, sort)
+        for docnum in order:
+            yield stored_document(snap.searcher.stored_fields(docnum))
+
+    @budget.limited
+    def _export_order(self, q: str, filters: Filters, op: str, sort: str):
+        """The export's documents in order: found under the query budget (reading them
+        afterwards is not, it grows with the archive, not with the query's breadth)."""
         snap = self._snapshot()
         node = p.parse(q, op)
         query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
         final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
         total = int(final.sum())
-        for docnum, _ in self._ranked(snap, node, query, final, {"all": final}, sort, total):
-            yield stored_document(snap.searcher.stored_fields(docnum))
+        ranked = self._ranked(snap, node, query, final, {"all": final}, sort, total)
+        return snap, [docnum for docnum, _ in ranked]
 
     # -- documents ------------------------------------------------------------------------
 
+    @budget.limited
     def document(
         self, doc_id: str, q: str | None = None, *, keep_lines: bool = False
     ) -> DocumentView | None:
@@ -237,6 +253,7 @@ class Engine:
             spans = match_spans(doc.text, doc.language, marks)
         return DocumentView(doc, render(doc.text, spans, keep_lines=keep_lines))
 
+    @budget.limited
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit] | None:
         """Documents sharing the most distinctive terms of `doc_id`; None if it is unknown."""
         snap = self._snapshot()
@@ -251,7 +268,7 @@ class Engine:
         text_field = schema.field_for(schema.TEXT, lang)
         query = wq.Or([wq.Term(text_field, t, boost=weight) for t, weight in terms])
         allowed = set(np.flatnonzero(snap.tables.live).tolist()) - {docnum}
-        results = snap.searcher.search(query, limit=limit, filter=allowed)
+        results = budget.search(snap.searcher, query, limit=limit, filter=allowed)
         marks = Marks(terms={lang: {t for t, _ in terms}})
         return [self._hit(snap, hit.docnum, float(hit.score), marks) for hit in results]
 
@@ -274,12 +291,14 @@ class Engine:
         scale = top[0][1]
         return [(t, round(w / scale, 3)) for t, w in top]
 
+    @budget.limited
     def suggest(self, text: str, limit: int = 10) -> list[Completion]:
         snap = self._snapshot()
         return completions(snap.reader, snap.tables, text, limit)
 
     # -- aggregates -----------------------------------------------------------------------
 
+    @budget.limited
     def timeline(
         self, q: str, filters: Filters, op: str = "and", interval: str = "year"
     ) -> Timeline:
