@@ -29,6 +29,7 @@ from search import parser as p
 from search.errors import IndexUnavailable
 from search.facets import facet_counts
 from search.filters import combine, filter_masks
+from search.postings import PostingsCache, Scored, evaluate
 from search.queries import Marks, compile_query
 from search.ranking import weighting
 from search.request import Filters, SearchRequest
@@ -48,6 +49,7 @@ class _Snapshot:
     ix: object
     searcher: object
     tables: Tables
+    postings: PostingsCache
 
     @property
     def reader(self):
@@ -60,7 +62,7 @@ class Engine:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self._local = threading.local()
-        self._tables: dict[generations.Version, Tables] = {}
+        self._tables: dict[generations.Version, tuple[Tables, PostingsCache]] = {}
         self._tables_lock = threading.Lock()
 
     # -- versions and searchers -----------------------------------------------------------
@@ -90,11 +92,12 @@ class Engine:
         except (OSError, generations.NoIndex) as exc:
             raise IndexUnavailable("the index cannot be opened") from exc
         with self._tables_lock:
-            tables = self._tables.get(version)
-            if tables is None:
+            shared = self._tables.get(version)
+            if shared is None:
                 tables = build_tables(searcher.reader())
-                self._tables = {version: tables}  # only the newest version is kept
-        return _Snapshot(version, ix, searcher, tables)
+                shared = (tables, PostingsCache(searcher, tables.live))
+                self._tables = {version: shared}  # only the newest version is kept
+        return _Snapshot(version, ix, searcher, *shared)
 
     def version(self) -> str:
         snap = self._snapshot()
@@ -120,13 +123,14 @@ class Engine:
         snap = self._snapshot()
         node = p.parse(request.q, request.op)
         query, marks = compile_query(node, snap.reader, self._languages(snap, request.filters))
-        matches = self._matches(snap, node, query)
+        scored = self._evaluate(snap, node, query)
+        matches = self._matches(snap, node, query, scored)
         masks = filter_masks(snap.tables, request.filters)
         final = combine(matches, masks)
         total = int(final.sum())
         offset = (request.page - 1) * request.per_page
         ranked = self._ranked(
-            snap, node, query, final, masks, request.sort, offset + request.per_page
+            snap, node, query, final, masks, request.sort, offset + request.per_page, scored
         )[offset:]
         hits = [self._hit(snap, docnum, score, marks) for docnum, score in ranked]
         facets = facet_counts(
@@ -152,11 +156,23 @@ class Engine:
         return present
 
     @staticmethod
-    def _matches(snap: _Snapshot, node: p.Node, query: wq.Query) -> np.ndarray:
-        """Every live document the query matches, as a mask (unscored: cheap)."""
+    def _evaluate(snap: _Snapshot, node: p.Node, query: wq.Query) -> Scored | None:
+        """Matches and scores in one numpy pass; None where Whoosh must answer."""
+        if isinstance(node, p.MatchAll):
+            return None
+        return evaluate(snap.postings, snap.searcher, query)
+
+    @staticmethod
+    def _matches(
+        snap: _Snapshot, node: p.Node, query: wq.Query, scored: Scored | None = None
+    ) -> np.ndarray:
+        """Every live document the query matches, as a mask."""
         if isinstance(node, p.MatchAll):
             return snap.tables.live.copy()
         mask = np.zeros(snap.tables.size, dtype=bool)
+        if scored is not None:
+            mask[scored.ids] = True
+            return mask
         matcher = query.matcher(snap.searcher)
         ids = np.fromiter(matcher.all_ids(), dtype=np.int64)
         mask[ids] = True
@@ -171,10 +187,13 @@ class Engine:
         masks: dict,
         sort: str,
         limit: int,
+        scored: Scored | None = None,
     ) -> list[tuple[int, float]]:
         """(docnum, score) of the first `limit` hits in the requested order."""
         if limit <= 0 or not final.any():
             return []
+        if sort == "relevance" and scored is not None:
+            return scored.top(final if masks else None, limit)
         if sort == "relevance" and not isinstance(node, p.MatchAll):
             allowed = set(np.flatnonzero(final).tolist()) if masks else None
             results = snap.searcher.search(query, limit=limit, filter=allowed)
@@ -182,6 +201,9 @@ class Engine:
         docnums = _date_order(snap.tables, final, oldest=sort == "oldest")[:limit]
         if isinstance(node, p.MatchAll):
             return [(int(d), 1.0) for d in docnums]
+        if scored is not None:
+            scores = scored.scores_of(docnums)
+            return [(int(d), scores.get(int(d), 0.0)) for d in docnums]
         scores = self._scores(snap, query, docnums)
         return [(int(d), scores.get(int(d), 0.0)) for d in docnums]
 
@@ -211,9 +233,13 @@ class Engine:
         snap = self._snapshot()
         node = p.parse(q, op)
         query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
-        final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
+        scored = self._evaluate(snap, node, query)
+        final = combine(
+            self._matches(snap, node, query, scored), filter_masks(snap.tables, filters)
+        )
         total = int(final.sum())
-        for docnum, _ in self._ranked(snap, node, query, final, {"all": final}, sort, total):
+        ranked = self._ranked(snap, node, query, final, {"all": final}, sort, total, scored)
+        for docnum, _ in ranked:
             yield stored_document(snap.searcher.stored_fields(docnum))
 
     # -- documents ------------------------------------------------------------------------
@@ -245,10 +271,17 @@ class Engine:
         lang = doc.language if doc.language in STEMMED_LANGUAGES else None
         text_field = schema.field_for(schema.TEXT, lang)
         query = wq.Or([wq.Term(text_field, t, boost=weight) for t, weight in terms])
-        allowed = set(np.flatnonzero(snap.tables.live).tolist()) - {docnum}
-        results = snap.searcher.search(query, limit=limit, filter=allowed)
         marks = Marks(terms={lang: {t for t, _ in terms}})
-        return [self._hit(snap, hit.docnum, float(hit.score), marks) for hit in results]
+        others = snap.tables.live.copy()
+        others[docnum] = False
+        scored = evaluate(snap.postings, snap.searcher, query)
+        if scored is not None:
+            ranked = scored.top(others, limit)
+        else:
+            allowed = set(np.flatnonzero(others).tolist())
+            results = snap.searcher.search(query, limit=limit, filter=allowed)
+            ranked = [(hit.docnum, float(hit.score)) for hit in results]
+        return [self._hit(snap, d, score, marks) for d, score in ranked]
 
     @staticmethod
     def _key_terms(snap: _Snapshot, doc: Document) -> list[tuple[str, float]]:
@@ -282,7 +315,10 @@ class Engine:
         snap = self._snapshot()
         node = p.parse(q, op)
         query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
-        final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
+        scored = self._evaluate(snap, node, query)
+        final = combine(
+            self._matches(snap, node, query, scored), filter_masks(snap.tables, filters)
+        )
         dates = snap.tables.date[final]
         dated = dates[dates > 0]
         divisor = {"year": 10000, "month": 100, "day": 1}[interval]
