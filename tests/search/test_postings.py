@@ -63,6 +63,9 @@ def both_ways(engine: Engine, text: str, op: str = "and"):
     found = np.fromiter(query.matcher(snap.searcher).all_ids(), dtype=np.int64)
     found = np.sort(found[snap.tables.live[found]])
     ranked = [(hit.docnum, hit.score) for hit in snap.searcher.search(query, limit=None)]
+    # Whoosh's scored search lets deleted documents through a top-level NOT (its
+    # InverseMatcher ignores `missing` there); its own match pass and the fast path do not.
+    ranked = [(d, s) for d, s in ranked if snap.tables.live[d]]
     return fast, found, ranked
 
 
