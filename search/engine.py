@@ -132,6 +132,8 @@ class Engine:
         ranked = self._ranked(
             snap, node, query, final, masks, request.sort, offset + request.per_page, scored
         )[offset:]
+        if not request.snippets:
+            marks = None
         hits = [self._hit(snap, docnum, score, marks) for docnum, score in ranked]
         facets = facet_counts(
             snap.tables, matches, masks, request.filters, request.facets, request.facet_size
@@ -213,7 +215,7 @@ class Engine:
         results = snap.searcher.search(query, limit=len(wanted), filter=wanted)
         return {hit.docnum: float(hit.score) for hit in results}
 
-    def _hit(self, snap: _Snapshot, docnum: int, score: float, marks: Marks) -> Hit:
+    def _hit(self, snap: _Snapshot, docnum: int, score: float, marks: Marks | None) -> Hit:
         doc = stored_document(snap.searcher.stored_fields(docnum))
         return Hit(
             id=doc.id,
@@ -223,7 +225,7 @@ class Engine:
             date=doc.date,
             language=doc.language,
             actors=[actor.name for actor in doc.actors],
-            snippet=snippet(doc.text, doc.language, marks),
+            snippet=snippet(doc.text, doc.language, marks) if marks is not None else "",
         )
 
     def export(
