@@ -16,7 +16,7 @@ from collections import Counter
 from functools import lru_cache
 
 from index import aliases
-from index.analysis import STEMMED_LANGUAGES, term, words
+from index.analysis import STEMMED_LANGUAGES, terms_of, words
 from search.queries import Marks
 
 SNIPPET_CHARS = 240
@@ -27,26 +27,50 @@ _SPACE_RE = re.compile(r"\s+")
 
 
 def match_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int, int, str]]:
-    """(start, end, key) of each match in `text`, sorted, not overlapping."""
+    """(start, end, key) of each match in `text`, sorted, not overlapping.
+
+    Each distinct word of the text is analysed once (through the shared term caches),
+    and only the words that can match are looked at again: a news article repeats most
+    of its words, and most of them match nothing.
+    """
     lang = language if language in STEMMED_LANGUAGES else None
     tokens = list(words(text))
-    stemmed = [term(match.group(), lang) for match in tokens]
-    plain = [term(match.group(), None) for match in tokens]
-    spans: list[tuple[int, int, str]] = []
+    surface = [match.group() for match in tokens]
+    distinct = set(surface)
+    stem_of = dict(zip(distinct, terms_of(list(distinct), lang), strict=True))
+    plain_of = (
+        stem_of
+        if lang is None
+        else dict(zip(distinct, terms_of(list(distinct), None), strict=True))
+    )
     terms = marks.terms.get(lang, set())
-    for i, match in enumerate(tokens):
-        if (
-            stemmed[i] in terms
-            or plain[i] in marks.words
-            or any(plain[i].startswith(prefix) for prefix in marks.prefixes)
-        ):
-            spans.append((match.start(), match.end(), stemmed[i]))
-    phrase_sets = ((marks.phrases.get(lang, set()), stemmed), (marks.plain_phrases, plain))
-    for phrases, forms in phrase_sets:
+    wanted = marks.words
+    prefixes = tuple(marks.prefixes)
+    hits = {
+        word
+        for word in distinct
+        if stem_of[word] in terms
+        or plain_of[word] in wanted
+        or (prefixes and plain_of[word].startswith(prefixes))
+    }
+    spans: list[tuple[int, int, str]] = [
+        (match.start(), match.end(), stem_of[word])
+        for match, word in zip(tokens, surface, strict=True)
+        if word in hits
+    ]
+    phrase_sets = (
+        (marks.phrases.get(lang, set()), stem_of),
+        (marks.plain_phrases, plain_of),
+    )
+    for phrases, form_of in phrase_sets:
+        if not phrases:
+            continue
+        forms = [form_of[word] for word in surface]
         for phrase in phrases:
             n = len(phrase)
+            first = phrase[0]
             for i in range(len(tokens) - n + 1):
-                if tuple(forms[i : i + n]) == phrase:
+                if forms[i] == first and tuple(forms[i : i + n]) == phrase:
                     spans.append((tokens[i].start(), tokens[i + n - 1].end(), " ".join(phrase)))
     for canonical in marks.actors:
         for found in _alias_re(canonical).finditer(text):
