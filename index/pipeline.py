@@ -19,9 +19,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 from array import array
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from whoosh.formats import Frequency, Positions
+from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
 from index.documents import RawDocument
@@ -85,7 +88,7 @@ class SegmentBuilder(SegmentWriter):
                     terms = self._terms.setdefault(name, {})
                     scorable = field.scorable
                     boost = self._field_boost(fields, name, docboost)
-                    for tbytes, freq, weight, vbytes in field.index(value):
+                    for tbytes, freq, weight, vbytes in _index_items(field, value):
                         weight *= boost
                         if scorable:
                             length += freq
@@ -130,6 +133,33 @@ class SegmentBuilder(SegmentWriter):
         # The temporary folder is shared with the parent writer, which removes it.
         self.is_closed = True
         return segment
+
+
+def _index_items(field, value):
+    """`field.index(value)` for Sift's pre-analysed term lists, without Whoosh's per-token
+    Token objects: the same (term bytes, frequency, weight, encoded value) items, encoded
+    by the field format's own code."""
+    fmt = field.format
+    kind = type(fmt)
+    if not isinstance(value, list | tuple) or kind not in (Positions, Frequency):
+        return field.index(value)
+    boost = fmt.field_boost
+    if kind is Positions:
+        positions: dict[str, list[int]] = {}
+        for pos, word in enumerate(value):
+            found = positions.get(word)
+            if found is None:
+                positions[word] = [pos]
+            else:
+                found.append(pos)
+        encode = fmt.encode
+        # Each token's boost is 1.0, so a term's weight is float(count) * field boost.
+        return [
+            (word.encode("utf-8"), len(found), float(len(found)) * boost, encode(found))
+            for word, found in positions.items()
+        ]
+    counts = Counter(value)
+    return [(word.encode("utf-8"), n, float(n) * boost, pack_uint(n)) for word, n in counts.items()]
 
 
 def _add_postings(postwriter, docnums, weights, values, lengths: dict[int, int]) -> None:
