@@ -80,7 +80,9 @@ class Scored:
 class _Term:
     ids: np.ndarray  # segment-local docnums, live only
     scores: np.ndarray  # unboosted score of each posting
-    values: list | None  # encoded positions of each posting (read only for phrases)
+    # Positions (read only for phrases): posting i's are positions[starts[i]:starts[i + 1]]
+    positions: np.ndarray | None = None
+    starts: np.ndarray | None = None
 
 
 class PostingsCache:
@@ -114,7 +116,7 @@ class PostingsCache:
         key = (seg, field, btext)
         with self._lock:
             found = self._terms.get(key)
-            if found is not None and (found.values is not None or not positions):
+            if found is not None and (found.positions is not None or not positions):
                 self._terms.move_to_end(key)
                 return found
         ids, weights, values = _read_postings(reader, field, btext, positions)
@@ -124,7 +126,15 @@ class PostingsCache:
             if values is not None:
                 values = [v for v, keep in zip(values, live.tolist(), strict=True) if keep]
         scores = self._score(searcher, seg, reader, field, btext, ids, weights)
-        entry = _Term(ids, scores, values)
+        entry = _Term(ids, scores)
+        if values is not None:
+            decode = searcher.schema[field].format.decode_positions
+            decoded = [decode(v) for v in values]
+            entry.starts = np.zeros(len(decoded) + 1, dtype=np.int64)
+            np.cumsum([len(p) for p in decoded], out=entry.starts[1:])
+            entry.positions = np.fromiter(
+                (pos for p in decoded for pos in p), dtype=np.int64, count=int(entry.starts[-1])
+            )
         with self._lock:
             if key not in self._terms:
                 self._held += len(ids)
@@ -311,7 +321,7 @@ class _Segment:
             terms.append(self._postings(field, btext, positions=True))
         ids, scores = _binary_tree(_intersect, [(t.ids, t.scores) for t in terms])
         if len(terms) > 1 and len(ids):
-            ids, scores = _consecutive(fieldobj.format, terms, ids, scores)
+            ids, scores = _consecutive(terms, ids, scores)
         if q.boost != 1.0:
             scores = scores * q.boost
         return ids, scores
@@ -414,19 +424,21 @@ def _binary_tree(combine, parts):
     return combine(_binary_tree(combine, parts[:half]), _binary_tree(combine, parts[half:]))
 
 
-def _consecutive(format_, terms: list[_Term], ids: np.ndarray, scores: np.ndarray):
-    """Of `ids` (documents holding every word), those where the words occur in a row."""
+def _consecutive(terms: list[_Term], ids: np.ndarray, scores: np.ndarray):
+    """Of `ids` (documents holding every word), those where the words occur in a row:
+    some position p with word i at p + i for every i (Whoosh's SpanNear2, slop 1)."""
     keys = None
     for i, term in enumerate(terms):
         rows = np.searchsorted(term.ids, ids)
-        pairs = []
-        for row, doc in zip(rows.tolist(), ids.tolist(), strict=True):
-            for pos in format_.decode_positions(term.values[row]):
-                pairs.append((doc << 32) | (pos - i + (1 << 31)))
-        found = np.unique(np.array(pairs, dtype=np.int64))
+        first, last = term.starts[rows], term.starts[rows + 1]
+        counts = last - first
+        # Every position of the word in each candidate document, with its document.
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        positions = term.positions[np.repeat(first, counts) + within]
+        docs = np.repeat(ids, counts)
+        found = np.unique((docs << 32) | (positions - i + (1 << 31)))
         keys = found if keys is None else np.intersect1d(keys, found, assume_unique=True)
         if not len(keys):
             break
-    docs = np.unique(keys >> 32)
-    keep = np.isin(ids, docs)
+    keep = np.isin(ids, np.unique(keys >> 32))
     return ids[keep], scores[keep]
