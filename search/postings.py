@@ -99,6 +99,15 @@ class PostingsCache:
         self._held = 0
         self._lengths: dict[tuple[int, str], np.ndarray] = {}
         self._stats: dict[tuple[str, bytes], tuple[float, float]] = {}
+        self._df: dict[tuple[int, str, bytes], int] = {}
+
+    def doc_frequency(self, seg: int, reader, field: str, btext: bytes) -> int:
+        """The term's document frequency in one segment (0: not there), remembered."""
+        key = (seg, field, btext)
+        found = self._df.get(key)
+        if found is None:
+            found = self._df[key] = reader.doc_frequency(field, btext)
+        return found
 
     # -- reading --------------------------------------------------------------------------
 
@@ -288,6 +297,28 @@ class _Segment:
         except ValueError:
             return None
 
+    def _df(self, field: str, btext: bytes) -> int:
+        return self.cache.doc_frequency(self.seg, self.reader, field, btext)
+
+    def _size(self, q) -> int:
+        """`q.estimate_size(segment reader)`, Whoosh's weights for its matcher trees, from
+        remembered document frequencies."""
+        kind = type(q)
+        if q is wq.NullQuery:
+            return 0
+        if kind is wq.Term or kind is wq.Phrase:
+            words = [q.text] if kind is wq.Term else q.words
+            sizes = []
+            for word in words:
+                btext = self._btext(q.fieldname, word)
+                sizes.append(self._df(q.fieldname, btext) if btext is not None else 0)
+            return min(sizes)  # a phrase estimates as the And of its words
+        if kind is wq.Or:
+            return min(sum(self._size(s) for s in q.subqueries), self.reader.doc_count())
+        if kind is wq.And:
+            return min(self._size(s) for s in q.subqueries)
+        return q.estimate_size(self.reader)
+
     def _postings(self, field: str, btext: bytes, *, positions: bool = False) -> _Term:
         return self.cache.term(
             self.searcher, self.seg, self.reader, self.offset, field, btext, positions=positions
@@ -297,7 +328,7 @@ class _Segment:
         if q.minquality:
             raise Unsupported("minquality")
         btext = self._btext(q.fieldname, q.text)
-        if btext is None or (q.fieldname, btext) not in self.reader:
+        if btext is None or not self._df(q.fieldname, btext):
             return _EMPTY_IDS, _EMPTY_SCORES
         found = self._postings(q.fieldname, btext)
         if q.boost != 1.0:
@@ -316,7 +347,7 @@ class _Segment:
         terms = []
         for word in q.words:
             btext = self._btext(field, word)
-            if btext is None or (field, btext) not in self.reader:
+            if btext is None or not self._df(field, btext):
                 return _EMPTY_IDS, _EMPTY_SCORES
             terms.append(self._postings(field, btext, positions=True))
         ids, scores = _binary_tree(_intersect, [(t.ids, t.scores) for t in terms])
@@ -345,7 +376,7 @@ class _Segment:
         subs = self._subs(q)
         if subs is None:
             return self.eval(q.subqueries[0])
-        weighted = [(0 - s.estimate_size(self.reader), self.eval(s)) for s in subs]
+        weighted = [(0 - self._size(s), self.eval(s)) for s in subs]
         ids, scores = _weighted_tree(_intersect, weighted)
         return ids, (scores * q.boost if q.boost != 1.0 else scores)
 
@@ -359,7 +390,7 @@ class _Segment:
             return self.eval(q.subqueries[0])
         # Or._matcher's choice in a scored search (needs_current is False there).
         if len(subs) < Or.TOO_MANY_CLAUSES and (len(subs) == 2 or self.count > _OR_ARRAY_DOC_LIMIT):
-            weighted = [(s.estimate_size(self.reader), self.eval(s)) for s in subs]
+            weighted = [(self._size(s), self.eval(s)) for s in subs]
             ids, scores = _weighted_tree(_union, weighted)
             return ids, (scores * q.boost if q.boost != 1.0 else scores)
         return _preloaded_union([self.eval(s) for s in subs], q.boost)

@@ -16,7 +16,7 @@ from collections import Counter
 from functools import lru_cache
 
 from index import aliases
-from index.analysis import STEMMED_LANGUAGES, terms_of, words
+from index.analysis import STEMMED_LANGUAGES, WORD_RE, terms_of, word_list, words
 from search.queries import Marks
 
 SNIPPET_CHARS = 240
@@ -34,8 +34,7 @@ def match_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int
     of its words, and most of them match nothing.
     """
     lang = language if language in STEMMED_LANGUAGES else None
-    tokens = list(words(text))
-    surface = [match.group() for match in tokens]
+    surface = word_list(text)  # the words `words(text)` yields, found by C code
     distinct = set(surface)
     stem_of = dict(zip(distinct, terms_of(list(distinct), lang), strict=True))
     plain_of = (
@@ -53,18 +52,22 @@ def match_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int
         or plain_of[word] in wanted
         or (prefixes and plain_of[word].startswith(prefixes))
     }
-    spans: list[tuple[int, int, str]] = [
-        (match.start(), match.end(), stem_of[word])
-        for match, word in zip(tokens, surface, strict=True)
-        if word in hits
-    ]
+    spans: list[tuple[int, int, str]] = []
+    if hits:  # offsets only for the words that match (none is over MAX_TOKEN_CHARS)
+        for match in WORD_RE.finditer(text):
+            word = match.group()
+            if word in hits:
+                spans.append((match.start(), match.end(), stem_of[word]))
     phrase_sets = (
         (marks.phrases.get(lang, set()), stem_of),
         (marks.plain_phrases, plain_of),
     )
+    tokens = None
     for phrases, form_of in phrase_sets:
         if not phrases:
             continue
+        if tokens is None:
+            tokens = list(words(text))
         forms = [form_of[word] for word in surface]
         for phrase in phrases:
             n = len(phrase)
