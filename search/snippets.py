@@ -14,9 +14,10 @@ import html
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import accumulate
 
 from index import aliases
-from index.analysis import STEMMED_LANGUAGES, WORD_RE, terms_of, word_list, words
+from index.analysis import MAX_TOKEN_CHARS, STEMMED_LANGUAGES, WORD_RE, terms_of
 from search.queries import Marks
 
 SNIPPET_CHARS = 240
@@ -24,6 +25,8 @@ SNIPPET_CHARS = 240
 LEAD_CHARS = 60
 ELLIPSIS = "…"
 _SPACE_RE = re.compile(r"\s+")
+# Splitting on the word pattern (captured) gives gaps and words alternately.
+_WORD_SPLIT_RE = re.compile(f"({WORD_RE.pattern})")
 
 
 def match_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int, int, str]]:
@@ -34,7 +37,13 @@ def match_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int
     of its words, and most of them match nothing.
     """
     lang = language if language in STEMMED_LANGUAGES else None
-    surface = word_list(text)  # the words `words(text)` yields, found by C code
+    # [gap, word, gap, word, ..., gap] in C; running sums of the lengths give every
+    # word's offsets without a Python object per match.
+    parts = _WORD_SPLIT_RE.split(text)
+    ends = list(accumulate(map(len, parts)))
+    found = parts[1::2]
+    kept = [k for k, word in enumerate(found) if len(word) <= MAX_TOKEN_CHARS]
+    surface = [found[k] for k in kept]  # the words `words(text)` yields
     distinct = set(surface)
     stem_of = dict(zip(distinct, terms_of(list(distinct), lang), strict=True))
     plain_of = (
@@ -53,28 +62,27 @@ def match_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int
         or (prefixes and plain_of[word].startswith(prefixes))
     }
     spans: list[tuple[int, int, str]] = []
-    if hits:  # offsets only for the words that match (none is over MAX_TOKEN_CHARS)
-        for match in WORD_RE.finditer(text):
-            word = match.group()
-            if word in hits:
-                spans.append((match.start(), match.end(), stem_of[word]))
+    if hits:  # (no word over MAX_TOKEN_CHARS is in `hits`)
+        spans = [
+            (ends[2 * k], ends[2 * k + 1], stem_of[word])
+            for k, word in enumerate(found)
+            if word in hits
+        ]
     phrase_sets = (
         (marks.phrases.get(lang, set()), stem_of),
         (marks.plain_phrases, plain_of),
     )
-    tokens = None
     for phrases, form_of in phrase_sets:
         if not phrases:
             continue
-        if tokens is None:
-            tokens = list(words(text))
         forms = [form_of[word] for word in surface]
         for phrase in phrases:
             n = len(phrase)
             first = phrase[0]
-            for i in range(len(tokens) - n + 1):
+            for i in range(len(surface) - n + 1):
                 if forms[i] == first and tuple(forms[i : i + n]) == phrase:
-                    spans.append((tokens[i].start(), tokens[i + n - 1].end(), " ".join(phrase)))
+                    start, end = ends[2 * kept[i]], ends[2 * kept[i + n - 1] + 1]
+                    spans.append((start, end, " ".join(phrase)))
     for canonical in marks.actors:
         for found in _alias_re(canonical).finditer(text):
             spans.append((found.start(), found.end(), canonical))

@@ -49,7 +49,10 @@ QUERIES = [
     "Flüchtlinge Berlin",
     '"the the" the',
 ]
-TEXTS = [path.read_text("utf-8") for path in sorted(DATA.glob("*.txt"))]
+TEXTS = [path.read_text("utf-8") for path in sorted(DATA.glob("*.txt"))] + [
+    # a word over MAX_TOKEN_CHARS is no word: "the" and "the" around it are adjacent
+    "The " + "x" * 70 + " the new coalition, run by Rüb's parties.",
+]
 
 
 def test_marks_equal_the_reference_on_the_corpus(engine):
