@@ -42,8 +42,12 @@ def match_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int
     parts = _WORD_SPLIT_RE.split(text)
     ends = list(accumulate(map(len, parts)))
     found = parts[1::2]
-    kept = [k for k, word in enumerate(found) if len(word) <= MAX_TOKEN_CHARS]
-    surface = [found[k] for k in kept]  # the words `words(text)` yields
+    if max(map(len, found), default=0) <= MAX_TOKEN_CHARS:  # the usual case
+        kept: list[int] | range = range(len(found))
+        surface = found
+    else:
+        kept = [k for k, word in enumerate(found) if len(word) <= MAX_TOKEN_CHARS]
+        surface = [found[k] for k in kept]  # the words `words(text)` yields
     distinct = set(surface)
     stem_of = dict(zip(distinct, terms_of(list(distinct), lang), strict=True))
     plain_of = (
