@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export SIFT_INDEX_DIR ?= var/index
 
-.PHONY: install run test lint stress bench bench-quick eval clean
+.PHONY: install run test lint stress bench bench-quick eval eval-extraction clean
 
 $(BIN)/sift: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ test: install
 
 stress: install
 	$(BIN)/pytest
+
+## Metadata extraction against CoNLL-2003 and Reuters-21578 (reads ../shared/data).
+eval-extraction: install
+	$(BIN)/python -m benchmarks.extraction
+
+eval: eval-extraction
 
 lint: install
 	$(BIN)/ruff check .

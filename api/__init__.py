@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from flask import Flask
 
 from api.errors import register_error_handlers
+from api.headers import register_headers
 from api.index_handle import IndexHandle
+from api.page_format import register_formatting
 from api.routes import register_routes
 from api.settings import load_settings
 
@@ -25,5 +27,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     register_error_handlers(app)
+    register_headers(app)
+    register_formatting(app)
     register_routes(app)
     return app

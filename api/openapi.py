@@ -36,6 +36,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     auth: bool = False
     content_type: str = "application/json"
+    # Other media types the same response may take (documented as text).
+    text_types: tuple[str, ...] = ()
     extra_statuses: dict[int, str] = field(default_factory=dict)
 
 
@@ -126,6 +128,8 @@ def _operation_doc(rule, op: Operation) -> dict:
     ok = {"description": "OK"}
     if op.response is not None:
         ok["content"] = {op.content_type: {"schema": op.response}}
+    for media_type in op.text_types:
+        ok.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     doc["responses"][str(op.status)] = ok
     for status, text in op.extra_statuses.items():
         doc["responses"][str(status)] = {

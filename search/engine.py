@@ -246,8 +246,13 @@ class Engine:
 
     # -- documents ------------------------------------------------------------------------
 
-    def document(self, doc_id: str, q: str | None = None) -> DocumentView | None:
-        """A document by id, its text marked with `q`'s matches if given; None if unknown."""
+    def document(
+        self, doc_id: str, q: str | None = None, *, keep_lines: bool = False
+    ) -> DocumentView | None:
+        """A document by id, its text marked with `q`'s matches if given; None if unknown.
+
+        `keep_lines` keeps the text's line breaks in `text_html` (for reading pages).
+        """
         snap = self._snapshot()
         docnum = snap.searcher.document_number(**{schema.ID: doc_id})
         if docnum is None:
@@ -258,7 +263,7 @@ class Engine:
             node = p.parse(q)
             _, marks = compile_query(node, snap.reader, snap.tables.languages())
             spans = match_spans(doc.text, doc.language, marks)
-        return DocumentView(doc, render(doc.text, spans))
+        return DocumentView(doc, render(doc.text, spans, keep_lines=keep_lines))
 
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit] | None:
         """Documents sharing the most distinctive terms of `doc_id`; None if it is unknown."""

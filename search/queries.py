@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from index import aliases, schema
+from index import schema
 from index.analysis import STEMMED_LANGUAGES, fold, term
 from search import parser as p
+from search.actors import resolve_actor
 from search.errors import QueryTooComplex
 from search.ranking import ACTOR_BOOST, TITLE_BOOST
 
@@ -164,7 +165,7 @@ class Compiler:
         return sorted(found) or [folded]
 
     def _mark_actor(self, name: str) -> None:
-        canonical = aliases.canonical(name)
+        canonical = resolve_actor(name)
         if canonical:
             self.marks.actors.add(canonical)
 

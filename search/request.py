@@ -27,6 +27,7 @@ class Filters:
     languages: tuple[str, ...] = ()
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    years: tuple[int, ...] = ()  # any of these years (OR), within the date range
 
 
 @dataclass(frozen=True)

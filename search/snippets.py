@@ -27,6 +27,11 @@ ELLIPSIS = "…"
 _SPACE_RE = re.compile(r"\s+")
 # Splitting on the word pattern (captured) gives gaps and words alternately.
 _WORD_SPLIT_RE = re.compile(f"({WORD_RE.pattern})")
+# For reading a whole document: runs of spaces become one, line breaks stay (at most a
+# blank line between paragraphs), so a page can show the article's paragraphs.
+_INLINE_SPACE_RE = re.compile(r"[^\S\n]+")
+_BREAKS_RE = re.compile(r" ?\n(?: ?\n)+ ?")
+_BREAK_RE = re.compile(r" ?\n ?")
 
 
 def match_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int, int, str]]:
@@ -104,25 +109,28 @@ def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     return merged
 
 
-def is_case_sensitive(form: str) -> bool:
-    """Short all-capital aliases ("IS", "US", "UN") must not match ordinary words."""
-    letters = [ch for ch in form if ch.isalpha()]
-    return len(letters) <= 4 and all(ch.isupper() for ch in letters)
-
-
 @lru_cache(maxsize=1024)
 def _alias_re(canonical: str) -> re.Pattern[str]:
     parts = []
     for form in sorted(aliases.variants(canonical), key=len, reverse=True):
         pattern = re.escape(form)
-        parts.append(pattern if is_case_sensitive(form) else f"(?i:{pattern})")
+        parts.append(pattern if aliases.is_case_sensitive(form) else f"(?i:{pattern})")
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
 
 
 def render(
-    text: str, spans: list[tuple[int, int, str]], start: int = 0, end: int | None = None
+    text: str,
+    spans: list[tuple[int, int, str]],
+    start: int = 0,
+    end: int | None = None,
+    *,
+    keep_lines: bool = False,
 ) -> str:
-    """text[start:end] escaped, with `spans` wrapped in <mark>, whitespace collapsed."""
+    """text[start:end] escaped, with `spans` wrapped in <mark>, whitespace collapsed.
+
+    With `keep_lines`, line breaks survive (paragraphs separated by one blank line).
+    """
+    escape = _escape_lines if keep_lines else _escape
     end = len(text) if end is None else end
     out: list[str] = []
     cursor = start
@@ -130,15 +138,21 @@ def render(
         if span_end <= start or span_start >= end:
             continue
         span_start, span_end = max(span_start, start), min(span_end, end)
-        out.append(_escape(text[cursor:span_start]))
+        out.append(escape(text[cursor:span_start]))
         out.append("<mark>" + _escape(text[span_start:span_end]) + "</mark>")
         cursor = span_end
-    out.append(_escape(text[cursor:end]))
+    out.append(escape(text[cursor:end]))
     return "".join(out)
 
 
 def _escape(text: str) -> str:
     return html.escape(_SPACE_RE.sub(" ", text), quote=True)
+
+
+def _escape_lines(text: str) -> str:
+    text = _INLINE_SPACE_RE.sub(" ", text)
+    text = _BREAK_RE.sub("\n", _BREAKS_RE.sub("\n\n", text))
+    return html.escape(text, quote=True)
 
 
 def snippet(text: str, language: str | None, marks: Marks, size: int = SNIPPET_CHARS) -> str:

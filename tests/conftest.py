@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -76,19 +77,18 @@ def wait_for(url: str, timeout_s: float = 20.0) -> None:
         time.sleep(0.1)
 
 
-@pytest.fixture
-def gunicorn_server(fresh_root, tmp_path):
-    """Real gunicorn (2 workers) serving a fresh index on a free port; yields the base URL."""
+@contextlib.contextmanager
+def running_gunicorn(index_dir: Path, log_path: Path, workers: int = 2):
+    """Real gunicorn serving `index_dir` on a free port; yields the base URL."""
     port = free_port()
     env = dict(
         os.environ,
-        SIFT_INDEX_DIR=str(fresh_root),
+        SIFT_INDEX_DIR=str(index_dir),
         SIFT_PORT=str(port),
         SIFT_HOST="127.0.0.1",
-        SIFT_WORKERS="2",
+        SIFT_WORKERS=str(workers),
         SIFT_API_KEY=API_KEY,
     )
-    log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [
@@ -112,3 +112,10 @@ def gunicorn_server(fresh_root, tmp_path):
         process.terminate()
         process.wait(timeout=20)
         assert API_KEY not in log_path.read_text("utf-8", "replace"), "the key was logged"
+
+
+@pytest.fixture
+def gunicorn_server(fresh_root, tmp_path):
+    """Real gunicorn (2 workers) serving a fresh index on a free port; yields the base URL."""
+    with running_gunicorn(fresh_root, tmp_path / "gunicorn.log") as base:
+        yield base
