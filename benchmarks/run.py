@@ -155,8 +155,15 @@ def http_phase(work: Path, tag: str, workers: int, per_thread: int) -> dict:
     figures = {"workers": workers}
     try:
         _load(server.base, workers * 2, len(paths) // 2, paths)  # warm every worker
-        for phase, concurrency in (("latency", workers), ("throughput", workers * 2)):
-            got = _load(server.base, concurrency, per_thread, paths)
+        phases = (
+            ("latency", workers, paths),
+            ("throughput", workers * 2, paths),
+            # What any request costs here (gunicorn, the client, the scheduler on a
+            # shared machine): the floor under the search figures.
+            ("floor", workers, ["/healthz"]),
+        )
+        for phase, concurrency, targets in phases:
+            got = _load(server.base, concurrency, per_thread, targets)
             lat = [x * 1e3 for x in got["latencies"]]
             figures[phase] = {
                 "concurrency": concurrency,
@@ -333,6 +340,18 @@ def render(r: dict) -> str:
                 _ratio(lat["p50_ms"], tq["p50_ms"]),
             )
         )
+        if "floor" in h:
+            fl = h["floor"]
+            rows.append(
+                (
+                    f"HTTP floor: GET /healthz, {fl['concurrency']} clients: p50 / p99 ms",
+                    f"{fl['p50_ms']:.1f} / {fl['p99_ms']:.1f}",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
         rows.append(
             (
                 f"HTTP requests/s, {thr['concurrency']} clients (errors {thr['errors']})",
