@@ -38,12 +38,29 @@ def _plain_build(root: Path, paths) -> Path:
     return generations.generation_path(root, "plain")
 
 
+def _blocks(reader, field: str, btext: bytes) -> list[tuple] | None:
+    """Each posting block's header (count, last id, max weight, compression, lengths)."""
+    if not reader.is_atomic():
+        return None  # blocks differ with segmentation; compared for one-segment builds
+    m = reader.postings(field, btext)
+    m = getattr(m, "child", m)
+    found = []
+    while True:
+        found.append(
+            (m._blocklength, m._maxid, m._maxweight, m._compression, m._minlength, m._maxlength)
+        )
+        if m._lastblock:
+            return found
+        m._goto(m._nextoffset)
+
+
 def _contents(folder: Path) -> dict:
     from index.storage import DurableFileStorage
 
     ix = DurableFileStorage(str(folder)).open_index()
     with ix.reader() as reader:
         postings = {}
+        infos = {}
         for field in reader.indexed_field_names():
             fmt = ix.schema[field].format
             for btext in reader.lexicon(field):
@@ -54,6 +71,17 @@ def _contents(folder: Path) -> dict:
                     rows.append((m.id(), m.weight(), value))
                     m.next()
                 postings[(field, btext)] = rows
+                ti = reader.term_info(field, btext)
+                infos[(field, btext)] = (
+                    ti.weight(),
+                    ti.doc_frequency(),
+                    ti.min_length(),
+                    ti.max_length(),
+                    ti.max_weight(),
+                    ti.min_id(),
+                    ti.max_id(),
+                    _blocks(reader, field, btext),
+                )
         size = reader.doc_count_all()
         names = [n for n in ix.schema.names() if ix.schema[n].scorable]
         # `or 0`: a segment without the field answers 0, one with it None, for "no length"
@@ -64,6 +92,7 @@ def _contents(folder: Path) -> dict:
     ix.close()
     return {
         "postings": postings,
+        "infos": infos,
         "lengths": lengths,
         "totals": totals,
         "stored": stored,
@@ -95,6 +124,9 @@ def test_in_process_builder_equals_whoosh_writer(tmp_path):
         plain["postings"],
         plain["lengths"],
     )
+    # One segment each: the terms table and every block header must be Whoosh's too.
+    assert fast["segments"] == plain["segments"] == 1
+    assert fast["infos"] == plain["infos"]
 
 
 def test_a_failing_worker_fails_the_build_and_keeps_the_old_index(tmp_path, monkeypatch):
@@ -118,3 +150,39 @@ def test_words_field_is_title_then_text(title, text):
     """index_fields tokenises once; the `words` field must equal the old title+text pass."""
     doc = Document(id="x", title=title, text=text, language="en")
     assert index_fields(doc)["words"] == document_terms(f"{title}\n{text}", None)
+
+
+def test_multi_block_terms_equal_whoosh_writer(tmp_path):
+    """Terms with more postings than a block holds (128): block splits and headers."""
+    docs = [
+        Document(
+            id=f"d{i}",
+            title=f"alpha report {i}",
+            text=" ".join(["alpha"] * (1 + i % 3) + ["beta"] * (i % 5 == 0) + [f"w{i}"] * 2),
+            language="en" if i % 4 else "und",
+        )
+        for i in range(300)
+    ]
+    contents = []
+    for name, builder in (("fast", pipeline.SegmentBuilder), ("plain", None)):
+        make_private_dir(tmp_path / name)
+        ix = generations.create_generation(tmp_path / name, "g")
+        if builder is None:
+            writer = ix.writer()
+            for doc in docs:
+                writer.add_document(**index_fields(doc))
+            writer.commit()
+        else:
+            writer = ix.writer()
+            built = builder(ix)
+            for doc in docs:
+                built.add_document(**index_fields(doc))
+            writer.segments.append(built.finish())
+            writer.commit()
+        ix.close()
+        contents.append(_contents(generations.generation_path(tmp_path / name, "g")))
+    fast, plain = contents
+    assert len(fast["postings"][("text_en", b"alpha")]) == 225  # two blocks and a bit
+    assert fast["infos"] == plain["infos"]
+    assert fast["postings"] == plain["postings"]
+    assert fast["stored"] == plain["stored"]
