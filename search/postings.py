@@ -216,6 +216,21 @@ def _read_postings(reader, field, btext, positions):
     )
 
 
+def matcher_ids(matcher) -> np.ndarray:
+    """Every id of one segment's postings matcher (deleted documents included), read a
+    block at a time where it is Whoosh's own block reader."""
+    if not isinstance(matcher, W3LeafMatcher):
+        return np.fromiter(matcher.all_ids(), dtype=np.int64)
+    ids: list = []
+    while matcher.is_active():
+        matcher._read_ids()
+        ids.extend(matcher._ids)
+        if matcher._lastblock:
+            break
+        matcher._goto(matcher._nextoffset)
+    return np.array(ids, dtype=np.int64)
+
+
 def _read_lengths(reader, field: str) -> np.ndarray:
     """Every document's length in `field`, as Whoosh's scorer sees it (byte-quantised)."""
     count = reader.doc_count_all()
