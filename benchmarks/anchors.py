@@ -109,23 +109,26 @@ class Fts5:
         text = query.fts5_text()
         where, args = self._filters(query)
         # A join, not `rowid IN (SELECT ...)`: the subquery form is 2,000 times slower.
-        total = db.execute(
-            f"SELECT count(*) FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ?{where}",
-            [text, *args],
-        ).fetchone()[0]
+        if where:
+            total = db.execute(
+                f"SELECT count(*) FROM fts JOIN docs d ON d.rowid = fts.rowid "
+                f"WHERE fts MATCH ?{where}",
+                [text, *args],
+            ).fetchone()[0]
+        else:
+            total = db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", [text]).fetchone()[0]
         snippet = ", snippet(fts, 1, '<mark>', '</mark>', '…', 40)" if mode != "ranked" else ""
-        db.execute(
-            f"SELECT d.id, d.title, d.source, d.date, d.language, bm25(fts){snippet} "
-            f"FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ?{where} "
+        hits = db.execute(
+            f"SELECT fts.rowid, d.id, d.title, d.source, d.date, d.language, bm25(fts)"
+            f"{snippet} FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ?{where} "
             f"ORDER BY bm25(fts) LIMIT {TOP}",
             [text, *args],
         ).fetchall()
-        if mode == "ranked":
+        if hits:  # the hits' actors, as Sift's hits carry them
+            marks = ",".join("?" * len(hits))
             db.execute(
-                f"SELECT a.rowid, a.actor FROM actors a WHERE a.rowid IN "
-                f"(SELECT fts.rowid FROM fts JOIN docs d ON d.rowid = fts.rowid "
-                f"WHERE fts MATCH ?{where} ORDER BY bm25(fts) LIMIT {TOP})",
-                [text, *args],
+                f"SELECT rowid, actor FROM actors WHERE rowid IN ({marks})",
+                [hit[0] for hit in hits],
             ).fetchall()
         if mode == "facets":
             self._facets(query, text)
