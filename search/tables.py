@@ -9,10 +9,15 @@ counts: a new version opens a new searcher and builds new tables.
 
 from __future__ import annotations
 
+import io
+import pickle
+import zlib
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3TermsReader
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermsReader
+from whoosh.system import unpack_int
 
 from index import schema
 from index.analysis import fold
@@ -72,6 +77,28 @@ class Tables:
         return [value for value, count in zip(self.language.values, counts, strict=True) if count]
 
 
+def _block_ids(postings: bytes) -> list[int]:
+    """The document numbers in one term's W3 postings (header, then blocks of: signed
+    length, pickled block info, pickled and maybe compressed data), decoded as
+    W3LeafMatcher decodes them but without a matcher object per term."""
+    if postings[:4] != WHOOSH3_HEADER_MAGIC:
+        raise ValueError("not W3 postings")
+    ids: list[int] = []
+    pos = 4
+    while True:
+        (size,) = unpack_int(postings[pos : pos + 4])
+        pos += 4
+        block = io.BytesIO(postings[pos : pos + abs(size)])
+        info = pickle.load(block)  # leaves the stream at the data, as read_pickle does
+        data = block.read()
+        if info[3]:  # compression level
+            data = zlib.decompress(data)
+        ids.extend(accumulate(pickle.loads(data)[0]))  # ids are delta-encoded
+        pos += abs(size)
+        if size < 0:  # the last block
+            return ids
+
+
 def _field_postings(reader, field: str, live: np.ndarray) -> dict[bytes, np.ndarray]:
     """Every term of `field` (in lexicon order) with its live documents.
 
@@ -85,8 +112,15 @@ def _field_postings(reader, field: str, live: np.ndarray) -> dict[bytes, np.ndar
         terms = getattr(leaf, "_terms", None)
         if isinstance(terms, W3TermsReader):
             for btext, terminfo in leaf.iter_field(field):
-                matcher = terms._codec.postings_reader(terms._postfile, terminfo, fmt)
-                found.setdefault(btext, []).append(matcher_ids(matcher) + offset)
+                if terminfo.is_inlined():
+                    matcher = terms._codec.postings_reader(terms._postfile, terminfo, fmt)
+                    ids = matcher_ids(matcher)
+                else:
+                    start, length = terminfo.extent()
+                    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves a 1-tuple
+                        (length,) = length
+                    ids = np.array(_block_ids(terms._postfile.get(start, length)), np.int64)
+                found.setdefault(btext, []).append(ids + offset)
         else:
             for btext in leaf.lexicon(field):
                 ids = np.fromiter(leaf.postings(field, btext).all_ids(), dtype=np.int64)

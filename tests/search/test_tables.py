@@ -53,3 +53,38 @@ def test_tables_equal_term_by_term_reading(fresh_root):
         for raw in reader.lexicon(schema.DATE)
     }
     assert dates == {k: sorted(v) for k, v in reference(reader, schema.DATE, live).items()}
+
+
+def test_values_with_many_blocks_of_postings(tmp_path):
+    """Values held by more documents than a postings block (128) span several blocks."""
+    import json
+
+    from index.reindex import reindex
+
+    corpus = tmp_path / "many.jsonl"
+    corpus.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "id": f"m{i}",
+                    "text": f"Report number {i} on the coalition talks.",
+                    "source": "Wire A" if i % 3 else "Wire B",
+                    "date": f"2020-03-0{1 + i % 2}",
+                    "actors": ["Jens Stoltenberg"] if i % 2 else ["NATO"],
+                }
+            )
+            for i in range(400)
+        ),
+        encoding="utf-8",
+    )
+    root = tmp_path / "index"
+    assert reindex(root, [corpus]).switched
+    reader = Engine(root)._snapshot().reader
+    tables = build_tables(reader)
+    live = tables.live
+    source = from_tables(tables.source.values, lambda vid: np.flatnonzero(tables.source.ids == vid))
+    assert source == {k: sorted(v) for k, v in reference(reader, schema.SOURCE, live).items()}
+    assert max(len(docs) for docs in source.values()) > 2 * 128
+    actor = tables.actor
+    got = from_tables(actor.values, lambda vid: actor.doc[actor.val == vid].tolist())
+    assert got == {k: sorted(v) for k, v in reference(reader, schema.ACTOR, live).items()}
