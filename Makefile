@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export SIFT_INDEX_DIR ?= var/index
 
-.PHONY: install run test lint stress bench eval eval-extraction clean
+.PHONY: install run test lint stress bench bench-quick eval eval-extraction clean
 
 $(BIN)/sift: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,18 @@ eval: eval-extraction
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## Sift against SQLite FTS5 and tantivy on Reuters-21578 (and 4x it); table + JSON in
+## benchmarks/results/. `make bench-quick` is a one-minute smoke run of the same suite.
+$(VENV)/.bench: pyproject.toml $(BIN)/sift
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.bench
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.bench
+	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf var build *.egg-info .pytest_cache .ruff_cache

@@ -51,7 +51,7 @@ def operation(**kwargs):
             if op.auth:
                 require_write_key()
             if op.args is not None:
-                g.args = schemas.load_args(op.args(), request.args)
+                g.args = schemas.load_args(schemas.instance(op.args), request.args)
             elif request.args:
                 raise_unknown(list(request.args))
             return view(*args, **view_kwargs)

@@ -8,6 +8,7 @@ expected is an error rather than a guess. The same schemas generate the OpenAPI 
 from __future__ import annotations
 
 import re
+import threading
 
 from marshmallow import (
     INCLUDE,
@@ -265,6 +266,22 @@ class DocumentIn(Schema):
     @post_load
     def _drop_unset(self, data, **kwargs):
         return {key: value for key, value in data.items() if value is not None}
+
+
+_instances = threading.local()
+
+
+def instance(cls: type[Schema]) -> Schema:
+    """One reusable instance per schema class and thread: building a marshmallow schema
+    (copying its fields, nested schemas on first use) cost about as much as dumping a
+    whole search response, on every request."""
+    cache = getattr(_instances, "by_class", None)
+    if cache is None:
+        cache = _instances.by_class = {}
+    found = cache.get(cls)
+    if found is None:
+        found = cache[cls] = cls()
+    return found
 
 
 def load_args(schema: Schema, args: MultiDict) -> dict:

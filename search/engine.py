@@ -30,6 +30,7 @@ from search import parser as p
 from search.errors import IndexUnavailable
 from search.facets import facet_counts
 from search.filters import combine, filter_masks
+from search.postings import PostingsCache, Scored, evaluate
 from search.queries import Marks, compile_query
 from search.ranking import weighting
 from search.request import Filters, SearchRequest
@@ -49,6 +50,7 @@ class _Snapshot:
     ix: object
     searcher: object
     tables: Tables
+    postings: PostingsCache
 
     @property
     def reader(self):
@@ -62,7 +64,7 @@ class Engine:
         self.root = Path(root)
         self.budget_s = budget_s  # seconds of work one request may take (search/budget.py)
         self._local = threading.local()
-        self._tables: dict[generations.Version, Tables] = {}
+        self._tables: dict[generations.Version, tuple[Tables, PostingsCache]] = {}
         self._tables_lock = threading.Lock()
 
     # -- versions and searchers -----------------------------------------------------------
@@ -97,11 +99,12 @@ class Engine:
         if failure:  # raised outside the handler: a chained traceback would keep the file
             raise IndexUnavailable(f"the index cannot be opened ({failure})")  # Whoosh left open
         with self._tables_lock:
-            tables = self._tables.get(version)
-            if tables is None:
+            shared = self._tables.get(version)
+            if shared is None:
                 tables = build_tables(searcher.reader())
-                self._tables = {version: tables}  # only the newest version is kept
-        return _Snapshot(version, ix, searcher, tables)
+                shared = (tables, PostingsCache(searcher, tables.live))
+                self._tables = {version: shared}  # only the newest version is kept
+        return _Snapshot(version, ix, searcher, *shared)
 
     def version(self) -> str:
         snap = self._snapshot()
@@ -128,14 +131,17 @@ class Engine:
         snap = self._snapshot()
         node = p.parse(request.q, request.op)
         query, marks = compile_query(node, snap.reader, self._languages(snap, request.filters))
-        matches = self._matches(snap, node, query)
+        scored = self._evaluate(snap, node, query)
+        matches = self._matches(snap, node, query, scored)
         masks = filter_masks(snap.tables, request.filters)
         final = combine(matches, masks)
         total = int(final.sum())
         offset = (request.page - 1) * request.per_page
         ranked = self._ranked(
-            snap, node, query, final, masks, request.sort, offset + request.per_page
+            snap, node, query, final, masks, request.sort, offset + request.per_page, scored
         )[offset:]
+        if not request.snippets:
+            marks = None
         hits = [self._hit(snap, docnum, score, marks) for docnum, score in ranked]
         facets = facet_counts(
             snap.tables, matches, masks, request.filters, request.facets, request.facet_size
@@ -160,11 +166,23 @@ class Engine:
         return present
 
     @staticmethod
-    def _matches(snap: _Snapshot, node: p.Node, query: wq.Query) -> np.ndarray:
-        """Every live document the query matches, as a mask (unscored: cheap)."""
+    def _evaluate(snap: _Snapshot, node: p.Node, query: wq.Query) -> Scored | None:
+        """Matches and scores in one numpy pass; None where Whoosh must answer."""
+        if isinstance(node, p.MatchAll):
+            return None
+        return evaluate(snap.postings, snap.searcher, query)
+
+    @staticmethod
+    def _matches(
+        snap: _Snapshot, node: p.Node, query: wq.Query, scored: Scored | None = None
+    ) -> np.ndarray:
+        """Every live document the query matches, as a mask."""
         if isinstance(node, p.MatchAll):
             return snap.tables.live.copy()
         mask = np.zeros(snap.tables.size, dtype=bool)
+        if scored is not None:
+            mask[scored.ids] = True
+            return mask
         ids = np.fromiter(budget.matching_ids(snap.searcher, query), dtype=np.int64)
         mask[ids] = True
         return mask & snap.tables.live
@@ -178,10 +196,13 @@ class Engine:
         masks: dict,
         sort: str,
         limit: int,
+        scored: Scored | None = None,
     ) -> list[tuple[int, float]]:
         """(docnum, score) of the first `limit` hits in the requested order."""
         if limit <= 0 or not final.any():
             return []
+        if sort == "relevance" and scored is not None:
+            return scored.top(final if masks else None, limit)
         if sort == "relevance" and not isinstance(node, p.MatchAll):
             allowed = set(np.flatnonzero(final).tolist()) if masks else None
             results = budget.search(snap.searcher, query, limit=limit, filter=allowed)
@@ -189,6 +210,9 @@ class Engine:
         docnums = _date_order(snap.tables, final, oldest=sort == "oldest")[:limit]
         if isinstance(node, p.MatchAll):
             return [(int(d), 1.0) for d in docnums]
+        if scored is not None:
+            scores = scored.scores_of(docnums)
+            return [(int(d), scores.get(int(d), 0.0)) for d in docnums]
         scores = self._scores(snap, query, docnums)
         return [(int(d), scores.get(int(d), 0.0)) for d in docnums]
 
@@ -198,7 +222,7 @@ class Engine:
         results = budget.search(snap.searcher, query, limit=len(wanted), filter=wanted)
         return {hit.docnum: float(hit.score) for hit in results}
 
-    def _hit(self, snap: _Snapshot, docnum: int, score: float, marks: Marks) -> Hit:
+    def _hit(self, snap: _Snapshot, docnum: int, score: float, marks: Marks | None) -> Hit:
         doc = stored_document(snap.searcher.stored_fields(docnum))
         return Hit(
             id=doc.id,
@@ -208,7 +232,7 @@ class Engine:
             date=doc.date,
             language=doc.language,
             actors=[actor.name for actor in doc.actors],
-            snippet=snippet(doc.text, doc.language, marks),
+            snippet=snippet(doc.text, doc.language, marks) if marks is not None else "",
         )
 
     def export(
@@ -226,9 +250,12 @@ class Engine:
         snap = self._snapshot()
         node = p.parse(q, op)
         query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
-        final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
+        scored = self._evaluate(snap, node, query)
+        final = combine(
+            self._matches(snap, node, query, scored), filter_masks(snap.tables, filters)
+        )
         total = int(final.sum())
-        ranked = self._ranked(snap, node, query, final, {"all": final}, sort, total)
+        ranked = self._ranked(snap, node, query, final, {"all": final}, sort, total, scored)
         return snap, [docnum for docnum, _ in ranked]
 
     # -- documents ------------------------------------------------------------------------
@@ -267,10 +294,17 @@ class Engine:
         lang = doc.language if doc.language in STEMMED_LANGUAGES else None
         text_field = schema.field_for(schema.TEXT, lang)
         query = wq.Or([wq.Term(text_field, t, boost=weight) for t, weight in terms])
-        allowed = set(np.flatnonzero(snap.tables.live).tolist()) - {docnum}
-        results = budget.search(snap.searcher, query, limit=limit, filter=allowed)
         marks = Marks(terms={lang: {t for t, _ in terms}})
-        return [self._hit(snap, hit.docnum, float(hit.score), marks) for hit in results]
+        others = snap.tables.live.copy()
+        others[docnum] = False
+        scored = evaluate(snap.postings, snap.searcher, query)
+        if scored is not None:
+            ranked = scored.top(others, limit)
+        else:
+            allowed = set(np.flatnonzero(others).tolist())
+            results = budget.search(snap.searcher, query, limit=limit, filter=allowed)
+            ranked = [(hit.docnum, float(hit.score)) for hit in results]
+        return [self._hit(snap, d, score, marks) for d, score in ranked]
 
     @staticmethod
     def _key_terms(snap: _Snapshot, doc: Document) -> list[tuple[str, float]]:
@@ -306,7 +340,10 @@ class Engine:
         snap = self._snapshot()
         node = p.parse(q, op)
         query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
-        final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
+        scored = self._evaluate(snap, node, query)
+        final = combine(
+            self._matches(snap, node, query, scored), filter_masks(snap.tables, filters)
+        )
         dates = snap.tables.date[final]
         dated = dates[dates > 0]
         divisor = {"year": 10000, "month": 100, "day": 1}[interval]

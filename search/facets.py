@@ -47,6 +47,11 @@ def facet_counts(
 
 def _top(values: list[str], counts: np.ndarray, selected: set[int], size: int) -> list[FacetValue]:
     nonzero = np.flatnonzero(counts)
+    if len(nonzero) > size:
+        # Only values counted at least as often as the size-th best can be listed: sort
+        # those (thousands of actors otherwise go through a Python sort per query).
+        kth = np.partition(counts[nonzero], len(nonzero) - size)[len(nonzero) - size]
+        nonzero = nonzero[counts[nonzero] >= kth]
     order = sorted(nonzero.tolist(), key=lambda vid: (-int(counts[vid]), values[vid]))
     chosen = order[:size]
     chosen += sorted(vid for vid in selected if vid not in chosen)

@@ -40,3 +40,4 @@ class SearchRequest:
     per_page: int = 10
     facets: tuple[str, ...] = FACETS
     facet_size: int = DEFAULT_FACET_SIZE
+    snippets: bool = True  # False: hits without snippets (ranking alone, for benchmarks)

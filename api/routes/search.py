@@ -50,7 +50,7 @@ def search_request(args: dict) -> SearchRequest:
 )
 def search():
     results = engine().search(search_request(g.args))
-    return schemas.SearchOut().dump(results)
+    return schemas.instance(schemas.SearchOut).dump(results)
 
 
 @blueprint.get("/timeline")
@@ -63,7 +63,7 @@ def search():
 def timeline():
     args = g.args
     result = engine().timeline(args["q"], filters_from(args), args["op"], args["interval"])
-    return schemas.TimelineOut().dump(result)
+    return schemas.instance(schemas.TimelineOut).dump(result)
 
 
 @blueprint.get("/suggest")
@@ -75,7 +75,7 @@ def timeline():
 )
 def suggest():
     found = engine().suggest(g.args["q"], g.args["limit"])
-    return schemas.SuggestOut().dump({"q": g.args["q"], "suggestions": found})
+    return schemas.instance(schemas.SuggestOut).dump({"q": g.args["q"], "suggestions": found})
 
 
 @blueprint.get("/export")

@@ -8,7 +8,7 @@ import time
 import pytest
 from whoosh.codec import whoosh3
 
-from search import budget
+from search import budget, postings
 from search.engine import Engine
 from search.errors import QueryTimeout
 from search.request import SearchRequest
@@ -31,14 +31,22 @@ def burn_cpu(seconds: float) -> None:
 
 @pytest.fixture
 def slow_postings(monkeypatch):
-    """Every posting Whoosh reads costs 5 ms of CPU: any query is slow, none is over a cap."""
+    """Reading postings is slow on both query paths, none is over a cap: every posting
+    Whoosh's matchers read costs 5 ms of CPU, every term list the numpy path
+    (search/postings.py) reads costs 50 ms."""
     real_next = whoosh3.W3LeafMatcher.next
+    real_read = postings._read_postings
 
     def next_slowly(self):
         burn_cpu(0.005)
         return real_next(self)
 
+    def read_slowly(*args, **kwargs):
+        burn_cpu(0.05)
+        return real_read(*args, **kwargs)
+
     monkeypatch.setattr(whoosh3.W3LeafMatcher, "next", next_slowly)
+    monkeypatch.setattr(postings, "_read_postings", read_slowly)
 
 
 def test_the_budget_changes_no_answer(index_root):
