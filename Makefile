@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export SIFT_INDEX_DIR ?= var/index
 
-.PHONY: install run test lint stress bench eval eval-relevance clean
+.PHONY: install run test lint stress bench bench-quick eval eval-extraction eval-relevance clean
 
 $(BIN)/sift: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,22 +22,37 @@ run: install
 test: install
 	$(BIN)/pytest -m "not slow"
 
+## Everything, including the slow crash, fuzzing and load tests (minutes; reads
+## ../shared/data/reuters21578.jsonl.gz, or $$SIFT_REUTERS).
 stress: install
+	$(BIN)/pip install --quiet -e '.[dev,stress]'
 	$(BIN)/pytest
 
-$(VENV)/.bench: $(BIN)/sift
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	touch $@
+## Metadata extraction against CoNLL-2003 and Reuters-21578 (reads ../shared/data).
+eval-extraction: install
+	$(BIN)/python -m benchmarks.extraction
+
+eval: eval-extraction eval-relevance
 
 ## Ranking quality on public test collections (benchmarks/README.md, "Relevance").
-eval: eval-relevance
-
 eval-relevance: $(VENV)/.bench
-	$(BIN)/python benchmarks/relevance.py --expand
+	$(BIN)/python -m benchmarks.relevance --expand
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## Sift against SQLite FTS5 and tantivy on Reuters-21578 (and 4x it); table + JSON in
+## benchmarks/results/. `make bench-quick` is a one-minute smoke run of the same suite.
+$(VENV)/.bench: pyproject.toml $(BIN)/sift
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.bench
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.bench
+	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf var build *.egg-info .pytest_cache .ruff_cache

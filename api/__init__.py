@@ -6,8 +6,12 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from api.cors import install_cors, parse_origins
 from api.errors import register_error_handlers
+from api.headers import register_headers
 from api.index_handle import IndexHandle
+from api.limits import DB_FILE, install_rate_limits, parse_limit
+from api.page_format import register_formatting
 from api.routes import register_routes
 from api.settings import load_settings
 
@@ -18,12 +22,23 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SIFT=settings,
-        SIFT_INDEX=IndexHandle(settings.index_dir, settings.write_wait_s),
+        SIFT_INDEX=IndexHandle(
+            settings.index_dir, settings.write_wait_s, settings.query_budget_ms / 1000
+        ),
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     register_error_handlers(app)
+    install_rate_limits(
+        app,
+        settings.rate_limit_storage or settings.index_dir / DB_FILE,
+        parse_limit(settings.rate_limit),
+        parse_limit(settings.write_rate_limit),
+    )
+    install_cors(app, parse_origins(settings.cors_origins))
+    register_headers(app)
+    register_formatting(app)
     register_routes(app)
     return app

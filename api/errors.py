@@ -2,13 +2,16 @@
 
 Engine failures are mapped, never leaked: clients see a type, a title and a detail we
 wrote; tracebacks and engine messages (which can hold server paths) go to the log only.
+People get the same error as a page: the HTML pages' own routes always, and any other
+path outside the API when the client is a browser (it prefers text/html).
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -21,12 +24,16 @@ PROBLEM_JSON = "application/problem+json"
 # Problem types Sift defines (`type` is "/problems/<slug>"), with what they mean.
 PROBLEM_TYPES = {
     "invalid-parameters": "A query parameter or body field is invalid; see `errors`.",
-    "query-too-complex": "The query is over a cost cap (length, terms, prefix breadth).",
+    "query-too-complex": "The query is over a cost cap (length, terms, prefix breadth, "
+    "fuzzy terms) or needed more than its time budget (SIFT_QUERY_BUDGET_MS).",
     "unauthorized": "A write needs `Authorization: Bearer <SIFT_API_KEY>`.",
     "forbidden": "The key is wrong, or writes are disabled (SIFT_API_KEY unset).",
     "not-found": "No such route or document.",
     "payload-too-large": "The request body is over SIFT_MAX_BODY_BYTES.",
     "index-unavailable": "No index is being served yet; retry after `Retry-After` seconds.",
+    "rate-limited": "Over SIFT_RATE_LIMIT or SIFT_WRITE_RATE_LIMIT; retry after `Retry-After`.",
+    "insufficient-storage": "No disk space to record a write; nothing was stored.",
+    "write-unavailable": "A write could not be recorded (I/O error); nothing was stored.",
     "internal-error": "An unexpected failure; the details are in the server log.",
 }
 # How long clients should wait before retrying when no index is being served.
@@ -81,6 +88,54 @@ def problem(
     return response
 
 
+# Paths that always answer problem+json, whatever the client prefers.
+_MACHINE_PREFIXES = ("/api/", "/problems/", "/healthz", "/readyz")
+PAGES_BLUEPRINT = "pages"
+
+
+def wants_page() -> bool:
+    """Whether this failure should be answered as an HTML page rather than problem+json."""
+    if request.blueprint == PAGES_BLUEPRINT:
+        return True
+    if request.path.startswith(_MACHINE_PREFIXES):
+        return False
+    best = request.accept_mimetypes.best_match([PROBLEM_JSON, "application/json", "text/html"])
+    return best == "text/html"
+
+
+def respond(
+    status: int,
+    title: str,
+    detail: str,
+    slug: str | None = None,
+    errors: dict[str, list[str]] | None = None,
+    headers: dict | None = None,
+) -> Response:
+    """The error as problem+json, or as the same content in a page for people."""
+    if not wants_page():
+        return problem(status, title, detail, slug, errors, headers)
+    html = render_template(
+        "error.html",
+        status=status,
+        title=title,
+        detail=detail,
+        errors=errors or {},
+        retry=_retry_url(errors) if status == 400 else None,
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _retry_url(errors: dict[str, list[str]] | None) -> str | None:
+    """This page without the parameters that were refused, if any others are left to keep."""
+    if not errors or request.blueprint != PAGES_BLUEPRINT:
+        return None
+    pairs = [(k, v) for k, v in request.args.items(multi=True) if k not in errors]
+    return request.path + ("?" + urlencode(pairs) if pairs else "")
+
+
 def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested messages as {"param": ["message", ...]}."""
     if isinstance(messages, list):
@@ -115,21 +170,21 @@ def invalid(errors: dict[str, list[str]]) -> ApiError:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return problem(exc.status, exc.title, exc.detail, exc.slug, exc.errors, exc.headers)
+        return respond(exc.status, exc.title, exc.detail, exc.slug, exc.errors, exc.headers)
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):
         error = invalid(flatten_errors(exc.messages))
-        return problem(error.status, error.title, error.detail, error.slug, error.errors)
+        return respond(error.status, error.title, error.detail, error.slug, error.errors)
 
     @app.errorhandler(QueryTooComplex)
     def _too_complex(exc: QueryTooComplex):
-        return problem(400, "Query too complex", str(exc), "query-too-complex", {"q": [str(exc)]})
+        return respond(400, "Query too complex", str(exc), "query-too-complex", {"q": [str(exc)]})
 
     @app.errorhandler(IndexUnavailable)
     def _unavailable(exc: IndexUnavailable):
         log.warning("index unavailable: %s", exc.__cause__ or exc)
-        return problem(
+        return respond(
             503,
             "Index unavailable",
             "No index is being served yet.",
@@ -148,11 +203,11 @@ def register_error_handlers(app: Flask) -> None:
         headers = (
             {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
         )
-        return problem(status, exc.name, detail, _SLUG_FOR_STATUS.get(status), headers=headers)
+        return respond(status, exc.name, detail, _SLUG_FOR_STATUS.get(status), headers=headers)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
-        return problem(
+        return respond(
             500, "Internal Server Error", "An unexpected error occurred.", "internal-error"
         )

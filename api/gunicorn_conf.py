@@ -2,9 +2,12 @@
 
 No `preload_app`: each worker imports the app, and so opens the index, after fork.
 Whoosh readers depend on file positions and must not be shared across processes.
+gunicorn's own error pages are replaced by problem+json (see `_problem_error`).
 """
 
 import os
+
+from gunicorn import util as _gunicorn_util
 
 bind = f"{os.environ.get('SIFT_HOST', '127.0.0.1')}:{os.environ.get('SIFT_PORT', '8000')}"
 workers = int(os.environ.get("SIFT_WORKERS", "2"))
@@ -19,3 +22,38 @@ max_requests_jitter = 2000
 accesslog = "-"
 # No query strings with keys in them: the Authorization header is never logged.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# Longest request line gunicorn reads (its maximum): a `q` of 1,000 characters percent-
+# encoded can take 3 to 9 bytes each. Longer lines are refused by gunicorn itself.
+limit_request_line = 8190
+
+
+def _problem_error(sock, status_int, reason, mesg):
+    """gunicorn's own refusals (a request line or headers too large, a malformed request)
+    as a problem+json 400 like every other refusal of Sift's, instead of an HTML page.
+
+    gunicorn says 414 or 431 for sizes; Sift's contract answers bad input with 400 (a `q`
+    is at most 1,000 characters, so only a request that is not a valid query gets here).
+    """
+    import json
+
+    from gunicorn.util import write_nonblock
+
+    status = 400 if 400 <= status_int < 500 else status_int
+    title = "Bad Request" if status == 400 else reason
+    body = json.dumps(
+        {
+            "type": "/problems/invalid-parameters" if status == 400 else "about:blank",
+            "title": title,
+            "status": status,
+            "detail": "The request could not be read: it is malformed, or its request line "
+            f"or headers are over the server's limits ({limit_request_line} bytes a line).",
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {title}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    write_nonblock(sock, head.encode("latin-1") + body)
+
+
+_gunicorn_util.write_error = _problem_error

@@ -7,19 +7,28 @@ journal entries searchable starts lazily in the process that serves requests.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from pathlib import Path
 
+from api.errors import RETRY_AFTER_S, ApiError
 from index import generations
 from index.applier import ApplierThread, apply_pending
 from search.engine import Engine
 
+log = logging.getLogger(__name__)
+
+# How often a write waiting to become searchable looks again while another process
+# holds the writer lock (that process applies every pending entry, ours included).
+WRITE_POLL_S = 0.01
+
 
 class IndexHandle:
-    def __init__(self, root: Path, write_wait_s: float):
+    def __init__(self, root: Path, write_wait_s: float, query_budget_s: float | None = None):
         self.root = Path(root)
-        self.engine = Engine(self.root)
+        self.engine = Engine(self.root, budget_s=query_budget_s)
         self.write_wait_s = write_wait_s
         self._applier: ApplierThread | None = None
         self._applier_pid: int | None = None
@@ -42,17 +51,49 @@ class IndexHandle:
         """Journal `ops` durably, then try to make them searchable before answering.
 
         Returns ("applied", seq) if they are searchable now, ("accepted", seq) if they are
-        durable and the applier will make them searchable shortly.
+        durable and the applier will make them searchable shortly. If the journal cannot
+        take them (a full disk) nothing is acknowledged: a 507 or 503 problem.
         """
         self.start_applier()
-        seq = generations.journal(self.root).append(ops)
         try:
-            done = apply_pending(self.root, wait_s=self.write_wait_s)
-        except OSError:
-            done = None  # durable in the journal; the applier retries
-        name = generations.current_generation(self.root)
-        if done is not None and name and generations.read_applied(self.root, name) >= seq:
-            return "applied", seq
+            seq = generations.journal(self.root).append(ops)
+        except OSError as exc:
+            raise _not_journaled(exc) from None
+        deadline = time.monotonic() + self.write_wait_s
+        while True:
+            name = generations.current_generation(self.root)
+            if name and generations.read_applied(self.root, name) >= seq:
+                return "applied", seq
+            if time.monotonic() >= deadline:
+                break
+            try:
+                if apply_pending(self.root) is None:
+                    time.sleep(WRITE_POLL_S)  # another process is applying
+                elif name is None:
+                    break  # no generation to apply to yet: the next reindex replays it
+            except Exception:  # durable in the journal already: the applier retries
+                log.exception("applying journal entries failed; the applier will retry")
+                break
         if self._applier is not None:
             self._applier.wake.set()
         return "accepted", seq
+
+
+def _not_journaled(exc: OSError) -> ApiError:
+    """The problem for a write the journal could not take (so nothing was acknowledged)."""
+    log.error("journal append failed: %s", exc)
+    if generations.is_disk_full(exc):
+        return ApiError(
+            507,
+            "insufficient-storage",
+            "Insufficient Storage",
+            "The server has no room to record this write; nothing was stored. Retry later.",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    return ApiError(
+        503,
+        "write-unavailable",
+        "Write unavailable",
+        "The write could not be recorded; nothing was stored. Retry later.",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )

@@ -36,6 +36,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     auth: bool = False
     content_type: str = "application/json"
+    # Other media types the same response may take (documented as text).
+    text_types: tuple[str, ...] = ()
     extra_statuses: dict[int, str] = field(default_factory=dict)
 
 
@@ -49,7 +51,7 @@ def operation(**kwargs):
             if op.auth:
                 require_write_key()
             if op.args is not None:
-                g.args = schemas.load_args(op.args(), request.args)
+                g.args = schemas.load_args(schemas.instance(op.args), request.args)
             elif request.args:
                 raise_unknown(list(request.args))
             return view(*args, **view_kwargs)
@@ -72,7 +74,9 @@ _STATUS_TEXT = {
     403: "Wrong write key or writes disabled",
     404: "Not found",
     413: "Body too large",
-    503: "No index is being served yet",
+    429: "Over a rate limit; see Retry-After",
+    503: "No index is being served yet, or a write could not be recorded",
+    507: "No disk space to record the write",
 }
 
 
@@ -126,17 +130,19 @@ def _operation_doc(rule, op: Operation) -> dict:
     ok = {"description": "OK"}
     if op.response is not None:
         ok["content"] = {op.content_type: {"schema": op.response}}
+    for media_type in op.text_types:
+        ok.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     doc["responses"][str(op.status)] = ok
     for status, text in op.extra_statuses.items():
         doc["responses"][str(status)] = {
             "description": text,
             "content": {op.content_type: {"schema": op.response}} if op.response else {},
         }
-    errors = set(op.errors) | {500}
+    errors = set(op.errors) | {429, 500}
     if op.args is not None or op.body is not None:
         errors.add(400)
     if op.auth:
-        errors |= {401, 403}
+        errors |= {401, 403, 503, 507}
     for status in sorted(errors):
         doc["responses"][str(status)] = {
             "description": _STATUS_TEXT.get(status, "Unexpected error"),

@@ -8,6 +8,7 @@ expected is an error rather than a guess. The same schemas generate the OpenAPI 
 from __future__ import annotations
 
 import re
+import threading
 
 from marshmallow import (
     INCLUDE,
@@ -33,6 +34,7 @@ from search.request import (
 )
 
 MAX_FILTER_VALUES = 50
+EXPORT_FORMATS = ("csv", "jsonl")
 MAX_VALUE_CHARS = 200
 
 
@@ -100,6 +102,12 @@ class FilterArgs(Schema):
     date_to = fields.Date(
         format="%Y-%m-%d", load_default=None, metadata={"description": "Inclusive, YYYY-MM-DD."}
     )
+    year = fields.List(
+        StrictInteger(validate=validate.Range(min=1, max=9999)),
+        validate=validate.Length(max=MAX_FILTER_VALUES),
+        load_default=list,
+        metadata={"description": "Only documents dated in these years (repeat for OR)."},
+    )
     op = fields.String(
         load_default="and",
         validate=validate.OneOf(OPS),
@@ -124,7 +132,10 @@ class SearchArgs(FilterArgs):
     facets = CommaList(
         FACETS,
         load_default=FACETS,
-        metadata={"description": "Comma list of source,actor,language,year."},
+        metadata={
+            "description": "Comma list of source,actor,language,year.",
+            "pattern": r"^[\s,]*(?:(?:" + "|".join(FACETS) + r")\s*(?:,[\s,]*|$))*$",
+        },
     )
     facet_size = StrictInteger(
         load_default=10,
@@ -155,6 +166,29 @@ class TimelineArgs(FilterArgs):
 
 class ExportArgs(FilterArgs):
     sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+    format = fields.String(
+        load_default="jsonl",
+        validate=validate.OneOf(EXPORT_FORMATS),
+        metadata={"description": "`csv` or `jsonl` (one JSON document per line)."},
+    )
+
+
+class PageArgs(SearchArgs):
+    """The search page's URL: search's parameters (facets are the page's own) and view state."""
+
+    class Meta:
+        exclude = ("facets", "facet_size")
+
+    more = CommaList(
+        FACETS,
+        load_default=(),
+        metadata={"description": "Facets listed in full rather than their top values."},
+    )
+    interval = fields.String(
+        load_default=None,
+        validate=validate.OneOf(INTERVALS),
+        metadata={"description": "Timeline bars per year, month or day (default: by span)."},
+    )
 
 
 class SuggestArgs(Schema):
@@ -241,6 +275,22 @@ class DocumentIn(Schema):
         return {key: value for key, value in data.items() if value is not None}
 
 
+_instances = threading.local()
+
+
+def instance(cls: type[Schema]) -> Schema:
+    """One reusable instance per schema class and thread: building a marshmallow schema
+    (copying its fields, nested schemas on first use) cost about as much as dumping a
+    whole search response, on every request."""
+    cache = getattr(_instances, "by_class", None)
+    if cache is None:
+        cache = _instances.by_class = {}
+    found = cache.get(cls)
+    if found is None:
+        found = cache[cls] = cls()
+    return found
+
+
 def load_args(schema: Schema, args: MultiDict) -> dict:
     """Load query parameters: list fields take every value, others exactly one."""
     data: dict[str, object] = {}
@@ -321,6 +371,24 @@ class DocumentOut(Schema):
         metadata={"description": "Where each field came from: given, extracted or unknown."},
     )
     extra = fields.Dict(metadata={"description": "Input fields Sift keeps but does not index."})
+
+
+class ExportRecordOut(Schema):
+    """One line of a JSON Lines export (CSV has the same columns, lists joined by "; ")."""
+
+    id = fields.String()
+    title = fields.String()
+    source = fields.String(allow_none=True)
+    site = fields.String(allow_none=True)
+    date = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD"})
+    language = fields.String()
+    url = fields.String(allow_none=True)
+    actors = fields.List(fields.Nested(ActorOut))
+    places = fields.List(fields.String())
+    fetched = fields.String(allow_none=True)
+    provenance = fields.Dict(keys=fields.String(), values=fields.String())
+    extra = fields.Dict()
+    text = fields.String()
 
 
 class SimilarOut(Schema):

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from api.limits import parse_limit
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -18,6 +20,17 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024  # SIFT_MAX_BODY_BYTES: larger bodies get 413
     max_batch_documents: int = 1000  # SIFT_MAX_BATCH_DOCUMENTS: documents per POST
     write_wait_s: float = 5.0  # SIFT_WRITE_WAIT_S: how long a write waits to be searchable
+    query_budget_ms: int = 500  # SIFT_QUERY_BUDGET_MS: work one query may take; 0 = unlimited
+    rate_limit: str = "3000/minute"  # SIFT_RATE_LIMIT: API requests per client; "off"
+    write_rate_limit: str = "600/minute"  # SIFT_WRITE_RATE_LIMIT: writes per client; "off"
+    # SIFT_RATE_LIMIT_STORAGE: the SQLite file all workers count in (default: in index_dir)
+    rate_limit_storage: Path | None = None
+    cors_origins: str = ""  # SIFT_CORS_ORIGINS: comma list of origins that may read; "" = off
+
+
+def _limit(value: object) -> str:
+    parse_limit(str(value))  # refuse a malformed limit at startup, not per request
+    return str(value)
 
 
 _ENV_PREFIX = "SIFT_"
@@ -31,6 +44,11 @@ _PARSERS = {
     "max_body_bytes": int,
     "max_batch_documents": int,
     "write_wait_s": float,
+    "query_budget_ms": int,
+    "rate_limit": _limit,
+    "write_rate_limit": _limit,
+    "rate_limit_storage": Path,
+    "cors_origins": str,
 }
 
 

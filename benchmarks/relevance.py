@@ -9,8 +9,8 @@ scored with `ir-measures` (trec_eval semantics: nDCG@10, MAP, Recall@100, averag
 every judged query, an unanswered one counting 0) and compared with a stored baseline run
 by a paired randomization test.
 
-    python benchmarks/relevance.py                  # all collections (what `make eval` runs)
-    python benchmarks/relevance.py cisi --expand    # one collection, with feedback too
+    python -m benchmarks.relevance --expand         # what `make eval-relevance` runs
+    python -m benchmarks.relevance cisi             # one collection, default ranking only
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import random
 import sys
 import tempfile
@@ -31,16 +32,14 @@ from pathlib import Path
 import ir_measures
 from ir_measures import AP, R, nDCG
 
+from index.analysis import WORD_RE
+from index.reindex import reindex
+from search.engine import Engine
+from search.errors import QueryTooComplex
+from search.request import SearchRequest
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from index.analysis import WORD_RE  # noqa: E402
-from index.reindex import reindex  # noqa: E402
-from search.engine import Engine  # noqa: E402
-from search.errors import QueryTooComplex  # noqa: E402
-from search.request import SearchRequest  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data" / "relevance"
+DATA = Path(os.environ.get("SIFT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "relevance"
 BASELINES = ROOT / "benchmarks" / "baselines"
 RUNS = ROOT / "var" / "relevance"
 COLLECTIONS = ("scifact", "cranfield", "cisi")

@@ -8,7 +8,7 @@ analysed words ORed, each weighted by how often the query repeats it. (Whoosh's 
 once: all measured to be worse, so the baseline avoids them.) `benchmarks/relevance.py`
 tests Sift against these runs.
 
-    python benchmarks/relevance_baseline.py     # writes benchmarks/baselines/*.run.gz
+    python -m benchmarks.relevance_baseline     # writes benchmarks/baselines/*.run.gz
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ import sys
 import tempfile
 from collections import Counter
 
-import relevance as rel
 from whoosh import fields, index, scoring
 from whoosh import query as wq
 from whoosh.analysis import StemmingAnalyzer
+
+from benchmarks import relevance as rel
 
 
 def whoosh_run(collection: rel.Collection) -> rel.Run:

@@ -129,8 +129,23 @@ def words(text: str) -> Iterator[re.Match[str]]:
 
 def document_terms(text: str, lang: str | None) -> list[str]:
     """The index terms of `text`, in order: what the writer hands to Whoosh."""
+    return terms_of(word_list(text), lang)
+
+
+def word_list(text: str) -> list[str]:
+    """The words of `text` (as `words` finds them), as strings: tokenise once, then derive
+    several term lists from them (stemmed, unstemmed) without scanning the text again."""
+    return [w for w in WORD_RE.findall(text) if len(w) <= MAX_TOKEN_CHARS]
+
+
+def terms_of(word_strings: list[str], lang: str | None) -> list[str]:
+    """`term(word, lang)` of each word: the cache looked up inline (the ingest hot loop)."""
     lang = lang if lang in STEMMED_LANGUAGES else None
-    return [term(match.group(), lang) for match in words(text)]
+    known = _term_caches.get(lang)
+    if known is None:
+        known = _term_caches[lang] = {}
+    get = known.get
+    return [get(w) or term(w, lang) for w in word_strings]
 
 
 class FoldingAnalyzer(Analyzer):

@@ -1,9 +1,13 @@
 """The single writer for API writes: applies journal entries to the live generation.
 
-Every API worker runs `apply_pending` in a background loop; the writer lock makes sure
-one at a time applies, so Whoosh's one-writer rule is never hit and no user ever sees a
-`LockError`. Applying is idempotent (put = replace by id, delete = delete by id), so
-replaying an entry after a crash between the commit and the `applied` mark is harmless.
+Every API worker runs `apply_pending` in a background loop, and a write request runs it
+once itself; the writer lock makes sure one at a time applies, so Whoosh's one-writer
+rule is never hit and no user ever sees a `LockError`. Whoever holds the lock applies
+everything pending (group commit), so the others find their entries applied and answer.
+
+Applying is idempotent (put = replace by id, delete = delete by id), so replaying
+entries after a crash between the commit and the `applied` mark gives the same index;
+`tests/durability/` kills writers at random moments to check it.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from index import generations, schema
+from whoosh.index import LockError
+
+from index import generations, schema, verify
 from index.extract import extract
+from index.journal import op_id
 from index.readers import raw_document
 from index.writer import index_fields
 
@@ -24,6 +31,13 @@ PUT = "put"
 DELETE = "delete"
 # Entries applied per commit at most: bounds the time a batch holds the writer.
 MAX_BATCH = 2000
+# How long a Whoosh writer waits for Whoosh's own lock. Sift's writer lock is held
+# already, so it is free unless a killed process's lock is being released by the kernel.
+WHOOSH_LOCK_WAIT_S = 5.0
+# Pauses of the background applier after a failure (a full disk, say), doubling up to
+# the maximum so a persistent failure neither spins nor floods the log.
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 30.0
 
 
 def put_op(record: dict) -> dict:
@@ -32,10 +46,6 @@ def put_op(record: dict) -> dict:
 
 def delete_op(doc_id: str) -> dict:
     return {"op": DELETE, "id": doc_id}
-
-
-def op_id(op: dict) -> str:
-    return op["doc"]["id"] if op["op"] == PUT else op["id"]
 
 
 def last_per_id(entries: Iterable[tuple[int, dict]]) -> list[dict]:
@@ -66,7 +76,10 @@ def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> Non
     """Commit `entries` to generation `name` and mark them applied (caller holds the lock)."""
     ix = generations.open_generation(root, name)
     try:
-        writer = ix.writer()
+        try:
+            writer = ix.writer(timeout=WHOOSH_LOCK_WAIT_S)
+        except LockError:
+            raise generations.IndexBusy(name) from None
         try:
             apply_ops(writer, last_per_id(entries))
             writer.commit()
@@ -82,9 +95,10 @@ def apply_pending(root: Path, *, wait_s: float | None = 0.0) -> int | None:
     """Apply journal entries the live generation lacks; how many were applied.
 
     None if another process holds the writer lock (it applies ours too, or we retry).
+    Afterwards, still under the lock, compacts the journal when it has grown enough.
     """
     journal = generations.journal(root)
-    if journal.size() == 0:
+    if journal.state() is None:
         return 0
     try:
         with generations.writer_lock(root, wait_s=wait_s):
@@ -93,16 +107,15 @@ def apply_pending(root: Path, *, wait_s: float | None = 0.0) -> int | None:
                 return 0
             done = 0
             while True:
-                applied = generations.read_applied(root, name)
-                entries = []
-                for entry in journal.read_after(applied):
-                    entries.append(entry)
-                    if len(entries) >= MAX_BATCH:
-                        break
+                entries = journal.read_batch(generations.read_applied(root, name), MAX_BATCH)
                 if not entries:
-                    return done
+                    break
                 apply_entries(root, name, entries)
                 done += len(entries)
+            if journal.needs_compaction():
+                dropped = journal.compact()
+                log.info("journal compacted: %d superseded entries dropped", dropped)
+            return done
     except generations.IndexBusy:
         return None
 
@@ -118,19 +131,37 @@ class ApplierThread(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
+        self._clean_up()
         journal = generations.journal(self.root)
-        settled = None  # (journal size, generation) known to be fully applied
+        settled = None  # (journal state, generation) known to be fully applied
+        pause = RETRY_FIRST_S
         while not self._stopping.is_set():
-            state = (journal.size(), generations.current_generation(self.root))
-            if state[0] and state != settled:
+            state = (journal.state(), generations.current_generation(self.root))
+            if state[0] is not None and state != settled:
                 try:
                     if apply_pending(self.root) is not None:
                         settled = state
+                    pause = RETRY_FIRST_S
                 except Exception:
-                    log.exception("applying journal entries failed; will retry")
-                    self._stopping.wait(1.0)
+                    log.exception("applying journal entries failed; retrying in %.0fs", pause)
+                    self._stopping.wait(pause)
+                    pause = min(pause * 2, RETRY_MAX_S)
             self.wake.wait(self.interval_s)
             self.wake.clear()
+
+    def _clean_up(self) -> None:
+        """Remove what killed writers left in the live generation (if no one is writing)."""
+        try:
+            with generations.writer_lock(self.root, wait_s=0):
+                name = generations.current_generation(self.root)
+                if name is not None:
+                    removed = verify.clean_generation(self.root, name)
+                    if removed:
+                        log.info("removed %d leftover files of interrupted commits", len(removed))
+        except generations.IndexBusy:
+            pass  # someone is writing; a later start cleans up
+        except OSError:
+            log.exception("cleaning up the live generation failed")
 
     def stop(self) -> None:
         self._stopping.set()

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index import generations, schema
-from index.applier import PUT, apply_ops, last_per_id, op_id
-from index.extract import extract
+from index.applier import PUT, apply_ops, last_per_id
+from index.journal import op_id
+from index.pipeline import ParallelAdder
 from index.readers import InputError, input_files, read_file
 from index.storage import make_private_dir
-from index.writer import index_fields
 
 Progress = Callable[[int], None]
 
@@ -109,27 +109,32 @@ def _index_files(
     report: ReindexReport,
     progress: Progress | None,
 ) -> int:
-    """Read, extract and add every document of `files`; how many were added."""
+    """Read every document of `files` in order; extract, analyse and add them in worker
+    processes (index/pipeline.py); how many were added."""
     added = 0
-    for path in files:
-        key = str(path.resolve())
-        entry = {**_signature(path), "ids": []}
-        try:
-            for raw in read_file(path):
-                where = raw.origin or str(path)
-                problem = ids.claim(raw.id, where)
-                if problem:
-                    report.errors.append(problem)
-                    continue
-                writer.add_document(**index_fields(extract(raw)))
-                entry["ids"].append(raw.id)
-                added += 1
-                if progress:
-                    progress(1)
-        except InputError as exc:
-            report.errors.append(exc)
-        manifest.files[key] = entry
-        report.files_read += 1
+    adder = ParallelAdder(writer, writer.storage.folder, progress=progress)
+    try:
+        for path in files:
+            key = str(path.resolve())
+            entry = {**_signature(path), "ids": []}
+            try:
+                for raw in read_file(path):
+                    where = raw.origin or str(path)
+                    problem = ids.claim(raw.id, where)
+                    if problem:
+                        report.errors.append(problem)
+                        continue
+                    adder.add(raw)
+                    entry["ids"].append(raw.id)
+                    added += 1
+            except InputError as exc:
+                report.errors.append(exc)
+            manifest.files[key] = entry
+            report.files_read += 1
+        adder.close()
+    except BaseException:
+        adder.cancel()
+        raise
     return added
 
 

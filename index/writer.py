@@ -10,7 +10,7 @@ import datetime as dt
 import json
 
 from index import aliases, schema
-from index.analysis import document_terms
+from index.analysis import STEMMED_LANGUAGES, document_terms, terms_of, word_list
 from index.documents import Actor, Document
 
 
@@ -21,15 +21,24 @@ def index_fields(doc: Document) -> dict:
     for actor in doc.actors:
         for form in aliases.variants(actor.name):
             actor_terms.extend(document_terms(form, None))
+    title_words = word_list(doc.title)
+    text_words = word_list(doc.text)
+    title_terms = terms_of(title_words, lang)
+    text_terms = terms_of(text_words, lang)
+    if lang in STEMMED_LANGUAGES:
+        plain = terms_of(title_words + text_words, None)
+    else:  # the same unstemmed terms: do not look them up twice
+        plain = title_terms + text_terms
     fields = {
         schema.ID: doc.id,
         schema.TITLE: [],
         "_stored_" + schema.TITLE: doc.title,
         schema.TEXT: [],
         "_stored_" + schema.TEXT: doc.text,
-        schema.field_for(schema.TITLE, lang): document_terms(doc.title, lang),
-        schema.field_for(schema.TEXT, lang): document_terms(doc.text, lang),
-        schema.WORDS: document_terms(f"{doc.title}\n{doc.text}", None),
+        schema.field_for(schema.TITLE, lang): title_terms,
+        schema.field_for(schema.TEXT, lang): text_terms,
+        # = document_terms(title + "\n" + text, None): no word spans the line break
+        schema.WORDS: plain,
         schema.LANGUAGE: doc.language,
         schema.ACTOR: [actor.name for actor in doc.actors],
         schema.ACTOR_TEXT: actor_terms,

@@ -25,12 +25,13 @@ from index import generations, schema
 from index.analysis import STEMMED_LANGUAGES, document_terms, term
 from index.documents import Document
 from index.writer import stored_document
-from search import feedback
+from search import budget, feedback
 from search import parser as p
 from search.errors import IndexUnavailable
 from search.facets import facet_counts
 from search.feedback import FEEDBACK_DOCS
 from search.filters import combine, filter_masks
+from search.postings import PostingsCache, Scored, evaluate
 from search.queries import Marks, common_stop_words, compile_query
 from search.ranking import weighting
 from search.request import Filters, SearchRequest
@@ -50,6 +51,7 @@ class _Snapshot:
     ix: object
     searcher: object
     tables: Tables
+    postings: PostingsCache
 
     @property
     def reader(self):
@@ -59,10 +61,11 @@ class _Snapshot:
 class Engine:
     """Searches the index at `root`; safe to share between the threads of one process."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, budget_s: float | None = None):
         self.root = Path(root)
+        self.budget_s = budget_s  # seconds of work one request may take (search/budget.py)
         self._local = threading.local()
-        self._tables: dict[generations.Version, Tables] = {}
+        self._tables: dict[generations.Version, tuple[Tables, PostingsCache]] = {}
         self._tables_lock = threading.Lock()
 
     # -- versions and searchers -----------------------------------------------------------
@@ -89,14 +92,20 @@ class Engine:
             ix = generations.open_generation(self.root, name)
             version = generations.Version(name, ix.latest_generation())
             searcher = ix.searcher(weighting=weighting())
-        except (OSError, generations.NoIndex) as exc:
-            raise IndexUnavailable("the index cannot be opened") from exc
+        except Exception as exc:  # a missing or damaged TOC raises anything from EOFError
+            # to Whoosh's EmptyIndexError: none of it may become a 500 or a wrong answer
+            failure = f"{type(exc).__name__}: {exc}"
+        else:
+            failure = None
+        if failure:  # raised outside the handler: a chained traceback would keep the file
+            raise IndexUnavailable(f"the index cannot be opened ({failure})")  # Whoosh left open
         with self._tables_lock:
-            tables = self._tables.get(version)
-            if tables is None:
+            shared = self._tables.get(version)
+            if shared is None:
                 tables = build_tables(searcher.reader())
-                self._tables = {version: tables}  # only the newest version is kept
-        return _Snapshot(version, ix, searcher, tables)
+                shared = (tables, PostingsCache(searcher, tables.live))
+                self._tables = {version: shared}  # only the newest version is kept
+        return _Snapshot(version, ix, searcher, *shared)
 
     def version(self) -> str:
         snap = self._snapshot()
@@ -117,15 +126,18 @@ class Engine:
 
     # -- search ---------------------------------------------------------------------------
 
+    @budget.limited
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
         snap = self._snapshot()
-        node, query, marks, matches, masks, final = self._plan(snap, request)
+        node, query, marks, matches, masks, final, scored = self._plan(snap, request)
         total = int(final.sum())
         offset = (request.page - 1) * request.per_page
         ranked = self._ranked(
-            snap, node, query, final, masks, request.sort, offset + request.per_page
+            snap, node, query, final, masks, request.sort, offset + request.per_page, scored
         )[offset:]
+        if not request.snippets:
+            marks = None
         hits = [self._hit(snap, docnum, score, marks) for docnum, score in ranked]
         facets = facet_counts(
             snap.tables, matches, masks, request.filters, request.facets, request.facet_size
@@ -142,6 +154,7 @@ class Engine:
             version=f"{snap.version.generation}.{snap.version.commit}",
         )
 
+    @budget.limited
     def ranking(self, request: SearchRequest, depth: int) -> list[tuple[str, float]]:
         """(id, score) of the first `depth` hits, in the order `search` pages through them.
 
@@ -150,20 +163,26 @@ class Engine:
         measuring ranking quality (benchmarks/relevance.py), not exposed over HTTP.
         """
         snap = self._snapshot()
-        node, query, _, _, masks, final = self._plan(snap, request)
-        ranked = self._ranked(snap, node, query, final, masks, request.sort, depth)
+        node, query, _, _, masks, final, scored = self._plan(snap, request)
+        ranked = self._ranked(snap, node, query, final, masks, request.sort, depth, scored)
         return [(snap.searcher.stored_fields(docnum)[schema.ID], score) for docnum, score in ranked]
 
     def _plan(self, snap: _Snapshot, request: SearchRequest):
-        """What `search` and `ranking` share: the parsed and compiled query and its matches."""
+        """What `search` and `ranking` share: the compiled query, its matches and scores.
+
+        With `expand`, the query and scores returned are the expanded ones (search/
+        feedback.py); the matches stay the user's query's.
+        """
         node, query, marks = self._compile(snap, request.q, request.op, request.filters)
-        matches = self._matches(snap, node, query)
+        scored = self._evaluate(snap, node, query)
+        matches = self._matches(snap, node, query, scored)
         masks = filter_masks(snap.tables, request.filters)
         final = combine(matches, masks)
         if request.expand and request.sort == "relevance" and not isinstance(node, p.MatchAll):
-            best = self._ranked(snap, node, query, final, masks, "relevance", FEEDBACK_DOCS)
+            best = self._ranked(snap, node, query, final, masks, "relevance", FEEDBACK_DOCS, scored)
             query = feedback.expand(snap.searcher, query, node, best)
-        return node, query, marks, matches, masks, final
+            scored = self._evaluate(snap, node, query)
+        return node, query, marks, matches, masks, final, scored
 
     def _compile(self, snap: _Snapshot, q: str, op: str, filters: Filters):
         """The query tree, Whoosh query and marks of `q` over the languages searched."""
@@ -180,13 +199,24 @@ class Engine:
         return present
 
     @staticmethod
-    def _matches(snap: _Snapshot, node: p.Node, query: wq.Query) -> np.ndarray:
-        """Every live document the query matches, as a mask (unscored: cheap)."""
+    def _evaluate(snap: _Snapshot, node: p.Node, query: wq.Query) -> Scored | None:
+        """Matches and scores in one numpy pass; None where Whoosh must answer."""
+        if isinstance(node, p.MatchAll):
+            return None
+        return evaluate(snap.postings, snap.searcher, query)
+
+    @staticmethod
+    def _matches(
+        snap: _Snapshot, node: p.Node, query: wq.Query, scored: Scored | None = None
+    ) -> np.ndarray:
+        """Every live document the query matches, as a mask."""
         if isinstance(node, p.MatchAll):
             return snap.tables.live.copy()
         mask = np.zeros(snap.tables.size, dtype=bool)
-        matcher = query.matcher(snap.searcher)
-        ids = np.fromiter(matcher.all_ids(), dtype=np.int64)
+        if scored is not None:
+            mask[scored.ids] = True
+            return mask
+        ids = np.fromiter(budget.matching_ids(snap.searcher, query), dtype=np.int64)
         mask[ids] = True
         return mask & snap.tables.live
 
@@ -199,27 +229,33 @@ class Engine:
         masks: dict,
         sort: str,
         limit: int,
+        scored: Scored | None = None,
     ) -> list[tuple[int, float]]:
         """(docnum, score) of the first `limit` hits in the requested order."""
         if limit <= 0 or not final.any():
             return []
+        if sort == "relevance" and scored is not None:
+            return scored.top(final if masks else None, limit)
         if sort == "relevance" and not isinstance(node, p.MatchAll):
             allowed = set(np.flatnonzero(final).tolist()) if masks else None
-            results = snap.searcher.search(query, limit=limit, filter=allowed)
+            results = budget.search(snap.searcher, query, limit=limit, filter=allowed)
             return [(hit.docnum, float(hit.score)) for hit in results]
         docnums = _date_order(snap.tables, final, oldest=sort == "oldest")[:limit]
         if isinstance(node, p.MatchAll):
             return [(int(d), 1.0) for d in docnums]
+        if scored is not None:
+            scores = scored.scores_of(docnums)
+            return [(int(d), scores.get(int(d), 0.0)) for d in docnums]
         scores = self._scores(snap, query, docnums)
         return [(int(d), scores.get(int(d), 0.0)) for d in docnums]
 
     @staticmethod
     def _scores(snap: _Snapshot, query: wq.Query, docnums) -> dict[int, float]:
         wanted = {int(d) for d in docnums}
-        results = snap.searcher.search(query, limit=len(wanted), filter=wanted)
+        results = budget.search(snap.searcher, query, limit=len(wanted), filter=wanted)
         return {hit.docnum: float(hit.score) for hit in results}
 
-    def _hit(self, snap: _Snapshot, docnum: int, score: float, marks: Marks) -> Hit:
+    def _hit(self, snap: _Snapshot, docnum: int, score: float, marks: Marks | None) -> Hit:
         doc = stored_document(snap.searcher.stored_fields(docnum))
         return Hit(
             id=doc.id,
@@ -229,24 +265,41 @@ class Engine:
             date=doc.date,
             language=doc.language,
             actors=[actor.name for actor in doc.actors],
-            snippet=snippet(doc.text, doc.language, marks),
+            snippet=snippet(doc.text, doc.language, marks) if marks is not None else "",
         )
 
     def export(
         self, q: str, filters: Filters, op: str = "and", sort: str = "relevance"
     ) -> Iterator[Document]:
         """Every matching document, in order: for streaming exports (no page window)."""
+        snap, order = self._export_order(q, filters, op, sort)
+        for docnum in order:
+            yield stored_document(snap.searcher.stored_fields(docnum))
+
+    @budget.limited
+    def _export_order(self, q: str, filters: Filters, op: str, sort: str):
+        """The export's documents in order: found under the query budget (reading them
+        afterwards is not, it grows with the archive, not with the query's breadth)."""
         snap = self._snapshot()
         node, query, _ = self._compile(snap, q, op, filters)
-        final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
+        scored = self._evaluate(snap, node, query)
+        final = combine(
+            self._matches(snap, node, query, scored), filter_masks(snap.tables, filters)
+        )
         total = int(final.sum())
-        for docnum, _ in self._ranked(snap, node, query, final, {"all": final}, sort, total):
-            yield stored_document(snap.searcher.stored_fields(docnum))
+        ranked = self._ranked(snap, node, query, final, {"all": final}, sort, total, scored)
+        return snap, [docnum for docnum, _ in ranked]
 
     # -- documents ------------------------------------------------------------------------
 
-    def document(self, doc_id: str, q: str | None = None) -> DocumentView | None:
-        """A document by id, its text marked with `q`'s matches if given; None if unknown."""
+    @budget.limited
+    def document(
+        self, doc_id: str, q: str | None = None, *, keep_lines: bool = False
+    ) -> DocumentView | None:
+        """A document by id, its text marked with `q`'s matches if given; None if unknown.
+
+        `keep_lines` keeps the text's line breaks in `text_html` (for reading pages).
+        """
         snap = self._snapshot()
         docnum = snap.searcher.document_number(**{schema.ID: doc_id})
         if docnum is None:
@@ -257,8 +310,9 @@ class Engine:
             node = p.parse(q)
             _, marks = compile_query(node, snap.reader, snap.tables.languages())
             spans = match_spans(doc.text, doc.language, marks)
-        return DocumentView(doc, render(doc.text, spans))
+        return DocumentView(doc, render(doc.text, spans, keep_lines=keep_lines))
 
+    @budget.limited
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit] | None:
         """Documents sharing the most distinctive terms of `doc_id`; None if it is unknown."""
         snap = self._snapshot()
@@ -272,10 +326,17 @@ class Engine:
         lang = doc.language if doc.language in STEMMED_LANGUAGES else None
         text_field = schema.field_for(schema.TEXT, lang)
         query = wq.Or([wq.Term(text_field, t, boost=weight) for t, weight in terms])
-        allowed = set(np.flatnonzero(snap.tables.live).tolist()) - {docnum}
-        results = snap.searcher.search(query, limit=limit, filter=allowed)
         marks = Marks(terms={lang: {t for t, _ in terms}})
-        return [self._hit(snap, hit.docnum, float(hit.score), marks) for hit in results]
+        others = snap.tables.live.copy()
+        others[docnum] = False
+        scored = evaluate(snap.postings, snap.searcher, query)
+        if scored is not None:
+            ranked = scored.top(others, limit)
+        else:
+            allowed = set(np.flatnonzero(others).tolist())
+            results = budget.search(snap.searcher, query, limit=limit, filter=allowed)
+            ranked = [(hit.docnum, float(hit.score)) for hit in results]
+        return [self._hit(snap, d, score, marks) for d, score in ranked]
 
     @staticmethod
     def _key_terms(snap: _Snapshot, doc: Document) -> list[tuple[str, float]]:
@@ -296,19 +357,24 @@ class Engine:
         scale = top[0][1]
         return [(t, round(w / scale, 3)) for t, w in top]
 
+    @budget.limited
     def suggest(self, text: str, limit: int = 10) -> list[Completion]:
         snap = self._snapshot()
         return completions(snap.reader, snap.tables, text, limit)
 
     # -- aggregates -----------------------------------------------------------------------
 
+    @budget.limited
     def timeline(
         self, q: str, filters: Filters, op: str = "and", interval: str = "year"
     ) -> Timeline:
         """Matching documents per year, month or day (same query and filters as search)."""
         snap = self._snapshot()
         node, query, _ = self._compile(snap, q, op, filters)
-        final = combine(self._matches(snap, node, query), filter_masks(snap.tables, filters))
+        scored = self._evaluate(snap, node, query)
+        final = combine(
+            self._matches(snap, node, query, scored), filter_masks(snap.tables, filters)
+        )
         dates = snap.tables.date[final]
         dated = dates[dates > 0]
         divisor = {"year": 10000, "month": 100, "day": 1}[interval]

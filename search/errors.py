@@ -11,3 +11,7 @@ class QueryTooComplex(SearchError):
 
 class IndexUnavailable(SearchError):
     """No index generation is live yet (or it cannot be opened)."""
+
+
+class QueryTimeout(QueryTooComplex):
+    """A query that ran past its time budget: too broad for the index it runs on."""

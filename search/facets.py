@@ -47,6 +47,11 @@ def facet_counts(
 
 def _top(values: list[str], counts: np.ndarray, selected: set[int], size: int) -> list[FacetValue]:
     nonzero = np.flatnonzero(counts)
+    if len(nonzero) > size:
+        # Only values counted at least as often as the size-th best can be listed: sort
+        # those (thousands of actors otherwise go through a Python sort per query).
+        kth = np.partition(counts[nonzero], len(nonzero) - size)[len(nonzero) - size]
+        nonzero = nonzero[counts[nonzero] >= kth]
     order = sorted(nonzero.tolist(), key=lambda vid: (-int(counts[vid]), values[vid]))
     chosen = order[:size]
     chosen += sorted(vid for vid in selected if vid not in chosen)
@@ -54,13 +59,17 @@ def _top(values: list[str], counts: np.ndarray, selected: set[int], size: int) -
 
 
 def _years(tables: Tables, scope: np.ndarray, filters: Filters, size: int) -> list[FacetValue]:
+    """Years by count (newest first on display); the chosen years, or the range's, selected."""
     dated = tables.date[scope]
     years, counts = np.unique(dated[dated > 0] // 10000, return_counts=True)
     low = filters.date_from.year if filters.date_from else None
     high = filters.date_to.year if filters.date_to else None
     ranged = low is not None or high is not None
+    chosen = set(filters.years)
 
     def is_selected(year: int) -> bool:
+        if chosen:
+            return year in chosen
         return ranged and (low is None or year >= low) and (high is None or year <= high)
 
     pairs = sorted(
@@ -68,5 +77,7 @@ def _years(tables: Tables, scope: np.ndarray, filters: Filters, size: int) -> li
     )
     top = pairs[:size]
     top += [pair for pair in pairs[size:] if is_selected(pair[0])]
+    listed = {year for year, _ in top}
+    top += [(year, 0) for year in chosen if year not in listed]  # chosen stays listed
     top.sort(key=lambda yc: -yc[0])  # years read best newest first
     return [FacetValue(str(year), count, is_selected(year)) for year, count in top]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from index import aliases
 from index.analysis import fold
+from search.actors import resolve_actor
 from search.request import Filters
 from search.tables import MultiColumn, SingleColumn, Tables
 
@@ -17,7 +17,7 @@ def value_ids(
     ids: list[int] = []
     for value in wanted:
         names = [value]
-        if canonicalise and (canonical := aliases.canonical(value)):
+        if canonicalise and (canonical := resolve_actor(value)):
             names.append(canonical)
         for name in names:
             ids.extend(column.lookup.get(fold(name), []))
@@ -25,13 +25,16 @@ def value_ids(
 
 
 def date_mask(tables: Tables, filters: Filters) -> np.ndarray | None:
-    if filters.date_from is None and filters.date_to is None:
+    """Dated documents within the range and in one of the chosen years; None if unfiltered."""
+    if filters.date_from is None and filters.date_to is None and not filters.years:
         return None
     mask = tables.date > 0
     if filters.date_from is not None:
         mask &= tables.date >= _yyyymmdd(filters.date_from)
     if filters.date_to is not None:
         mask &= tables.date <= _yyyymmdd(filters.date_to)
+    if filters.years:
+        mask &= np.isin(tables.date // 10000, filters.years)
     return mask
 
 

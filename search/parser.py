@@ -27,6 +27,9 @@ MAX_DEPTH = 8  # deeper parentheses are read as plain grouping-free text
 MIN_PREFIX_CHARS = 2
 MIN_FUZZY_CHARS = 3
 MAX_FUZZY_DISTANCE = 2
+# Fuzzy terms per query: each walks the lexicon with an edit-distance automaton (up to
+# ~0.1 s on Reuters-21578's 40,000 words), so a query of 64 of them ran for minutes.
+MAX_FUZZY_TERMS = 8
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,11 @@ def parse(text: str, default_op: str = "and", stop_words: frozenset[str] = froze
     clauses = count_leaves(node)
     if clauses > MAX_CLAUSES:
         raise QueryTooComplex(f"the query has {clauses} terms; at most {MAX_CLAUSES} are allowed")
+    fuzzy = sum(isinstance(leaf, Fuzzy) for leaf in all_leaves(node))
+    if fuzzy > MAX_FUZZY_TERMS:
+        raise QueryTooComplex(
+            f"the query has {fuzzy} fuzzy terms (word~); at most {MAX_FUZZY_TERMS} are allowed"
+        )
     return node
 
 
@@ -111,6 +119,14 @@ def count_leaves(node: Node) -> int:
     if isinstance(node, Not):
         return count_leaves(node.child)
     return 0 if isinstance(node, MatchAll) else 1
+
+
+def all_leaves(node: Node) -> list[Leaf]:
+    if isinstance(node, And | Or):
+        return [leaf for child in node.children for leaf in all_leaves(child)]
+    if isinstance(node, Not):
+        return all_leaves(node.child)
+    return [] if isinstance(node, MatchAll) else [node]
 
 
 def positive_leaves(node: Node) -> list[Leaf]:

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from index import aliases, schema
+from index import schema
 from index.analysis import STEMMED_LANGUAGES, fold, stop_words, term
+from search import budget
 from search import parser as p
+from search.actors import resolve_actor
 from search.errors import QueryTooComplex
 from search.ranking import ACTOR_BOOST, TITLE_BOOST, TITLE_WEIGHT, FieldedTerm
 
@@ -24,6 +26,15 @@ from search.ranking import ACTOR_BOOST, TITLE_BOOST, TITLE_WEIGHT, FieldedTerm
 MAX_PREFIX_EXPANSION = 256
 # Words one `fuzzy~` may stand for (the closest come first).
 MAX_FUZZY_EXPANSION = 50
+# Words all the prefix and fuzzy terms of one query may stand for together: each word
+# becomes a term per language and field, so 64 prefixes of 256 words each would be
+# hundreds of thousands of terms.
+MAX_EXPANDED_WORDS = 512
+# Letters a fuzzy match must share with the query word at its start, by edit distance:
+# misspellings rarely touch the first letters, and for distance 2 a shared first letter
+# alone lets the automaton walk most of the lexicon (0.15 s for `said~2` on Reuters,
+# 197 words) where two letters take a fifth of that.
+FUZZY_SHARED_PREFIX = {1: 1, 2: 2}
 
 
 @dataclass
@@ -50,6 +61,7 @@ class Compiler:
         self.languages = self.stemming(languages)
         self.stop_words = language_stop_words(self.languages)
         self.marks = Marks()
+        self.expanded = [0]  # words prefixes and fuzzy terms stood for (shared with NOT)
 
     @staticmethod
     def stemming(languages: list[str]) -> list[str | None]:
@@ -108,7 +120,6 @@ class Compiler:
             self.marks.words.add(plain)
             return wq.Term(schema.ACTOR_TEXT, plain)
         clauses = []
-        title_boost = (TITLE_BOOST if field_name is None else 1.0) * weight
         for lang in self.languages:
             if lang in skip:
                 continue
@@ -122,12 +133,10 @@ class Compiler:
                 clauses.append(FieldedTerm(fields, stem, boost=weight))
                 continue
             if field_name == "title":
-                clauses.append(
-                    wq.Term(schema.field_for(schema.TITLE, lang), stem, boost=title_boost)
-                )
+                clauses.append(wq.Term(schema.field_for(schema.TITLE, lang), stem, boost=weight))
             if field_name == "text":
                 clauses.append(wq.Term(schema.field_for(schema.TEXT, lang), stem, boost=weight))
-        if field_name is None and len(skip) < len(self.languages):
+        if field_name is None and not skip:  # actor names are in no one language
             self._mark_actor(word)
             clauses.append(wq.Term(schema.ACTOR_TEXT, plain, boost=ACTOR_BOOST * weight))
         return _or(clauses)
@@ -167,6 +176,12 @@ class Compiler:
                 "language": schema.LANGUAGE,
             }[field_name]
             return _or([wq.Term(target, word) for word in words])
+        self.expanded[0] += len(words)
+        if self.expanded[0] > MAX_EXPANDED_WORDS:
+            raise QueryTooComplex(
+                f"the prefix and fuzzy terms match more than {MAX_EXPANDED_WORDS} words "
+                "together; use fewer of them or longer prefixes"
+            )
         self.marks.words.update(words)
         clauses = [self._word(word, field_name) for word in words]
         return _or(clauses)
@@ -174,7 +189,7 @@ class Compiler:
     def _prefix_words(self, prefix: str) -> list[str]:
         folded = fold(prefix)
         found = []
-        for word in self.reader.expand_prefix(schema.WORDS, folded):
+        for word in budget.checked(self.reader.expand_prefix(schema.WORDS, folded), every=64):
             found.append(word.decode() if isinstance(word, bytes) else word)
             if len(found) > MAX_PREFIX_EXPANSION:
                 raise QueryTooComplex(
@@ -186,7 +201,9 @@ class Compiler:
 
     def _fuzzy_words(self, node: p.Fuzzy) -> list[str]:
         folded = fold(node.text)
-        found = list(self.reader.terms_within(schema.WORDS, folded, node.distance, prefix=1))
+        shared = FUZZY_SHARED_PREFIX[node.distance]
+        within = self.reader.terms_within(schema.WORDS, folded, node.distance, prefix=shared)
+        found = list(budget.checked(within, every=16))
         found = [w.decode() if isinstance(w, bytes) else w for w in found]
         if len(found) > MAX_FUZZY_EXPANSION:
             found.sort(key=lambda w: -self.reader.doc_frequency(schema.WORDS, w))
@@ -194,7 +211,7 @@ class Compiler:
         return sorted(found) or [folded]
 
     def _mark_actor(self, name: str) -> None:
-        canonical = aliases.canonical(name)
+        canonical = resolve_actor(name)
         if canonical:
             self.marks.actors.add(canonical)
 
@@ -204,6 +221,7 @@ class _Unmarked(Compiler):
 
     def __init__(self, outer: Compiler):
         super().__init__(outer.reader, outer.languages)
+        self.expanded = outer.expanded
 
 
 def language_stop_words(languages) -> dict[str | None, frozenset[str]]:

@@ -82,7 +82,7 @@ class LanguageBM25(scoring.BM25F):
             searcher,
             fieldname,
             text,
-            idf=_idf(parent.doc_frequency(fieldname, text), self.documents(parent, fieldname)),
+            idf=field_idf(self, parent, fieldname, text),
             avgfl=self.average_length(parent, fieldname),
             B=self.field_b(fieldname),
             K1=self.K1,
@@ -96,6 +96,11 @@ class _Scorer(scoring.WeightLengthScorer):
 
     def _score(self, weight, length):
         return scoring.bm25(self.idf, weight, length, self.avgfl, self.B, self.K1)
+
+
+def field_idf(model: LanguageBM25, parent, fieldname: str, text) -> float:
+    """A term's idf in one field, against the documents that field serves."""
+    return _idf(parent.doc_frequency(fieldname, text), model.documents(parent, fieldname))
 
 
 def _idf(df: int, docs: int) -> float:
@@ -168,9 +173,14 @@ class FieldedTerm(wq.Query):
                 )
         if not parts:
             return matching.NullMatcher()
+        return _FieldedMatcher(searcher, parts, self.scale(searcher, model), model.K1)
+
+    def scale(self, searcher, model: LanguageBM25) -> float:
+        """idf times boost. One idf for the word: its document frequency in the field
+        where it is most frequent, against the documents those fields serve."""
+        parent = searcher.get_parent()
         df = max(parent.doc_frequency(name, self.text) for name, _ in self.fields)
-        idf = _idf(df, model.documents(parent, self.fields[0][0]))
-        return _FieldedMatcher(searcher, parts, idf * self.boost, model.K1)
+        return _idf(df, model.documents(parent, self.fields[0][0])) * self.boost
 
 
 class _Part:

@@ -27,6 +27,7 @@ class Filters:
     languages: tuple[str, ...] = ()
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    years: tuple[int, ...] = ()  # any of these years (OR), within the date range
 
 
 @dataclass(frozen=True)
@@ -39,5 +40,6 @@ class SearchRequest:
     per_page: int = 10
     facets: tuple[str, ...] = FACETS
     facet_size: int = DEFAULT_FACET_SIZE
+    snippets: bool = True  # False: hits without snippets (ranking alone, for benchmarks)
     # Pseudo-relevance feedback (search/feedback.py): reorders by the best hits' words.
     expand: bool = False

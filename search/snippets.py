@@ -14,9 +14,10 @@ import html
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import accumulate
 
 from index import aliases
-from index.analysis import STEMMED_LANGUAGES, term, words
+from index.analysis import MAX_TOKEN_CHARS, STEMMED_LANGUAGES, WORD_RE, terms_of
 from search.queries import Marks
 
 SNIPPET_CHARS = 240
@@ -24,30 +25,73 @@ SNIPPET_CHARS = 240
 LEAD_CHARS = 60
 ELLIPSIS = "…"
 _SPACE_RE = re.compile(r"\s+")
+# Splitting on the word pattern (captured) gives gaps and words alternately.
+_WORD_SPLIT_RE = re.compile(f"({WORD_RE.pattern})")
+# For reading a whole document: runs of spaces become one, line breaks stay (at most a
+# blank line between paragraphs), so a page can show the article's paragraphs.
+_INLINE_SPACE_RE = re.compile(r"[^\S\n]+")
+_BREAKS_RE = re.compile(r" ?\n(?: ?\n)+ ?")
+_BREAK_RE = re.compile(r" ?\n ?")
 
 
 def match_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int, int, str]]:
-    """(start, end, key) of each match in `text`, sorted, not overlapping."""
+    """(start, end, key) of each match in `text`, sorted, not overlapping.
+
+    Each distinct word of the text is analysed once (through the shared term caches),
+    and only the words that can match are looked at again: a news article repeats most
+    of its words, and most of them match nothing.
+    """
     lang = language if language in STEMMED_LANGUAGES else None
-    tokens = list(words(text))
-    stemmed = [term(match.group(), lang) for match in tokens]
-    plain = [term(match.group(), None) for match in tokens]
-    spans: list[tuple[int, int, str]] = []
+    # [gap, word, gap, word, ..., gap] in C; running sums of the lengths give every
+    # word's offsets without a Python object per match.
+    parts = _WORD_SPLIT_RE.split(text)
+    ends = list(accumulate(map(len, parts)))
+    found = parts[1::2]
+    if max(map(len, found), default=0) <= MAX_TOKEN_CHARS:  # the usual case
+        kept: list[int] | range = range(len(found))
+        surface = found
+    else:
+        kept = [k for k, word in enumerate(found) if len(word) <= MAX_TOKEN_CHARS]
+        surface = [found[k] for k in kept]  # the words `words(text)` yields
+    distinct = set(surface)
+    stem_of = dict(zip(distinct, terms_of(list(distinct), lang), strict=True))
+    plain_of = (
+        stem_of
+        if lang is None
+        else dict(zip(distinct, terms_of(list(distinct), None), strict=True))
+    )
     terms = marks.terms.get(lang, set())
-    for i, match in enumerate(tokens):
-        if (
-            stemmed[i] in terms
-            or plain[i] in marks.words
-            or any(plain[i].startswith(prefix) for prefix in marks.prefixes)
-        ):
-            spans.append((match.start(), match.end(), stemmed[i]))
-    phrase_sets = ((marks.phrases.get(lang, set()), stemmed), (marks.plain_phrases, plain))
-    for phrases, forms in phrase_sets:
+    wanted = marks.words
+    prefixes = tuple(marks.prefixes)
+    hits = {
+        word
+        for word in distinct
+        if stem_of[word] in terms
+        or plain_of[word] in wanted
+        or (prefixes and plain_of[word].startswith(prefixes))
+    }
+    spans: list[tuple[int, int, str]] = []
+    if hits:  # (no word over MAX_TOKEN_CHARS is in `hits`)
+        spans = [
+            (ends[2 * k], ends[2 * k + 1], stem_of[word])
+            for k, word in enumerate(found)
+            if word in hits
+        ]
+    phrase_sets = (
+        (marks.phrases.get(lang, set()), stem_of),
+        (marks.plain_phrases, plain_of),
+    )
+    for phrases, form_of in phrase_sets:
+        if not phrases:
+            continue
+        forms = [form_of[word] for word in surface]
         for phrase in phrases:
             n = len(phrase)
-            for i in range(len(tokens) - n + 1):
-                if tuple(forms[i : i + n]) == phrase:
-                    spans.append((tokens[i].start(), tokens[i + n - 1].end(), " ".join(phrase)))
+            first = phrase[0]
+            for i in range(len(surface) - n + 1):
+                if forms[i] == first and tuple(forms[i : i + n]) == phrase:
+                    start, end = ends[2 * kept[i]], ends[2 * kept[i + n - 1] + 1]
+                    spans.append((start, end, " ".join(phrase)))
     for canonical in marks.actors:
         for found in _alias_re(canonical).finditer(text):
             spans.append((found.start(), found.end(), canonical))
@@ -65,25 +109,28 @@ def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     return merged
 
 
-def is_case_sensitive(form: str) -> bool:
-    """Short all-capital aliases ("IS", "US", "UN") must not match ordinary words."""
-    letters = [ch for ch in form if ch.isalpha()]
-    return len(letters) <= 4 and all(ch.isupper() for ch in letters)
-
-
 @lru_cache(maxsize=1024)
 def _alias_re(canonical: str) -> re.Pattern[str]:
     parts = []
     for form in sorted(aliases.variants(canonical), key=len, reverse=True):
         pattern = re.escape(form)
-        parts.append(pattern if is_case_sensitive(form) else f"(?i:{pattern})")
+        parts.append(pattern if aliases.is_case_sensitive(form) else f"(?i:{pattern})")
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
 
 
 def render(
-    text: str, spans: list[tuple[int, int, str]], start: int = 0, end: int | None = None
+    text: str,
+    spans: list[tuple[int, int, str]],
+    start: int = 0,
+    end: int | None = None,
+    *,
+    keep_lines: bool = False,
 ) -> str:
-    """text[start:end] escaped, with `spans` wrapped in <mark>, whitespace collapsed."""
+    """text[start:end] escaped, with `spans` wrapped in <mark>, whitespace collapsed.
+
+    With `keep_lines`, line breaks survive (paragraphs separated by one blank line).
+    """
+    escape = _escape_lines if keep_lines else _escape
     end = len(text) if end is None else end
     out: list[str] = []
     cursor = start
@@ -91,15 +138,21 @@ def render(
         if span_end <= start or span_start >= end:
             continue
         span_start, span_end = max(span_start, start), min(span_end, end)
-        out.append(_escape(text[cursor:span_start]))
+        out.append(escape(text[cursor:span_start]))
         out.append("<mark>" + _escape(text[span_start:span_end]) + "</mark>")
         cursor = span_end
-    out.append(_escape(text[cursor:end]))
+    out.append(escape(text[cursor:end]))
     return "".join(out)
 
 
 def _escape(text: str) -> str:
     return html.escape(_SPACE_RE.sub(" ", text), quote=True)
+
+
+def _escape_lines(text: str) -> str:
+    text = _INLINE_SPACE_RE.sub(" ", text)
+    text = _BREAK_RE.sub("\n", _BREAKS_RE.sub("\n\n", text))
+    return html.escape(text, quote=True)
 
 
 def snippet(text: str, language: str | None, marks: Marks, size: int = SNIPPET_CHARS) -> str:

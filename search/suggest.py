@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from index import schema
 from index.analysis import WORD_RE, fold
+from search import budget
 from search import parser as p
+from search.errors import QueryTimeout
 from search.tables import Tables
 
 # Misspellings rarely touch the first letters; requiring them keeps the search small.
@@ -20,11 +22,14 @@ COMPLETION_SCAN = 5000  # lexicon entries read at most per completion
 def did_you_mean(reader, query_text: str, node: p.Node) -> str | None:
     """The query with unknown words replaced by their likeliest indexed spelling, or None."""
     corrections: dict[str, str] = {}
-    for leaf in p.positive_leaves(node):
-        if isinstance(leaf, p.Word) and leaf.field in (None, "title", "text"):
-            fixed = correct_word(reader, leaf.text)
-            if fixed:
-                corrections[leaf.text] = fixed
+    try:
+        for leaf in p.positive_leaves(node):
+            if isinstance(leaf, p.Word) and leaf.field in (None, "title", "text"):
+                fixed = correct_word(reader, leaf.text)
+                if fixed:
+                    corrections[leaf.text] = fixed
+    except QueryTimeout:
+        pass  # a suggestion is a courtesy: the results are answered without the rest
     if not corrections:
         return None
 
@@ -40,7 +45,8 @@ def correct_word(reader, word: str) -> str | None:
     if len(folded) < MIN_CORRECTABLE_CHARS or reader.doc_frequency(schema.WORDS, folded):
         return None
     for distance in range(1, MAX_EDIT_DISTANCE + 1):
-        candidates = list(reader.terms_within(schema.WORDS, folded, distance, prefix=SHARED_PREFIX))
+        within = reader.terms_within(schema.WORDS, folded, distance, prefix=SHARED_PREFIX)
+        candidates = list(budget.checked(within, every=16))
         candidates = [c.decode() if isinstance(c, bytes) else c for c in candidates if c != folded]
         if candidates:
             return max(candidates, key=lambda c: (reader.doc_frequency(schema.WORDS, c), c))
@@ -71,7 +77,8 @@ def completions(reader, tables: Tables, text: str, limit: int = 10) -> list[Comp
     found.sort(key=lambda c: (-c.count, c.text))
     found = found[: limit // 2 or 1]
     words = []
-    for scanned, (raw, info) in enumerate(reader.iter_prefix(schema.WORDS, prefix)):
+    prefixed = budget.checked(reader.iter_prefix(schema.WORDS, prefix))
+    for scanned, (raw, info) in enumerate(prefixed):
         if scanned >= COMPLETION_SCAN:
             break
         words.append((info.doc_frequency(), raw.decode("utf-8")))

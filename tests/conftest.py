@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -15,11 +10,12 @@ import pytest
 from api import create_app
 from index.reindex import reindex
 from search.engine import Engine
+from tests.servers import API_KEY, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 SEEDS = ROOT / "seeds"
-API_KEY = "test-key-0123456789"
+__all__ = ["API_KEY", "DATA", "ROOT", "SEEDS"]
 
 
 @pytest.fixture(scope="session")
@@ -57,58 +53,15 @@ def write_client(fresh_root):
     app.config["SIFT_INDEX"].stop_applier()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.1)
+@contextlib.contextmanager
+def running_gunicorn(index_dir: Path, log_path: Path, workers: int = 2):
+    """Real gunicorn serving `index_dir` on a free port; yields the base URL."""
+    with gunicorn(index_dir, log_path.parent, workers=workers) as server:
+        yield server.base
 
 
 @pytest.fixture
 def gunicorn_server(fresh_root, tmp_path):
     """Real gunicorn (2 workers) serving a fresh index on a free port; yields the base URL."""
-    port = free_port()
-    env = dict(
-        os.environ,
-        SIFT_INDEX_DIR=str(fresh_root),
-        SIFT_PORT=str(port),
-        SIFT_HOST="127.0.0.1",
-        SIFT_WORKERS="2",
-        SIFT_API_KEY=API_KEY,
-    )
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                "python:api.gunicorn_conf",
-                "api.wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/healthz")
+    with running_gunicorn(fresh_root, tmp_path / "gunicorn.log") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        assert API_KEY not in log_path.read_text("utf-8", "replace"), "the key was logged"

@@ -25,7 +25,15 @@ def test_every_setting_is_documented(name):
 
 
 @pytest.mark.parametrize(
-    "schema", [schemas.SearchArgs, schemas.TimelineArgs, schemas.SuggestArgs, schemas.SimilarArgs]
+    "schema",
+    [
+        schemas.SearchArgs,
+        schemas.TimelineArgs,
+        schemas.SuggestArgs,
+        schemas.SimilarArgs,
+        schemas.ExportArgs,
+        schemas.PageArgs,
+    ],
 )
 def test_every_query_parameter_is_documented(schema):
     for name in schema().fields:

@@ -2,9 +2,9 @@
 
 from flask import Flask
 
-from api.routes import documents, meta, search
+from api.routes import documents, meta, pages, search
 
 
 def register_routes(app: Flask) -> None:
-    for module in (search, documents, meta):
+    for module in (search, documents, meta, pages):
         app.register_blueprint(module.blueprint)

@@ -7,6 +7,7 @@ from marshmallow import ValidationError
 
 from api import schemas
 from api.errors import ApiError, flatten_errors, invalid
+from api.limits import read_body
 from api.openapi import operation
 from index.applier import delete_op, put_op
 from index.readers import raw_document
@@ -68,6 +69,7 @@ def similar(doc_id: str):
     extra_statuses={202: "Durable; searchable within seconds"},
 )
 def post_documents():
+    read_body()  # first: over the limit is a 413, chunked or not
     records = _records(request.get_json(silent=True))
     status, seq = handle().write([put_op(record) for record in records])
     body = schemas.WriteOut().dump(

@@ -1,10 +1,12 @@
-"""GET /api/v1/search, /timeline and /suggest."""
+"""GET /api/v1/search, /timeline, /suggest and /export."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g
+import itertools
 
-from api import schemas
+from flask import Blueprint, Response, current_app, g, stream_with_context
+
+from api import export, schemas
 from api.openapi import operation
 from search.request import Filters, SearchRequest
 
@@ -22,6 +24,7 @@ def filters_from(args: dict) -> Filters:
         languages=tuple(args["language"]),
         date_from=args["date_from"],
         date_to=args["date_to"],
+        years=tuple(args["year"]),
     )
 
 
@@ -48,7 +51,7 @@ def search_request(args: dict) -> SearchRequest:
 )
 def search():
     results = engine().search(search_request(g.args))
-    return schemas.SearchOut().dump(results)
+    return schemas.instance(schemas.SearchOut).dump(results)
 
 
 @blueprint.get("/timeline")
@@ -61,7 +64,7 @@ def search():
 def timeline():
     args = g.args
     result = engine().timeline(args["q"], filters_from(args), args["op"], args["interval"])
-    return schemas.TimelineOut().dump(result)
+    return schemas.instance(schemas.TimelineOut).dump(result)
 
 
 @blueprint.get("/suggest")
@@ -73,4 +76,28 @@ def timeline():
 )
 def suggest():
     found = engine().suggest(g.args["q"], g.args["limit"])
-    return schemas.SuggestOut().dump({"q": g.args["q"], "suggestions": found})
+    return schemas.instance(schemas.SuggestOut).dump({"q": g.args["q"], "suggestions": found})
+
+
+@blueprint.get("/export")
+@operation(
+    summary="Every matching document (not one page), streamed as CSV or JSON Lines",
+    args=schemas.ExportArgs,
+    response=schemas.ExportRecordOut,
+    content_type=export.MEDIA_TYPES["jsonl"],
+    text_types=(export.MEDIA_TYPES["csv"],),
+    errors=(503,),
+)
+def export_results():
+    args = g.args
+    docs = engine().export(args["q"], filters_from(args), args["op"], args["sort"])
+    # Take the first document now, so a missing index or an over-complex query is
+    # answered as a problem before the streamed response starts.
+    first = list(itertools.islice(docs, 1))
+    fmt = args["format"]
+    body = export.WRITERS[fmt](itertools.chain(first, docs))
+    return Response(
+        stream_with_context(body),
+        mimetype=export.MEDIA_TYPES[fmt].split(";")[0],
+        headers={"Content-Disposition": f'attachment; filename="sift-export.{fmt}"'},
+    )

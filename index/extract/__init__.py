@@ -1,49 +1,106 @@
-"""Metadata extraction: from a RawDocument to a Document (given metadata always wins)."""
+"""Metadata extraction: from a RawDocument to a Document (given metadata always wins).
+
+`extract()` cleans the body (clean.py), reads its layout (layout.py), then fills every
+field that was not given: title (title.py), language (index/language.py), date
+(dates.py), source and site (sources.py), actors and places (actors.py). Each field's
+provenance says whether it was given, extracted, or is unknown. Nothing here raises on
+bad input: unreadable given values are treated as not given, odd text as unknown.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from index.documents import EXTRACTED, GIVEN, UNKNOWN, Actor, Document, RawDocument
+from index import aliases
+from index.documents import (
+    EXTRACTED,
+    GIVEN,
+    ORGANISATION,
+    PERSON,
+    UNDETERMINED,
+    UNKNOWN,
+    Actor,
+    Document,
+    RawDocument,
+)
+from index.extract import actors, dates, sources, title
+from index.extract.clean import clean
+from index.extract.layout import layout
 from index.language import detect_language
 
 
-def _given_date(value: str | None) -> dt.date | None:
-    if not value:
+def given_date(value: object) -> dt.date | None:
+    """A given ISO 8601 date or date-time as a date; None when absent or unreadable."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not value.strip():
         return None
-    return dt.date.fromisoformat(value[:10])
+    try:
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def given_actors(values: object) -> list[Actor]:
+    """Given actors (names or {"name", "type"} objects) under canonical names, deduplicated."""
+    found: dict[str, Actor] = {}
+    for value in values if isinstance(values, list) else []:
+        name, kind = (
+            (value.get("name"), value.get("type")) if isinstance(value, dict) else (value, None)
+        )
+        if not isinstance(name, str) or not name.strip():
+            continue
+        name = " ".join(name.split())
+        canonical = aliases.canonical(name) or name
+        if kind not in (PERSON, ORGANISATION):
+            kind = aliases.actor_type(canonical) or ORGANISATION
+        found.setdefault(canonical, Actor(canonical, kind))
+    return list(found.values())
+
+
+def _given_text(value: object) -> str | None:
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
 
 
 def extract(raw: RawDocument) -> Document:
-    """A first, honest pass: given fields, the first line as title, the detected language."""
-    text = raw.text.strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    title = raw.title or (lines[0] if lines else raw.id)
-    language = raw.language or detect_language(text)
-    date = _given_date(raw.date)
-    actors = [
-        Actor(a["name"], a.get("type", "organisation"))
-        if isinstance(a, dict)
-        else Actor(a, "organisation")
-        for a in raw.actors or []
-    ]
-    provenance = {
-        "title": GIVEN if raw.title else EXTRACTED,
-        "language": GIVEN if raw.language else EXTRACTED,
-        "date": GIVEN if date else UNKNOWN,
-        "source": GIVEN if raw.source else UNKNOWN,
-        "actors": GIVEN if actors else UNKNOWN,
-        "places": UNKNOWN,
-    }
+    """A Document for `raw`: given fields as given, the rest extracted from its text."""
+    cleaned = clean(raw.text if isinstance(raw.text, str) else "")
+    page = layout(cleaned.text)
+    provenance: dict[str, str] = {}
+
+    def pick(field: str, given, find):
+        if given not in (None, "", []):
+            provenance[field] = GIVEN
+            return given
+        value = find()
+        provenance[field] = EXTRACTED if value not in (None, "", [], UNDETERMINED) else UNKNOWN
+        return value
+
+    mentions = actors.find_mentions(cleaned.text)
+    site = sources.find_site(cleaned.removed, raw.url if isinstance(raw.url, str) else None)
+    doc_title = pick("title", _given_text(raw.title), lambda: title.find_title(page))
+    if not doc_title:
+        doc_title = raw.id
+    language = pick("language", _given_text(raw.language), lambda: detect_language(cleaned.text))
+    source = pick("source", _given_text(raw.source), lambda: sources.find_source(page) or site)
+    # The publisher is the source facet, not an actor of its own story ("(Reuters) -").
+    publishers = {name.casefold() for name in (source, site) if name}
+    doc_actors = pick(
+        "actors",
+        given_actors(raw.actors),
+        lambda: [a for a in actors.actors_of(mentions) if a.name.casefold() not in publishers],
+    )
     return Document(
         id=raw.id,
-        title=title,
-        text=text,
+        title=doc_title,
+        text=cleaned.text,
         language=language,
-        source=raw.source,
-        date=date,
+        source=source,
+        site=site if site != source else None,
+        date=pick("date", given_date(raw.date), lambda: dates.find_date(page, raw.fetched)),
         url=raw.url,
-        actors=actors,
+        actors=doc_actors,
+        places=pick("places", None, lambda: actors.places_of(mentions)),
         fetched=raw.fetched,
         provenance=provenance,
         extra=dict(raw.extra),

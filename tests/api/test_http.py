@@ -248,3 +248,20 @@ def test_oversized_body_is_413(tmp_path):
 def test_wrong_method_is_405_problem(client):
     response = client.put("/api/v1/documents")
     assert_problem(response, 405)
+
+
+def test_year_filter_is_repeatable_and_its_facet_disjunctive(client):
+    one = client.get("/api/v1/search?year=2017").get_json()
+    two = client.get("/api/v1/search?year=2017&year=2024").get_json()
+    assert one["total"] and two["total"] > one["total"]
+    assert all(hit["date"].startswith(("2017", "2024")) for hit in two["hits"])
+    years = {f["value"]: f for f in two["facets"]["year"]}
+    assert years["2017"]["selected"] and years["2024"]["selected"]
+    # the year facet ignores its own filter: other years keep their counts
+    unfiltered = {
+        f["value"]: f["count"] for f in client.get("/api/v1/search").get_json()["facets"]["year"]
+    }
+    assert {value: f["count"] for value, f in years.items()} == unfiltered
+    assert client.get("/api/v1/timeline?year=2017").get_json()["total"] == one["total"]
+    assert_problem(client.get("/api/v1/search?year=1987a"), 400)
+    assert_problem(client.get("/api/v1/search?year=0"), 400)

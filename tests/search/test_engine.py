@@ -220,3 +220,25 @@ def test_document_similar_timeline_stats(engine):
 def test_match_all_lists_every_document(engine):
     result = engine.search(SearchRequest(per_page=100))
     assert result.total == len(result.hits) == engine.stats().documents
+
+
+def test_years_filter_any_of_them_within_the_range(engine):
+    in_2017 = set(ids(engine, filters=Filters(years=(2017,))))
+    in_2024 = set(ids(engine, filters=Filters(years=(2024,))))
+    both = set(ids(engine, filters=Filters(years=(2017, 2024))))
+    assert in_2017 and in_2024 and both == in_2017 | in_2024
+    ranged = Filters(years=(2017, 2024), date_from=dt.date(2024, 1, 1))
+    assert set(ids(engine, filters=ranged)) == in_2024
+    result = engine.search(SearchRequest(filters=Filters(years=(2017, 1999))))
+    years = {f.value: f for f in result.facets["year"]}
+    assert years["2017"].selected and not years["2024"].selected
+    assert (years["1999"].count, years["1999"].selected) == (0, True)  # chosen stays listed
+
+
+def test_document_text_keeps_paragraphs_only_when_asked(engine):
+    plain = engine.document("001_3dbdce3846ecd486", "NATO")
+    lines = engine.document("001_3dbdce3846ecd486", "NATO", keep_lines=True)
+    assert "\n" not in plain.text_html
+    assert "\n\n" in lines.text_html and "\n\n\n" not in lines.text_html
+    assert lines.text_html.count("<mark>") == plain.text_html.count("<mark>") > 0
+    assert " ".join(lines.text_html.split()) == " ".join(plain.text_html.split())

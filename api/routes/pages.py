@@ -1,0 +1,137 @@
+"""The search page and the document page: HTML for people, over the same engine calls.
+
+Rendered on the server with Jinja, so everything works with plain links and forms; the
+script (static/app.js) only makes it quicker. Parameters are validated by the same
+schemas as the JSON API; a bad one gets a friendly error page (api/errors.py) with 400.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, redirect, render_template, request
+
+from api import schemas
+from api.errors import PAGES_BLUEPRINT, ApiError
+from api.openapi import raise_unknown
+from api.page_state import PageState
+from api.routes.search import search_request
+from api.timeline_view import timeline_view
+from search.request import FACETS, MAX_FACET_SIZE
+
+blueprint = Blueprint(PAGES_BLUEPRINT, __name__)
+
+# Values a facet lists before "Show more".
+FACET_LIMIT = 8
+PER_PAGE_CHOICES = (10, 25, 50)
+# Actors named under each hit; the document page lists them all.
+HIT_ACTORS = 5
+SIMILAR_LIMIT = 6
+
+_MARK_RE = re.compile(r"<mark>")
+
+
+def engine():
+    return current_app.config["SIFT_INDEX"].engine
+
+
+def page_args() -> dict:
+    """The validated page parameters (raises ValidationError, shown as a 400 page)."""
+    return schemas.load_args(schemas.PageArgs(), request.args)
+
+
+def _without_empty_fields():
+    """A plain form submits its empty fields (`date_from=`): drop them with one redirect."""
+    pairs = [(k, v) for k, v in request.args.items(multi=True) if v.strip()]
+    if len(pairs) == len(list(request.args.items(multi=True))):
+        return None
+    target = request.path + ("?" + urlencode(pairs) if pairs else "")
+    return redirect(target, code=302)
+
+
+@blueprint.get("/")
+def search():
+    cleaned = _without_empty_fields()
+    if cleaned is not None:
+        return cleaned
+    args = page_args()
+    state = PageState(args)
+    more = set(args["more"])
+    # Without a query every document is equally relevant: browse the archive newest first.
+    sort = "newest" if not args["q"].strip() and args["sort"] == "relevance" else args["sort"]
+    results = engine().search(
+        search_request({**args, "sort": sort, "facets": FACETS, "facet_size": MAX_FACET_SIZE})
+    )
+    facets = {
+        name: _facet_view(name, values, expanded=name in more)
+        for name, values in results.facets.items()
+    }
+    return render_template(
+        "search.html",
+        state=state,
+        args=args,
+        sort=sort,
+        results=results,
+        facets=facets,
+        timeline=timeline_view(engine(), args, state),
+        first=(args["page"] - 1) * args["per_page"] + 1,
+        last_page=max(1, -(-results.total // args["per_page"])),
+        per_page_choices=PER_PAGE_CHOICES,
+        hit_actors=HIT_ACTORS,
+    )
+
+
+def _facet_view(name: str, values, *, expanded: bool) -> dict:
+    """What a facet panel shows: its top values (the newest years) plus every selected one.
+
+    The engine is asked for up to MAX_FACET_SIZE values (counting costs the same), so the
+    panel knows whether there are more to show.
+    """
+    if expanded:
+        return {"values": values, "more": False, "expanded": True}
+    unselected = [v for v in values if not v.selected]
+    if name == "year":
+        ranked = sorted(unselected, key=lambda v: v.value, reverse=True)
+    else:
+        ranked = sorted(unselected, key=lambda v: -v.count)
+    top = {id(v) for v in ranked[:FACET_LIMIT]}
+    shown = [v for v in values if v.selected or id(v) in top]
+    return {"values": shown, "more": len(unselected) > FACET_LIMIT, "expanded": False}
+
+
+@blueprint.get("/documents/<doc_id>")
+def document(doc_id: str):
+    args = page_args()
+    state = PageState(args)
+    view = engine().document(doc_id, args["q"] or None, keep_lines=True)
+    if view is None:
+        raise ApiError(404, "not-found", "Document not found", f"No document with id {doc_id!r}.")
+    text_html, matches = _numbered_marks(view.text_html.strip())
+    return render_template(
+        "document.html",
+        state=state,
+        args=args,
+        doc=view.document,
+        text_html=text_html,
+        matches=matches,
+        similar=engine().similar(doc_id, SIMILAR_LIMIT) or [],
+    )
+
+
+def _numbered_marks(text_html: str) -> tuple[str, int]:
+    """Give each <mark> an id (m1, m2, ...) so a link can jump to a match; and count them.
+
+    `text_html` is the engine's escaped text, whose only tags are its own <mark>s.
+    """
+    numbers = itertools.count(1)
+    marked = _MARK_RE.sub(lambda _: f'<mark id="m{next(numbers)}">', text_html)
+    return marked, next(numbers) - 1
+
+
+@blueprint.get("/help")
+def help_page():
+    if request.args:
+        raise_unknown(list(request.args))
+    return render_template("help.html")

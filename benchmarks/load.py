@@ -1,0 +1,60 @@
+"""HTTP load generator, run as its own process: `python -m benchmarks.load URL CONC N PATHS...`.
+
+Each of CONC threads sends N requests in turn (one connection per request: gunicorn's
+sync workers close it anyway), cycling through the request paths from a different
+starting point; prints per-request latencies and the elapsed time as JSON.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+import threading
+import time
+import urllib.parse
+
+
+def main(argv: list[str]) -> None:
+    base, concurrency, per_thread = argv[0], int(argv[1]), int(argv[2])
+    paths = json.loads(sys.stdin.read())
+    netloc = urllib.parse.urlsplit(base).netloc
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        nonlocal errors
+        mine = []
+        bad = 0
+        for i in range(per_thread):
+            path = paths[(index * 7 + i) % len(paths)]
+            started = time.perf_counter()
+            conn = http.client.HTTPConnection(netloc, timeout=30)
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    bad += 1
+            except OSError:
+                bad += 1
+            finally:
+                conn.close()
+            mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    print(json.dumps({"latencies": latencies, "elapsed": elapsed, "errors": errors}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

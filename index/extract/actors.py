@@ -1,0 +1,718 @@
+"""Actors: the people and organisations a text names, each under one canonical name.
+
+Rule-based and fast (no model), in four steps:
+1. one regex finds runs of capitalised words ("NATO Secretary-General Jens Stoltenberg");
+2. each run is cut at known names (alias table, major places), role phrases ("Deputy
+   Foreign Minister", "Secretary of State") and connectors that do not build an
+   organisation name ("France and Germany", but "Bank of England");
+3. each piece is typed by evidence: a role or courtesy title before it, a known given name,
+   an organisation suffix ("... Corp", "... Party"), a head ("Ministry of ..."), an acronym;
+4. the document resolves the rest: "Stoltenberg" is the "Jens Stoltenberg" it named,
+   "(OPEC)" after a name is that organisation, a name typed once keeps its type.
+Headline lines in capitals or Title Case only confirm names the body established.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+from index.documents import ORGANISATION, PERSON, Actor
+from index.extract.lexicon import LOWER, UPPER, Lexicon, fold, lexicon
+
+PLACE = "place"
+ROLE = "role"
+
+# Text beyond this many characters is not searched for names (bounded cost on huge input).
+MAX_CHARS = 200_000
+# A person's name has at most this many words after its title ("Recep Tayyip Erdogan").
+MAX_NAME_WORDS = 4
+MAX_ACRONYM = 6
+# A line at least this long that runs on into the next is hard-wrapped prose.
+WRAPPED_LINE_CHARS = 50
+
+_HYPHEN_SUFFIXES = (
+    "led|based|backed|born|era|owned|run|held|controlled|occupied|linked|funded|sponsored|"
+    "style|made|bound|allied|friendly|like|type|wide|related|affiliated|inspired|dominated|"
+    "speaking|language|registered|listed|designated|imposed|brokered|appointed|installed"
+)
+_PREFIXES = "al|el|ad|an|ar|as|ash|at|az|bin|ibn|abu|abd|ul|ud|d|l"
+_CONNECTORS = (
+    "of|for|and|the|on|in|de|del|della|dei|der|den|di|da|dal|dos|das|do|du|la|le|van|von|zu|"
+    "ter|ten|y|al|el|bin|ibn|bint|ben|&"
+)
+_WORD = (
+    rf"(?:(?:{_PREFIXES})[-'’])?{UPPER}[\w'’&/]*"
+    rf"(?:-(?!(?:{_HYPHEN_SUFFIXES})\b)[\w'’&/]+)*"
+)
+_ABBREVIATION = r"(?:Corp|Inc|Co|Cos|Ltd|Bros|Jr|Sr|Plc)\.(?![\w.])"
+_TOKEN = (
+    rf"(?:{_ABBREVIATION}"  # "Corp.", "Inc."
+    rf"|(?:St|Ste|Mt|Ft)\.(?=[ \t]+{UPPER})"  # "St. Louis"
+    rf"|{UPPER}(?:\.{UPPER})+\.?"  # "U.S.", "P.W."
+    rf"|{UPPER}\.(?=[ \t]+{UPPER})"  # "J. Smith"
+    rf"|{_WORD})"
+)
+_SEP = r"(?:[ \t]+|[ \t]*\r?\n[ \t]*)"
+RUN = re.compile(rf"(?<![\w'’.]){_TOKEN}(?:{_SEP}(?:(?:{_CONNECTORS}){_SEP}){{0,2}}{_TOKEN})*")
+TOKEN = re.compile(rf"{_TOKEN}|\S+")
+LOWER_WORD = re.compile(rf"(?<![\w'’-]){LOWER}[\w'’-]*")
+POSSESSIVE = re.compile(r"['’]s?$")
+CONNECTOR_WORDS = frozenset(_CONNECTORS.split("|"))
+ORG_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "in"})
+ACRONYM_DEFINITION = re.compile(r"[ \t]*\([ \t]*([A-Z][A-Za-z.&]{1,7})[ \t]*\)")
+# Left context: the lower-case words just before a run ("Vatican spokesman Matteo Bruni").
+LEFT_WORD = re.compile(r"[\w'’-]+$")
+SAID_AFTER = re.compile(r"[ \t]+(?:said|says|told|added|asked|noted|stressed|warned)\b")
+SAID_BEFORE = re.compile(r"\b(?:said|says|added|told)[ \t]+$")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One stretch of text naming an actor or a place, with the name it resolves to."""
+
+    start: int
+    end: int
+    text: str
+    type: str  # PERSON, ORGANISATION or PLACE
+    canonical: str
+
+
+@dataclass
+class _Token:
+    text: str  # possessive removed
+    start: int
+    end: int
+    key: str  # folded text
+    is_acronym: bool = False
+
+
+def _is_acronym(word: str) -> bool:
+    letters = [ch for ch in word if ch.isalpha()]
+    return 2 <= len(letters) <= MAX_ACRONYM and all(ch.isupper() for ch in letters)
+
+
+@dataclass
+class _Piece:
+    tokens: list[_Token]
+    type: str | None = None  # PERSON, ORGANISATION, PLACE, ROLE or None (undecided)
+    canonical: str | None = None
+    after_role: bool = False
+    known: bool = False  # from the alias or source table
+    after_descriptor: bool = False  # "carmaker Toyota"
+    suffix_only: bool = False  # a lone "Airways", "Newsroom"
+    regnal: str | None = None  # "Pope" before a one-word name
+
+    @property
+    def text(self) -> str:
+        return " ".join(t.text for t in self.tokens)
+
+    @property
+    def key(self) -> str:
+        return " ".join(t.key for t in self.tokens)
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """Every actor and place mention in `text`, in order of appearance."""
+    text = text[:MAX_CHARS]
+    lex = lexicon()
+    lowercase_words = set(LOWER_WORD.findall(text))
+    headline_spans = _headline_lines(text, lex)
+    pieces: list[_Piece] = []
+    held_back: list[tuple[int, int, bool]] = []  # runs in headline lines (start, end, in capitals)
+    for run in RUN.finditer(text):
+        word = run.group()
+        if word.lower() in lex.not_names and not word.isupper():
+            continue  # "The", "But", "Monday": the most common runs, and never names
+        tokens = _tokens(text, run)
+        if headline_spans and _inside(run.start(), headline_spans):
+            inside = [t for t in tokens if _inside(t.start, headline_spans)]
+            span = (inside[0].start, inside[-1].end)
+            held_back.append((*span, not any(map(str.islower, text[span[0] : span[1]]))))
+            tokens = tokens[len(inside) :]
+        for group in _split_at_line_ends(text, tokens):
+            pieces.extend(_pieces_of_run(text, group, lex, lowercase_words))
+    _resolve(text, pieces, lex)
+    mentions = [_mention(p) for p in pieces if p.type in (PERSON, ORGANISATION, PLACE)]
+    mentions += _headline_mentions(text, held_back, mentions, lex)
+    mentions.sort(key=lambda m: m.start)
+    return mentions
+
+
+def actors_of(mentions: list[Mention]) -> list[Actor]:
+    """Distinct actors in order of first mention, each under its canonical name."""
+    seen: dict[str, Actor] = {}
+    for m in mentions:
+        if m.type in (PERSON, ORGANISATION) and m.canonical not in seen:
+            seen[m.canonical] = Actor(m.canonical, m.type)
+    return list(seen.values())
+
+
+def places_of(mentions: list[Mention]) -> list[str]:
+    """Distinct places in order of first mention."""
+    return list(dict.fromkeys(m.canonical for m in mentions if m.type == PLACE))
+
+
+# --- step 1-2: runs and their pieces ----------------------------------------------------
+
+
+def _tokens(text: str, run: re.Match) -> list[_Token]:
+    tokens = []
+    for m in TOKEN.finditer(run.group()):
+        word = POSSESSIVE.sub("", m.group()) if m.group()[-1:] in "s'’" else m.group()
+        if not word:
+            continue
+        start = run.start() + m.start()
+        tokens.append(
+            _Token(word, start, start + len(word), fold(word), word.isupper() and _is_acronym(word))
+        )
+    return tokens
+
+
+def _split_at_line_ends(text: str, tokens: list[_Token]) -> list[list[_Token]]:
+    """A run may continue over a line break only in hard-wrapped prose, not after a short
+    line such as a byline ("Rostislav Khotin" / "KIEV")."""
+    groups = [tokens[:1]]
+    for before, after in pairwise(tokens):
+        if "\n" in text[before.end : after.start]:
+            line_start = text.rfind("\n", 0, before.start) + 1
+            if before.end - line_start < WRAPPED_LINE_CHARS:
+                groups.append([])
+        groups[-1].append(after)
+    return [g for g in groups if g]
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in " \t\"'“‘(«[•*-–—":
+        i -= 1
+    if i < 0:
+        return True
+    if text[i] == "\n":
+        j = i - 1
+        while j >= 0 and text[j] in " \t\r":
+            j -= 1
+        return j < 0 or text[j] in '\n.!?:;"”’)' or not text[j].isalnum()
+    return text[i] in ".!?:;"
+
+
+def _pieces_of_run(
+    text: str, tokens: list[_Token], lex: Lexicon, lowercase_words: set[str]
+) -> list[_Piece]:
+    if not tokens:
+        return []
+    run_start = tokens[0].start
+    if _sentence_initial(text, run_start):
+        # "Arriving in ...", "Supported by ...": an ordinary word capitalised by position.
+        while (
+            tokens
+            and _is_ordinary_word(tokens[0], lex, lowercase_words)
+            and not _known_at(tokens, 0, lex)
+        ):
+            tokens.pop(0)
+    pieces: list[_Piece] = []
+    current: list[_Token] = []
+    word_before = _word_before(text, run_start)
+
+    def flush() -> None:
+        for part in _split_connectors(current, lex):
+            pieces.append(_Piece(part, after_role=bool(pieces) and pieces[-1].type == ROLE))
+        current.clear()
+
+    i = 0
+    while i < len(tokens):
+        known = _known_at(tokens, i, lex)
+        if (
+            known
+            and known[1] == PLACE
+            and known[0] == i + 1
+            and current
+            and _opens_name(current[0], lex)
+        ):
+            known = None  # "Malivai Washington", "Jeff Wilson": a surname, not the place
+        if known:
+            flush()
+            j, kind, canonical = known
+            pieces.append(_Piece(tokens[i:j], kind, canonical, known=True))
+            i = j
+            continue
+        role_end = _role_phrase_end(tokens, i, lex)
+        if role_end:
+            flush()
+            piece = _Piece(tokens[i:role_end], ROLE)
+            if tokens[role_end - 1].key in lex.regnal:
+                piece.regnal = tokens[role_end - 1].text
+            pieces.append(piece)
+            i = role_end
+            continue
+        token = tokens[i]
+        is_connector = token.key in CONNECTOR_WORDS and not _capitalised(token)
+        if token.key in lex.not_names and not token.is_acronym and not is_connector:
+            flush()
+        else:
+            current.append(token)
+        i += 1
+    flush()
+    if pieces and pieces[0].type is None:
+        pieces[0].after_role = word_before in lex.roles or word_before in lex.honorifics
+        pieces[0].after_descriptor = word_before in lex.org_descriptors
+    for n, piece in enumerate(pieces):
+        if piece.type is None:
+            _classify(text, piece, lex)
+        if piece.type == PERSON and n and pieces[n - 1].regnal and len(piece.tokens) == 1:
+            piece.regnal = pieces[n - 1].regnal
+    return [p for p in _merge_organisations(text, pieces) if p.type != ROLE]
+
+
+def _is_ordinary_word(token: _Token, lex: Lexicon, lowercase_words: set[str]) -> bool:
+    if token.is_acronym:
+        return False
+    if token.key in lex.not_names:
+        return True
+    return token.text.lower() in lowercase_words and token.key not in lex.given_names
+
+
+def _known_at(tokens: list[_Token], i: int, lex: Lexicon) -> tuple[int, str, str] | None:
+    """The longest known name starting at tokens[i]: (end index, type, canonical)."""
+    longest = lex.name_starts.get(tokens[i].key)
+    if longest is None:
+        return None
+    for j in range(min(len(tokens), i + longest), i, -1):
+        found = lex.known.get(" ".join(t.key for t in tokens[i:j]))
+        if found is None:
+            continue
+        kind, canonical, exact = found
+        if exact is not None and exact != " ".join(t.text for t in tokens[i:j]):
+            continue
+        if (
+            kind == PLACE
+            and j == i + 1
+            and tokens[i].key in lex.given_names
+            and j < len(tokens)
+            and _capitalised(tokens[j])
+        ):
+            continue  # "Jordan Henderson": a given name here, not the country
+        return j, kind, canonical
+    return None
+
+
+def _capitalised(token: _Token) -> bool:
+    return token.text[:1].isupper()
+
+
+def _role_phrase_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
+    """End of a role phrase starting at tokens[i] ("Deputy Foreign Minister", "Secretary of
+    State for Near Eastern Affairs"), else None."""
+    j, last_role = i, None
+    while j < len(tokens):
+        key = tokens[j].key
+        if key in lex.roles or key in lex.honorifics:
+            last_role = j
+        elif key in ("of", "for") and last_role == j - 1:
+            department_end = _department_end(tokens, j + 1, lex)
+            if department_end is None:
+                break
+            j = last_role = department_end - 1
+        elif key not in lex.role_modifiers:
+            break
+        j += 1
+    return None if last_role is None else last_role + 1
+
+
+def _department_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
+    """End of "State", "Trade and Industry", "Near Eastern Affairs" after a role's "of"."""
+    end = None
+    for j in range(i, min(len(tokens), i + 5)):
+        if tokens[j].key in lex.departments:
+            end = j + 1
+        elif not (_capitalised(tokens[j]) or tokens[j].key == "and"):
+            break
+    return end
+
+
+def _word_before(text: str, start: int) -> str:
+    """The folded lower-case word just before `start` ("spokesman Matteo Bruni"), or ""."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    if i < 0 or not text[i].isalpha() or text[i].isupper():
+        return ""
+    m = LEFT_WORD.search(text, max(0, i - 30), i + 1)
+    return fold(m.group()) if m and m.group()[0].islower() else ""
+
+
+def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
+    """Keep "Bank of England" and "Securities and Exchange Commission" whole; cut "France
+    and Germany", "Ross Perot of the Reform Party"; trim stray connectors at the ends."""
+    parts: list[list[_Token]] = [[]]
+    for n, t in enumerate(tokens):
+        if (
+            t.key in ORG_CONNECTORS
+            and not _capitalised(t)
+            and not _joins(parts[-1], t.key, tokens[n + 1 :], lex)
+        ):
+            parts.append([])
+            continue
+        parts[-1].append(t)
+    out = []
+    for part in parts:
+        while part and part[0].key in CONNECTOR_WORDS and not _capitalised(part[0]):
+            part.pop(0)
+        while part and part[-1].key in CONNECTOR_WORDS and not _capitalised(part[-1]):
+            part.pop()
+        if part:
+            out.append(part)
+    return out
+
+
+def _joins(left: list[_Token], connector: str, right: list[_Token], lex: Lexicon) -> bool:
+    """Whether `connector` between `left` and `right` belongs to an organisation's name."""
+    if not left or not right:
+        return False
+    if connector in ("of", "for", "on"):
+        return left[-1].key in lex.org_heads or left[-1].key in lex.org_suffixes
+    if connector == "the":
+        return left[-1].key in ("of", "for", "and")
+    if connector == "and":
+        rest = []
+        for t in right:
+            if t.key in ORG_CONNECTORS and not _capitalised(t):
+                break
+            rest.append(t)
+        return (
+            bool(rest)
+            and rest[-1].key in lex.org_suffixes
+            and not _opens_name(left[0], lex)
+            and (len(left) == 1 or left[-1].key not in lex.org_suffixes)
+        )
+    return False
+
+
+# --- step 3: typing by evidence ---------------------------------------------------------
+
+LOCATIVE = re.compile(r"\b(?:in|near|at|from|to|outside|of|across|into)[ \t]+(?:the[ \t]+)?$")
+
+
+def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
+    """Type a piece by the evidence in and just before it; leave it undecided otherwise."""
+    tokens = piece.tokens
+    first, last = tokens[0], tokens[-1]
+    if len(tokens) == 1 and first.is_acronym:
+        if _is_organisation_acronym(first, lex):
+            piece.type = ORGANISATION
+    elif len(tokens) == 1 and last.key in lex.org_suffixes:
+        piece.suffix_only = True  # "Sudan" + "Airways": joined to what comes before, if anything
+    elif last.key in lex.org_suffixes:
+        piece.type = ORGANISATION
+        if len(tokens) > 2 and first.key in lex.demonyms and tokens[1].key in lex.role_modifiers:
+            piece.tokens = tokens[1:]  # "Russian Interior Ministry" is the "Interior Ministry"
+    elif _is_organisation_name(text, piece, lex):
+        piece.type = ORGANISATION
+    elif last.key in lex.place_suffixes:
+        return
+    elif len(tokens) >= 2 and piece.key in lex.places:
+        piece.type = PLACE
+    elif len(tokens) >= 2 and first.key in lex.places and _team_name(tokens[1:]):
+        piece.type = ORGANISATION
+    elif _is_person_name(piece, lex):
+        piece.type = PERSON
+    elif len(tokens) == 1 and first.key in lex.places and _is_place_here(text, first, lex):
+        piece.type = PLACE
+
+
+def _is_organisation_acronym(token: _Token, lex: Lexicon) -> bool:
+    key = token.key
+    return token.text.isalpha() and not (
+        key in lex.not_org_acronyms or key in lex.places or key in lex.not_names
+    )
+
+
+def _is_organisation_name(text: str, piece: _Piece, lex: Lexicon) -> bool:
+    """ "carmaker Toyota", "Ministry of ...", "Procter & Gamble", "the Senate"."""
+    tokens = piece.tokens
+    first = tokens[0]
+    if piece.after_descriptor and len(tokens) <= 3 and piece.key not in lex.places:
+        return True
+    if first.key in lex.org_heads and len(tokens) > 2 and tokens[1].key in ("of", "for"):
+        return True
+    if any(t.text == "&" for t in tokens):
+        return True
+    return (
+        len(tokens) == 1
+        and first.key in lex.institutions
+        and not _sentence_initial(text, first.start)
+    )
+
+
+def _is_place_here(text: str, token: _Token, lex: Lexicon) -> bool:
+    """A major place anywhere; a small town's name only after "in", "near", "from"...
+    (otherwise "Clinton said" would be a town in Iowa)."""
+    if token.key in lex.major_places:
+        return True
+    return bool(LOCATIVE.search(text, max(0, token.start - 20), token.start))
+
+
+def _team_name(tokens: list[_Token]) -> bool:
+    """ "Braves", "Red Sox", "Blue Jays": a club after its city ("Atlanta Braves")."""
+    return (
+        len(tokens) <= 2
+        and tokens[-1].text[-1:] in "sx"
+        and all(_capitalised(t) and not t.is_acronym for t in tokens)
+    )
+
+
+INITIAL = re.compile(r"\w\.(?:\w\.)?")
+
+
+def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
+    """A role before it, or a given name (or initial) opening two to four words; never a
+    phrase with a nationality or place in it ("West African", "German Anke Huber" is
+    "Anke Huber" once the nationality is cut off)."""
+    tokens = piece.tokens
+    while len(tokens) > 1 and tokens[0].key in lex.demonyms:
+        tokens = tokens[1:]
+    if len(tokens) > MAX_NAME_WORDS or any(
+        t.key in lex.demonyms
+        or t.key in lex.affiliations
+        or (t.is_acronym and not INITIAL.fullmatch(t.text))
+        for t in tokens
+    ):
+        return False
+    if piece.after_role:
+        piece.tokens = tokens
+        return True
+    if len(tokens) >= 2 and _opens_name(tokens[0], lex) and tokens[-1].key not in lex.major_places:
+        piece.tokens = tokens
+        return True
+    return False
+
+
+def _opens_name(token: _Token, lex: Lexicon) -> bool:
+    return token.key in lex.given_names or bool(INITIAL.fullmatch(token.text))
+
+
+def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
+    """Join what an organisation's name spans: "New York" + "Stock Exchange",
+    "Reserve Bank" + "of" + "India", "United Nations" + "General Assembly"."""
+    out: list[_Piece] = []
+    for piece in pieces:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.type in (PLACE, ORGANISATION)
+            and ((piece.type == ORGANISATION and not piece.known) or piece.suffix_only)
+            and text[prev.tokens[-1].end : piece.tokens[0].start].isspace()
+        ):
+            out[-1] = _Piece(prev.tokens + piece.tokens, ORGANISATION)
+            continue
+        if (
+            prev is not None
+            and prev.type == ORGANISATION
+            and not prev.known
+            and piece.type == PLACE
+            and re.fullmatch(r"\s+(?:of|for)\s+", text[prev.tokens[-1].end : piece.tokens[0].start])
+        ):
+            gap = text[prev.tokens[-1].end : piece.tokens[0].start]
+            connector = _Token(
+                gap.strip(), prev.tokens[-1].end + 1, piece.tokens[0].start - 1, gap.strip()
+            )
+            out[-1] = _Piece([*prev.tokens, connector, *piece.tokens], ORGANISATION)
+            continue
+        out.append(piece)
+    return out
+
+
+# --- step 4: resolution within the document ---------------------------------------------
+
+
+def _name_keys(piece_or_text) -> list[str]:
+    """Folded words of a name without particles: "al-Kuraishi" and "Kuraishi" meet."""
+    words = (
+        piece_or_text.split()
+        if isinstance(piece_or_text, str)
+        else [t.key for t in piece_or_text.tokens]
+    )
+    keys = []
+    for w in words:
+        w = fold(w)
+        w = re.sub(rf"^(?:{_PREFIXES})[-'’]", "", w)
+        if w not in CONNECTOR_WORDS:
+            keys.append(w)
+    return keys
+
+
+def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
+    people: dict[str, list[tuple[list[str], str]]] = {}  # last name key -> [(name keys, canonical)]
+    typed: dict[str, tuple[str, str]] = {}  # piece key -> (type, canonical) once decided
+    acronyms: dict[str, str] = {}
+    for p in pieces:
+        if p.type == PERSON and p.canonical is None:
+            keys = _name_keys(p)
+            match = _person_for(keys, people) if len(keys) < 3 else None
+            p.canonical = match or (f"{p.regnal} {p.text}" if p.regnal else p.text)
+            if len(keys) >= 2 and not match:
+                known = people.setdefault(keys[-1], [])
+                if (keys, p.canonical) not in known:
+                    known.append((keys, p.canonical))
+        if p.type == ORGANISATION and p.canonical is None:
+            p.canonical = p.text.rstrip(".")
+            defined = ACRONYM_DEFINITION.match(text, p.tokens[-1].end)
+            if defined and _is_initials(defined.group(1), p):
+                acronyms[defined.group(1)] = p.canonical
+    for p in pieces:
+        if p.type in (PERSON, ORGANISATION, PLACE):
+            typed.setdefault(p.key, (p.type, p.canonical))
+    for p in pieces:
+        if (
+            p.type is not None
+            and p.type != PERSON
+            and not (p.type == ORGANISATION and p.text in acronyms)
+        ):
+            continue
+        keys = _name_keys(p)
+        person = _person_for(keys, people) if keys else None
+        if person and (p.type is None or len(keys) < 3):
+            p.type, p.canonical = PERSON, person
+        elif p.text in acronyms:
+            p.type, p.canonical = ORGANISATION, acronyms[p.text]
+        elif p.type is None and p.key in typed:
+            p.type, p.canonical = typed[p.key]
+        elif p.type is None and _speaks(text, p, lex):
+            p.type, p.canonical = PERSON, p.text
+
+
+def _speaks(text: str, piece: _Piece, lex: Lexicon) -> bool:
+    """ "Bogdanov added", "said Maas": a short name that says something is a person."""
+    tokens = piece.tokens
+    if len(tokens) > 3 or any(
+        t.is_acronym or t.key in lex.demonyms or t.key in lex.places for t in tokens
+    ):
+        return False
+    if len(tokens) == 1 and _sentence_initial(text, tokens[0].start):
+        return False  # "Officials said", "Analysts say"
+    return bool(
+        SAID_AFTER.match(text, tokens[-1].end)
+        or SAID_BEFORE.search(text, max(0, tokens[0].start - 12), tokens[0].start)
+    )
+
+
+def _person_for(keys: list[str], people: dict[str, list[tuple[list[str], str]]]) -> str | None:
+    """The most recent full name that `keys` abbreviates ("Maas" -> "Heiko Maas")."""
+    n = len(keys)
+    for full, canonical in reversed(people.get(keys[-1], ()) if keys else ()):
+        if n < len(full) and full[-n:] == keys:
+            return canonical
+    return None
+
+
+def _is_initials(acronym: str, piece: _Piece) -> bool:
+    letters = "".join(ch for ch in acronym if ch.isalpha()).upper()
+    initials = "".join(t.text[0] for t in piece.tokens if _capitalised(t)).upper()
+    return len(letters) >= 2 and (letters == initials or letters == initials.replace("O", "", 1))
+
+
+def _mention(p: _Piece) -> Mention:
+    start, end = p.tokens[0].start, p.tokens[-1].end
+    return Mention(start, end, p.text, p.type, p.canonical or p.text)
+
+
+# --- headlines: capitals and Title Case confirm what the body named ---------------------
+
+# Words that only a Title Case headline capitalises in mid-line.
+TITLE_CASE_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "with",
+        "from",
+        "by",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "will",
+        "would",
+        "says",
+        "say",
+        "said",
+        "not",
+        "into",
+        "over",
+        "after",
+        "before",
+        "up",
+        "out",
+        "be",
+        "has",
+        "have",
+        "its",
+    }
+)
+
+
+def _headline_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
+    """Lines in capitals, or in Title Case (function words capitalised: "NATO Chief Says
+    Leaders Will Focus On Terrorism"), where capitals say nothing about names."""
+    spans = []
+    start = 0
+    for line in text.split("\n"):
+        words = line.split()
+        if len(words) >= 3 and sum(map(str.islower, "".join(w[0] for w in words))) <= 0.2 * len(
+            words
+        ):
+            shouting = not any(map(str.islower, line))
+            if shouting or any(
+                w.casefold() in TITLE_CASE_WORDS for w in words[1:] if w[:1].isupper()
+            ):
+                spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
+
+
+def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def _headline_mentions(
+    text: str, runs: list[tuple[int, int, bool]], body: list[Mention], lex: Lexicon
+) -> list[Mention]:
+    """Names in headline runs that the body named, or that the alias and source tables know
+    (short capitals such as "IS" only where the line is not all in capitals)."""
+    known: dict[str, tuple[str, str]] = {}
+    for m in body:
+        known.setdefault(" ".join(fold(w) for w in m.text.split()), (m.type, m.canonical))
+        known.setdefault(" ".join(fold(w) for w in m.canonical.split()), (m.type, m.canonical))
+    out = []
+    for start, end, shouting in runs:
+        words = [
+            (m.start(), POSSESSIVE.sub("", m.group())) for m in TOKEN.finditer(text, start, end)
+        ]
+        keys = [fold(w) for _, w in words]
+        i = 0
+        while i < len(words):
+            for j in range(min(len(words), i + MAX_NAME_WORDS), i, -1):
+                key = " ".join(keys[i:j])
+                found = known.get(key)
+                begin, finish = words[i][0], words[j - 1][0] + len(words[j - 1][1])
+                if found is None and key in lex.known:
+                    kind, canonical, exact = lex.known[key]
+                    if exact is None or (not shouting and exact == text[begin:finish]):
+                        found = (kind, canonical)
+                if found:
+                    out.append(Mention(begin, finish, text[begin:finish], *found))
+                    i = j - 1
+                    break
+            i += 1
+    return out

@@ -1,0 +1,79 @@
+"""Cleaning: the article body without the web page's furniture around it.
+
+What is removed is a line that, as a whole, matches one of the families of template lines
+in `index/data/boilerplate.txt` (navigation, media players, newsletter and donation
+banners, copyright footers), plus a line repeating the line just before it (a caption
+printed twice). Lines are kept in order; bullets and surrounding blanks are tidied.
+Removed lines are returned too: their footers name the site (source detection reads them).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+# Boilerplate lines are short; a long line is article text whatever it starts with.
+MAX_BOILERPLATE_CHARS = 160
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
+HTML_TAG = re.compile(
+    r"<(?:script|style)\b.*?</(?:script|style)\s*>|<!--.*?-->|<[A-Za-z/!][^<>]{0,2000}>",
+    re.S | re.I,
+)
+HTML_BREAK = re.compile(r"<(?:br|/p|/div|/h\d|/li|p|div|h\d|li)\b[^<>]*>", re.I)
+HTML_CLOSING = re.compile(r"</[A-Za-z][A-Za-z0-9]*\s*>")
+BULLET = re.compile(r"^[\s•·▪●◦‣∙*]+")
+BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    text: str  # the body: what is indexed and shown
+    removed: list[str]  # template lines taken out, in order
+
+
+@cache
+def _boilerplate() -> re.Pattern:
+    text = resources.files("index").joinpath("data/boilerplate.txt").read_text("utf-8")
+    patterns = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+
+
+def is_html(text: str) -> bool:
+    """A page or fragment of HTML (it opens with a tag and closes one), as opposed to
+    plain text that merely quotes markup, which is kept as written."""
+    return text.lstrip().startswith("<") and HTML_CLOSING.search(text) is not None
+
+
+def normalise(text: str) -> str:
+    """Text safe to process: valid Unicode, no control characters; HTML reduced to text."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if is_html(text):
+        text = html.unescape(HTML_TAG.sub(" ", HTML_BREAK.sub("\n", text)))
+    return CONTROL.sub("", text)
+
+
+def clean(text: str) -> Cleaned:
+    """The body of `text` with template lines removed and blank runs collapsed."""
+    boilerplate = _boilerplate()
+    kept: list[str] = []
+    removed: list[str] = []
+    previous = None
+    for raw_line in normalise(text).split("\n"):
+        line = BULLET.sub("", raw_line).strip()
+        if not line:
+            kept.append("")
+            continue
+        if line == previous or (len(line) <= MAX_BOILERPLATE_CHARS and boilerplate.fullmatch(line)):
+            removed.append(line)
+            continue
+        kept.append(line)
+        previous = line
+    body = BLANK_LINES.sub("\n\n", "\n".join(kept)).strip()
+    return Cleaned(body, removed)

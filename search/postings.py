@@ -1,0 +1,569 @@
+"""The match and top-k passes with numpy: postings read in bulk, BM25F scored as arrays.
+
+Whoosh matches and scores one posting at a time through trees of Python matcher objects,
+twice per search (once for the match mask, once more for the scored top k). Here a query
+is evaluated once, per segment, into (document numbers, scores) arrays: each term's
+postings are read block by block and turned into BM25F scores once per index version
+(they depend only on the term, the document and the version's statistics), then cached.
+
+The answers are Whoosh's own, to the last bit: the same formula evaluated in the same
+order (IEEE operations are exactly rounded, so numpy and Python agree), sums formed in the
+same trees Whoosh builds (`make_weighted_tree` / `make_binary_tree`, per segment, with the
+same size estimates), `Not` scoring 1.0 as Whoosh's `InverseMatcher` does, and ties broken
+by document number as Whoosh's collector does. Query shapes or weighting models this module
+does not know return None, and the engine asks Whoosh instead; `tests/search/
+test_postings.py` compares both paths on every kind of query.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
+from whoosh.matching import FilterMatcher
+from whoosh.query.compound import Or
+from whoosh.util.numeric import byte_to_length
+
+from search import budget
+from search.ranking import FieldedTerm, LanguageBM25, field_idf
+
+# Postings kept decoded per index version (ids + scores: 12 bytes each), least recently
+# used dropped first: Reuters-21578's whole text field is about 1.7 million.
+CACHE_POSTINGS = 4_000_000
+# Whoosh's own thresholds for choosing an Or matcher (whoosh.query.compound.Or).
+_OR_ARRAY_DOC_LIMIT = 5000
+
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_EMPTY_IDS = np.zeros(0, dtype=np.int64)
+_EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+
+
+class Unsupported(Exception):
+    """A query shape the fast path does not evaluate: Whoosh answers it instead."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Matching document numbers (ascending, live only) and their scores."""
+
+    ids: np.ndarray  # int64
+    scores: np.ndarray  # float64
+
+    def top(self, allowed: np.ndarray | None, limit: int) -> list[tuple[int, float]]:
+        """The best `limit` (docnum, score) among `allowed`, Whoosh's order (ties by docnum)."""
+        ids, scores = self.ids, self.scores
+        if allowed is not None:
+            keep = allowed[ids]
+            ids, scores = ids[keep], scores[keep]
+        if limit <= 0 or not len(ids):
+            return []
+        if len(ids) > limit:
+            cut = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            keep = scores >= cut
+            ids, scores = ids[keep], scores[keep]
+        order = np.lexsort((ids, -scores))[:limit]
+        return list(zip(ids[order].tolist(), scores[order].tolist(), strict=True))
+
+    def scores_of(self, docnums) -> dict[int, float]:
+        docnums = np.asarray(docnums, dtype=np.int64)
+        at = np.searchsorted(self.ids, docnums)
+        at = np.minimum(at, max(len(self.ids) - 1, 0))
+        found = (self.ids[at] == docnums) if len(self.ids) else np.zeros(len(docnums), bool)
+        return {
+            int(d): float(s) for d, s, f in zip(docnums, self.scores[at], found, strict=True) if f
+        }
+
+
+@dataclass
+class _Term:
+    ids: np.ndarray  # segment-local docnums, live only
+    scores: np.ndarray  # unboosted score of each posting
+    # Positions (read only for phrases): posting i's are positions[starts[i]:starts[i + 1]]
+    positions: np.ndarray | None = None
+    starts: np.ndarray | None = None
+
+
+class PostingsCache:
+    """Scored postings of one index version, shared by the threads that search it."""
+
+    def __init__(self, searcher, live: np.ndarray):
+        weighting = searcher.weighting
+        # Only Whoosh's BM25F and Sift's LanguageBM25 (search/ranking.py) are reproduced;
+        # any other model goes through Whoosh.
+        self.supported = (
+            type(weighting) in (scoring.BM25F, LanguageBM25) and not weighting.use_final
+        )
+        self.weighting = weighting
+        self.live = live
+        self._lock = threading.Lock()
+        self._terms: OrderedDict[tuple, _Term] = OrderedDict()
+        self._held = 0
+        self._lengths: dict[tuple[int, str], np.ndarray] = {}
+        self._stats: dict[tuple[str, bytes], tuple[float, float]] = {}
+        self._df: dict[tuple[int, str, bytes], int] = {}
+        self._fielded: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    def doc_frequency(self, seg: int, reader, field: str, btext: bytes) -> int:
+        """The term's document frequency in one segment (0: not there), remembered."""
+        key = (seg, field, btext)
+        found = self._df.get(key)
+        if found is None:
+            found = self._df[key] = reader.doc_frequency(field, btext)
+        return found
+
+    # -- reading --------------------------------------------------------------------------
+
+    def term(
+        self,
+        searcher,
+        seg: int,
+        reader,
+        offset: int,
+        field: str,
+        btext: bytes,
+        *,
+        positions: bool = False,
+    ) -> _Term:
+        key = (seg, field, btext)
+        with self._lock:
+            found = self._terms.get(key)
+            if found is not None and (found.positions is not None or not positions):
+                self._terms.move_to_end(key)
+                return found
+        budget.check()  # reading a term's postings is the unit of work that grows
+        ids, weights, values = _read_postings(reader, field, btext, positions)
+        live = self.live[ids + offset]
+        if not live.all():
+            ids, weights = ids[live], weights[live]
+            if values is not None:
+                values = [v for v, keep in zip(values, live.tolist(), strict=True) if keep]
+        scores = self._score(searcher, seg, reader, field, btext, ids, weights)
+        entry = _Term(ids, scores)
+        if values is not None:
+            decode = searcher.schema[field].format.decode_positions
+            decoded = [decode(v) for v in values]
+            entry.starts = np.zeros(len(decoded) + 1, dtype=np.int64)
+            np.cumsum([len(p) for p in decoded], out=entry.starts[1:])
+            entry.positions = np.fromiter(
+                (pos for p in decoded for pos in p), dtype=np.int64, count=int(entry.starts[-1])
+            )
+        with self._lock:
+            if key not in self._terms:
+                self._held += len(ids)
+            self._terms[key] = entry
+            while self._held > CACHE_POSTINGS and len(self._terms) > 1:
+                _, old = self._terms.popitem(last=False)
+                self._held -= len(old.ids)
+        return entry
+
+    def _score(self, searcher, seg, reader, field, btext, ids, weights) -> np.ndarray:
+        fieldobj = searcher.schema[field]
+        if not fieldobj.scorable:
+            return weights  # WeightScorer: the score is the posting's weight
+        w = self.weighting
+        stats = self._stats.get((field, btext))
+        if stats is None:
+            # Global statistics from the top searcher, as the scorers take them.
+            if isinstance(w, LanguageBM25):
+                idf = field_idf(w, searcher, field, btext)
+                avgfl = w.average_length(searcher, field)
+            else:
+                idf = searcher.idf(field, btext)
+                avgfl = searcher.avg_field_length(field) or 1
+            stats = self._stats[(field, btext)] = (idf, avgfl)
+        idf, avgfl = stats
+        b = w._field_B.get(field, w.B)
+        k1 = w.K1
+        fl = self._field_lengths(seg, reader, field)[ids]
+        # scoring.bm25, term by term in the same order:
+        # idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+        return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))
+
+    def fielded(self, searcher, seg: int, reader, offset: int, q: FieldedTerm):
+        """(ids, BM25F frequency) of a FieldedTerm in one segment: the field-weighted,
+        length-normalised frequencies added in field order, as `_FieldedMatcher.score`
+        adds them, before saturation (which depends on the query's boost)."""
+        key = (seg, q.fields, q.text)
+        with self._lock:
+            found = self._fielded.get(key)
+            if found is not None:
+                self._fielded.move_to_end(key)
+                return found
+        w = self.weighting
+        parts = []
+        for field, weight in q.fields:
+            btext = searcher.schema[field].to_bytes(q.text)
+            if not self.doc_frequency(seg, reader, field, btext):
+                continue
+            budget.check()
+            ids, tfs, _ = _read_postings(reader, field, btext, False)
+            live = self.live[ids + offset]
+            ids, tfs = ids[live], tfs[live]
+            b, avgfl = w.field_b(field), w.average_length(searcher, field)
+            fl = self._field_lengths(seg, reader, field)[ids]
+            parts.append((ids, weight * tfs / (1 - b + b * fl / avgfl)))
+        if not parts:
+            found = (_EMPTY_IDS, _EMPTY_SCORES)
+        else:
+            ids = parts[0][0]
+            for part_ids, _ in parts[1:]:
+                ids = np.union1d(ids, part_ids)
+            tf = np.zeros(len(ids), dtype=np.float64)
+            for part_ids, part_tf in parts:
+                tf[np.searchsorted(ids, part_ids)] += part_tf
+            found = (ids, tf)
+        with self._lock:
+            if key not in self._fielded:
+                self._held += len(found[0])
+            self._fielded[key] = found
+            while self._held > CACHE_POSTINGS and len(self._fielded) > 1:
+                _, (old_ids, _) = self._fielded.popitem(last=False)
+                self._held -= len(old_ids)
+        return found
+
+    def _field_lengths(self, seg: int, reader, field: str) -> np.ndarray:
+        key = (seg, field)
+        lengths = self._lengths.get(key)
+        if lengths is None:
+            lengths = _read_lengths(reader, field)
+            self._lengths[key] = lengths
+        return lengths
+
+
+def _read_postings(reader, field, btext, positions):
+    """(ids, weights, encoded values or None) of a term in one segment, deleted included."""
+    matcher = reader.postings(field, btext)
+    if isinstance(matcher, FilterMatcher):  # the deletion filter: live is applied later
+        matcher = matcher.child
+    ids: list = []
+    weights: list = []
+    values: list | None = [] if positions else None
+    if isinstance(matcher, W3LeafMatcher):
+        # Block by block: each block's ids and weights decode in one call.
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.extend(matcher._ids)
+            weights.extend(matcher._weights)
+            if values is not None:
+                matcher._read_values()
+                values.extend(matcher._values)
+            if matcher._lastblock:
+                break
+            matcher._goto(matcher._nextoffset)
+    else:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            if values is not None:
+                values.append(matcher.value())
+            matcher.next()
+    return (
+        np.array(ids, dtype=np.int64),
+        np.array(weights, dtype=np.float64),
+        values,
+    )
+
+
+def matcher_ids(matcher) -> np.ndarray:
+    """Every id of one segment's postings matcher (deleted documents included), read a
+    block at a time where it is Whoosh's own block reader."""
+    if not isinstance(matcher, W3LeafMatcher):
+        return np.fromiter(matcher.all_ids(), dtype=np.int64)
+    ids: list = []
+    while matcher.is_active():
+        matcher._read_ids()
+        ids.extend(matcher._ids)
+        if matcher._lastblock:
+            break
+        matcher._goto(matcher._nextoffset)
+    return np.array(ids, dtype=np.int64)
+
+
+def _read_lengths(reader, field: str) -> np.ndarray:
+    """Every document's length in `field`, as Whoosh's scorer sees it (byte-quantised)."""
+    count = reader.doc_count_all()
+    perdoc = getattr(reader, "_perdoc", None)
+    if isinstance(perdoc, W3PerDocReader):
+        column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+        codes = np.zeros(count, dtype=np.uint8)
+        if column is not None:
+            raw = column._dbfile.get(column._basepos, column._count)
+            codes[: column._count] = np.frombuffer(raw, dtype=np.uint8)
+        return _LENGTH_OF_BYTE[codes]
+    return np.array(
+        [reader.doc_field_length(d, field) or 0 for d in range(count)], dtype=np.float64
+    )
+
+
+# -- evaluation -----------------------------------------------------------------------------
+
+
+def evaluate(cache: PostingsCache, searcher, query: wq.Query) -> Scored | None:
+    """All live documents matching `query` with Whoosh's scores; None if not supported."""
+    if not cache.supported:
+        return None
+    ids: list[np.ndarray] = []
+    scores: list[np.ndarray] = []
+    try:
+        for seg, (reader, offset) in enumerate(_leaves(searcher)):
+            run = _Segment(cache, searcher, seg, reader, offset)
+            local_ids, local_scores = run.eval(query)
+            ids.append(local_ids + offset)
+            scores.append(local_scores)
+    except Unsupported:
+        return None
+    if not ids:
+        return Scored(_EMPTY_IDS, _EMPTY_SCORES)
+    return Scored(np.concatenate(ids), np.concatenate(scores))
+
+
+def _leaves(searcher):
+    reader = searcher.reader()
+    return list(reader.leaf_readers())
+
+
+class _Segment:
+    """Evaluates a query tree in one segment, building Whoosh's matcher trees' sums."""
+
+    def __init__(self, cache: PostingsCache, searcher, seg: int, reader, offset: int):
+        self.cache = cache
+        self.searcher = searcher
+        self.seg = seg
+        self.reader = reader
+        self.offset = offset
+        self.count = reader.doc_count_all()
+
+    def eval(self, q) -> tuple[np.ndarray, np.ndarray]:
+        kind = type(q)
+        if q is wq.NullQuery:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        if kind is wq.Term:
+            return self._term(q)
+        if kind is wq.Or:
+            return self._or(q)
+        if kind is wq.And:
+            return self._and(q)
+        if kind is wq.Not:
+            return self._not(q)
+        if kind is wq.Phrase:
+            return self._phrase(q)
+        if kind is FieldedTerm:
+            return self._fielded_term(q)
+        if kind is wq.AndMaybe:
+            return self._and_maybe(q)
+        raise Unsupported(kind.__name__)
+
+    # -- leaves ---------------------------------------------------------------------------
+
+    def _btext(self, field: str, text):
+        schema = self.searcher.schema
+        if field not in schema:
+            return None
+        try:
+            return schema[field].to_bytes(text)
+        except ValueError:
+            return None
+
+    def _df(self, field: str, btext: bytes) -> int:
+        return self.cache.doc_frequency(self.seg, self.reader, field, btext)
+
+    def _size(self, q) -> int:
+        """`q.estimate_size(segment reader)`, Whoosh's weights for its matcher trees, from
+        remembered document frequencies."""
+        kind = type(q)
+        if q is wq.NullQuery:
+            return 0
+        if kind is wq.Term or kind is wq.Phrase:
+            words = [q.text] if kind is wq.Term else q.words
+            sizes = []
+            for word in words:
+                btext = self._btext(q.fieldname, word)
+                sizes.append(self._df(q.fieldname, btext) if btext is not None else 0)
+            return min(sizes)  # a phrase estimates as the And of its words
+        if kind is wq.Or:
+            return min(sum(self._size(s) for s in q.subqueries), self.reader.doc_count())
+        if kind is wq.And:
+            return min(self._size(s) for s in q.subqueries)
+        return q.estimate_size(self.reader)
+
+    def _postings(self, field: str, btext: bytes, *, positions: bool = False) -> _Term:
+        return self.cache.term(
+            self.searcher, self.seg, self.reader, self.offset, field, btext, positions=positions
+        )
+
+    def _term(self, q: wq.Term):
+        if q.minquality:
+            raise Unsupported("minquality")
+        btext = self._btext(q.fieldname, q.text)
+        if btext is None or not self._df(q.fieldname, btext):
+            return _EMPTY_IDS, _EMPTY_SCORES
+        found = self._postings(q.fieldname, btext)
+        if q.boost != 1.0:
+            return found.ids, found.scores * q.boost
+        return found.ids, found.scores
+
+    def _fielded_term(self, q: FieldedTerm):
+        """BM25F of one word over several fields (search/ranking.py), score for score."""
+        w = self.cache.weighting
+        if not isinstance(w, LanguageBM25):
+            raise Unsupported("FieldedTerm without LanguageBM25")
+        ids, tf = self.cache.fielded(self.searcher, self.seg, self.reader, self.offset, q)
+        if not len(ids):
+            return ids, tf
+        scale = q.scale(self.searcher, w)
+        return ids, scale * tf * (w.K1 + 1) / (tf + w.K1)
+
+    def _and_maybe(self, q: wq.AndMaybe):
+        """AndMaybeMatcher: the first query's matches, the second's score added where it
+        matches too."""
+        a_ids, a_scores = self.eval(q.a)
+        b_ids, b_scores = self.eval(q.b)
+        scores = a_scores.copy()
+        _, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
+        scores[at_a] = a_scores[at_a] + b_scores[at_b]
+        return a_ids, (scores * q.boost if q.boost != 1.0 else scores)
+
+    def _phrase(self, q: wq.Phrase):
+        if q.slop != 1 or q.char_ranges:
+            raise Unsupported("sloppy phrase")
+        field = q.fieldname
+        if field not in self.searcher.schema:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        fieldobj = self.searcher.schema[field]
+        if not fieldobj.format or not fieldobj.format.supports("positions"):
+            raise Unsupported("phrase without positions")
+        terms = []
+        for word in q.words:
+            btext = self._btext(field, word)
+            if btext is None or not self._df(field, btext):
+                return _EMPTY_IDS, _EMPTY_SCORES
+            terms.append(self._postings(field, btext, positions=True))
+        ids, scores = _binary_tree(_intersect, [(t.ids, t.scores) for t in terms])
+        if len(terms) > 1 and len(ids):
+            ids, scores = _consecutive(terms, ids, scores)
+        if q.boost != 1.0:
+            scores = scores * q.boost
+        return ids, scores
+
+    def _not(self, q: wq.Not):
+        inner, _ = self.eval(q.query)
+        everything = np.flatnonzero(self.cache.live[self.offset : self.offset + self.count])
+        ids = np.setdiff1d(everything, inner, assume_unique=True)
+        return ids, np.ones(len(ids), dtype=np.float64)  # InverseMatcher's weight
+
+    # -- compounds ------------------------------------------------------------------------
+
+    def _subs(self, q):
+        if len(q.subqueries) == 1:
+            return None  # CompoundQuery.matcher: the only child, the compound's boost unused
+        return list(q.subqueries)
+
+    def _and(self, q: wq.And):
+        if not q.subqueries:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        subs = self._subs(q)
+        if subs is None:
+            return self.eval(q.subqueries[0])
+        weighted = [(0 - self._size(s), self.eval(s)) for s in subs]
+        ids, scores = _weighted_tree(_intersect, weighted)
+        return ids, (scores * q.boost if q.boost != 1.0 else scores)
+
+    def _or(self, q: wq.Or):
+        if not q.subqueries:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        if q.scale or q.minmatch or type(q).matcher_type != Or.AUTO_MATCHER:
+            raise Unsupported("Or options")
+        subs = self._subs(q)
+        if subs is None:
+            return self.eval(q.subqueries[0])
+        # Or._matcher's choice in a scored search (needs_current is False there).
+        if len(subs) < Or.TOO_MANY_CLAUSES and (len(subs) == 2 or self.count > _OR_ARRAY_DOC_LIMIT):
+            weighted = [(self._size(s), self.eval(s)) for s in subs]
+            ids, scores = _weighted_tree(_union, weighted)
+            return ids, (scores * q.boost if q.boost != 1.0 else scores)
+        return _preloaded_union([self.eval(s) for s in subs], q.boost)
+
+
+def _union(a, b):
+    a_ids, a_scores = a
+    b_ids, b_scores = b
+    if not len(a_ids):
+        return b
+    if not len(b_ids):
+        return a
+    ids = np.union1d(a_ids, b_ids)
+    scores = np.zeros(len(ids), dtype=np.float64)
+    scores[np.searchsorted(ids, a_ids)] = a_scores
+    scores[np.searchsorted(ids, b_ids)] += b_scores  # a + b where both match
+    return ids, scores
+
+
+def _intersect(a, b):
+    a_ids, a_scores = a
+    b_ids, b_scores = b
+    ids, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
+    return ids, a_scores[at_a] + b_scores[at_b]
+
+
+def _preloaded_union(children, boost: float):
+    """ArrayUnionMatcher: each child's scores times the boost, added child by child."""
+    children = [c for c in children if len(c[0])]
+    if not children:
+        return _EMPTY_IDS, _EMPTY_SCORES
+    ids = children[0][0]
+    for child_ids, _ in children[1:]:
+        ids = np.union1d(ids, child_ids)
+    scores = np.zeros(len(ids), dtype=np.float64)
+    for child_ids, child_scores in children:
+        scores[np.searchsorted(ids, child_ids)] += child_scores * boost
+    return ids, scores
+
+
+def _weighted_tree(combine, weighted):
+    """whoosh.util.make_weighted_tree: stable sort by weight, merge the two lightest."""
+    items = sorted(weighted, key=lambda pair: pair[0])
+    while len(items) > 1:
+        (wa, a), (wb, b) = items[0], items[1]
+        del items[:2]
+        merged = (wa + wb, combine(a, b))
+        at = len(items)
+        for i, (w, _) in enumerate(items):  # insort: after every equal weight
+            if merged[0] < w:
+                at = i
+                break
+        items.insert(at, merged)
+    return items[0][1]
+
+
+def _binary_tree(combine, parts):
+    """whoosh.util.make_binary_tree: halves, recursively."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return combine(_binary_tree(combine, parts[:half]), _binary_tree(combine, parts[half:]))
+
+
+def _consecutive(terms: list[_Term], ids: np.ndarray, scores: np.ndarray):
+    """Of `ids` (documents holding every word), those where the words occur in a row:
+    some position p with word i at p + i for every i (Whoosh's SpanNear2, slop 1)."""
+    keys = None
+    for i, term in enumerate(terms):
+        rows = np.searchsorted(term.ids, ids)
+        first, last = term.starts[rows], term.starts[rows + 1]
+        counts = last - first
+        # Every position of the word in each candidate document, with its document.
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        positions = term.positions[np.repeat(first, counts) + within]
+        docs = np.repeat(ids, counts)
+        found = np.unique((docs << 32) | (positions - i + (1 << 31)))
+        keys = found if keys is None else np.intersect1d(keys, found, assume_unique=True)
+        if not len(keys):
+            break
+    keep = np.isin(ids, np.unique(keys >> 32))
+    return ids[keep], scores[keep]
