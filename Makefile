@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export SIFT_INDEX_DIR ?= var/index
 
-.PHONY: install run test lint stress bench bench-quick eval eval-extraction clean
+.PHONY: install run test lint stress bench bench-quick eval eval-extraction eval-relevance clean
 
 $(BIN)/sift: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ stress: install
 eval-extraction: install
 	$(BIN)/python -m benchmarks.extraction
 
-eval: eval-extraction
+eval: eval-extraction eval-relevance
+
+## Ranking quality on public test collections (benchmarks/README.md, "Relevance").
+eval-relevance: $(VENV)/.bench
+	$(BIN)/python -m benchmarks.relevance --expand
 
 lint: install
 	$(BIN)/ruff check .

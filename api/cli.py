@@ -87,6 +87,7 @@ def reindex(paths: tuple[str, ...], index_dir: str | None, incremental: bool) ->
 @click.option("--sort", default="relevance", help="relevance | newest | oldest.")
 @click.option("--page", default="1")
 @click.option("--per-page", default="10")
+@click.option("--expand", is_flag=True, help="Reorder by the best hits' words (feedback).")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as the HTTP API.")
 @click.option("--index-dir")
 def search(
@@ -100,6 +101,7 @@ def search(
     sort,
     page,
     per_page,
+    expand: bool,
     as_json: bool,
     index_dir: str | None,
 ) -> None:
@@ -114,6 +116,8 @@ def search(
     args = MultiDict(
         [("q", query), ("op", op), ("sort", sort), ("page", page), ("per_page", per_page)]
     )
+    if expand:
+        args.add("expand", "true")
     for name, values in (("source", sources), ("actor", actors), ("language", languages)):
         for value in values:
             args.add(name, value)

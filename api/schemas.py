@@ -142,6 +142,13 @@ class SearchArgs(FilterArgs):
         validate=validate.Range(min=1, max=MAX_FACET_SIZE),
         metadata={"description": "Values listed per facet at most."},
     )
+    expand = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Reorder the matches using words their best hits share "
+            "(pseudo-relevance feedback); the matches and counts do not change."
+        },
+    )
 
     @validates_schema
     def _within_window(self, data, **kwargs):

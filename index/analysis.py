@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 
 from whoosh.analysis import Analyzer, Token
-from whoosh.lang import has_stemmer, stemmer_for_language
+from whoosh.lang import NoStopWords, has_stemmer, stemmer_for_language, stopwords_for_language
 
 # A word: letters/digits, with inner apostrophes kept so the English stemmer can strip
 # possessives ("NATO's" -> "nato"). Hyphens split ("anti-IS" -> "anti", "is").
@@ -85,6 +85,19 @@ def fold(text: str) -> str:
 @cache
 def _stemmer(lang: str) -> Callable[[str], str] | None:
     return stemmer_for_language(lang) if lang in STEMMED_LANGUAGES else None
+
+
+@cache
+def stop_words(lang: str | None) -> frozenset[str]:
+    """The Snowball project's stop words for `lang` (Whoosh ships them), folded; or none.
+
+    Only queries use them (OR groups drop them, see `search.parser`): the index keeps
+    every word, so phrases such as "the who" still match.
+    """
+    try:
+        return frozenset(fold(word) for word in stopwords_for_language(lang or ""))
+    except NoStopWords:
+        return frozenset()
 
 
 _term_caches: dict[str | None, dict[str, str]] = {}

@@ -25,13 +25,14 @@ from index import generations, schema
 from index.analysis import STEMMED_LANGUAGES, document_terms, term
 from index.documents import Document
 from index.writer import stored_document
-from search import budget
+from search import budget, feedback
 from search import parser as p
 from search.errors import IndexUnavailable
 from search.facets import facet_counts
+from search.feedback import FEEDBACK_DOCS
 from search.filters import combine, filter_masks
 from search.postings import PostingsCache, Scored, evaluate
-from search.queries import Marks, compile_query
+from search.queries import Marks, common_stop_words, compile_query
 from search.ranking import weighting
 from search.request import Filters, SearchRequest
 from search.results import Bucket, DocumentView, FacetValue, Hit, SearchResults, Stats, Timeline
@@ -129,12 +130,7 @@ class Engine:
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
         snap = self._snapshot()
-        node = p.parse(request.q, request.op)
-        query, marks = compile_query(node, snap.reader, self._languages(snap, request.filters))
-        scored = self._evaluate(snap, node, query)
-        matches = self._matches(snap, node, query, scored)
-        masks = filter_masks(snap.tables, request.filters)
-        final = combine(matches, masks)
+        node, query, marks, matches, masks, final, scored = self._plan(snap, request)
         total = int(final.sum())
         offset = (request.page - 1) * request.per_page
         ranked = self._ranked(
@@ -157,6 +153,43 @@ class Engine:
             suggestion=suggestion,
             version=f"{snap.version.generation}.{snap.version.commit}",
         )
+
+    @budget.limited
+    def ranking(self, request: SearchRequest, depth: int) -> list[tuple[str, float]]:
+        """(id, score) of the first `depth` hits, in the order `search` pages through them.
+
+        The same query, filters and ranking as `search`, without its paging window
+        (`MAX_RESULT_WINDOW`) and without snippets or facets: an internal entry point for
+        measuring ranking quality (benchmarks/relevance.py), not exposed over HTTP.
+        """
+        snap = self._snapshot()
+        node, query, _, _, masks, final, scored = self._plan(snap, request)
+        ranked = self._ranked(snap, node, query, final, masks, request.sort, depth, scored)
+        return [(snap.searcher.stored_fields(docnum)[schema.ID], score) for docnum, score in ranked]
+
+    def _plan(self, snap: _Snapshot, request: SearchRequest):
+        """What `search` and `ranking` share: the compiled query, its matches and scores.
+
+        With `expand`, the query and scores returned are the expanded ones (search/
+        feedback.py); the matches stay the user's query's.
+        """
+        node, query, marks = self._compile(snap, request.q, request.op, request.filters)
+        scored = self._evaluate(snap, node, query)
+        matches = self._matches(snap, node, query, scored)
+        masks = filter_masks(snap.tables, request.filters)
+        final = combine(matches, masks)
+        if request.expand and request.sort == "relevance" and not isinstance(node, p.MatchAll):
+            best = self._ranked(snap, node, query, final, masks, "relevance", FEEDBACK_DOCS, scored)
+            query = feedback.expand(snap.searcher, query, node, best)
+            scored = self._evaluate(snap, node, query)
+        return node, query, marks, matches, masks, final, scored
+
+    def _compile(self, snap: _Snapshot, q: str, op: str, filters: Filters):
+        """The query tree, Whoosh query and marks of `q` over the languages searched."""
+        languages = self._languages(snap, filters)
+        node = p.parse(q, op, stop_words=common_stop_words(languages))
+        query, marks = compile_query(node, snap.reader, languages)
+        return node, query, marks
 
     def _languages(self, snap: _Snapshot, filters: Filters) -> list[str]:
         present = snap.tables.languages()
@@ -248,8 +281,7 @@ class Engine:
         """The export's documents in order: found under the query budget (reading them
         afterwards is not, it grows with the archive, not with the query's breadth)."""
         snap = self._snapshot()
-        node = p.parse(q, op)
-        query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
+        node, query, _ = self._compile(snap, q, op, filters)
         scored = self._evaluate(snap, node, query)
         final = combine(
             self._matches(snap, node, query, scored), filter_masks(snap.tables, filters)
@@ -338,8 +370,7 @@ class Engine:
     ) -> Timeline:
         """Matching documents per year, month or day (same query and filters as search)."""
         snap = self._snapshot()
-        node = p.parse(q, op)
-        query, _ = compile_query(node, snap.reader, self._languages(snap, filters))
+        node, query, _ = self._compile(snap, q, op, filters)
         scored = self._evaluate(snap, node, query)
         final = combine(
             self._matches(snap, node, query, scored), filter_masks(snap.tables, filters)

@@ -30,6 +30,7 @@ from whoosh.query.compound import Or
 from whoosh.util.numeric import byte_to_length
 
 from search import budget
+from search.ranking import FieldedTerm, LanguageBM25, field_idf
 
 # Postings kept decoded per index version (ids + scores: 12 bytes each), least recently
 # used dropped first: Reuters-21578's whole text field is about 1.7 million.
@@ -92,8 +93,11 @@ class PostingsCache:
 
     def __init__(self, searcher, live: np.ndarray):
         weighting = searcher.weighting
-        # Only Whoosh's BM25F is reproduced; any other model goes through Whoosh.
-        self.supported = type(weighting) is scoring.BM25F and not weighting.use_final
+        # Only Whoosh's BM25F and Sift's LanguageBM25 (search/ranking.py) are reproduced;
+        # any other model goes through Whoosh.
+        self.supported = (
+            type(weighting) in (scoring.BM25F, LanguageBM25) and not weighting.use_final
+        )
         self.weighting = weighting
         self.live = live
         self._lock = threading.Lock()
@@ -102,6 +106,7 @@ class PostingsCache:
         self._lengths: dict[tuple[int, str], np.ndarray] = {}
         self._stats: dict[tuple[str, bytes], tuple[float, float]] = {}
         self._df: dict[tuple[int, str, bytes], int] = {}
+        self._fielded: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     def doc_frequency(self, seg: int, reader, field: str, btext: bytes) -> int:
         """The term's document frequency in one segment (0: not there), remembered."""
@@ -160,20 +165,66 @@ class PostingsCache:
         fieldobj = searcher.schema[field]
         if not fieldobj.scorable:
             return weights  # WeightScorer: the score is the posting's weight
+        w = self.weighting
         stats = self._stats.get((field, btext))
         if stats is None:
-            # Global statistics from the top searcher, as BM25FScorer takes them.
-            idf = searcher.idf(field, btext)
-            avgfl = searcher.avg_field_length(field) or 1
+            # Global statistics from the top searcher, as the scorers take them.
+            if isinstance(w, LanguageBM25):
+                idf = field_idf(w, searcher, field, btext)
+                avgfl = w.average_length(searcher, field)
+            else:
+                idf = searcher.idf(field, btext)
+                avgfl = searcher.avg_field_length(field) or 1
             stats = self._stats[(field, btext)] = (idf, avgfl)
         idf, avgfl = stats
-        w = self.weighting
         b = w._field_B.get(field, w.B)
         k1 = w.K1
         fl = self._field_lengths(seg, reader, field)[ids]
         # scoring.bm25, term by term in the same order:
         # idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
         return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))
+
+    def fielded(self, searcher, seg: int, reader, offset: int, q: FieldedTerm):
+        """(ids, BM25F frequency) of a FieldedTerm in one segment: the field-weighted,
+        length-normalised frequencies added in field order, as `_FieldedMatcher.score`
+        adds them, before saturation (which depends on the query's boost)."""
+        key = (seg, q.fields, q.text)
+        with self._lock:
+            found = self._fielded.get(key)
+            if found is not None:
+                self._fielded.move_to_end(key)
+                return found
+        w = self.weighting
+        parts = []
+        for field, weight in q.fields:
+            btext = searcher.schema[field].to_bytes(q.text)
+            if not self.doc_frequency(seg, reader, field, btext):
+                continue
+            budget.check()
+            ids, tfs, _ = _read_postings(reader, field, btext, False)
+            live = self.live[ids + offset]
+            ids, tfs = ids[live], tfs[live]
+            b, avgfl = w.field_b(field), w.average_length(searcher, field)
+            fl = self._field_lengths(seg, reader, field)[ids]
+            parts.append((ids, weight * tfs / (1 - b + b * fl / avgfl)))
+        if not parts:
+            found = (_EMPTY_IDS, _EMPTY_SCORES)
+        else:
+            ids = parts[0][0]
+            for part_ids, _ in parts[1:]:
+                ids = np.union1d(ids, part_ids)
+            tf = np.zeros(len(ids), dtype=np.float64)
+            for part_ids, part_tf in parts:
+                tf[np.searchsorted(ids, part_ids)] += part_tf
+            found = (ids, tf)
+        with self._lock:
+            if key not in self._fielded:
+                self._held += len(found[0])
+            self._fielded[key] = found
+            while self._held > CACHE_POSTINGS and len(self._fielded) > 1:
+                _, (old_ids, _) = self._fielded.popitem(last=False)
+                self._held -= len(old_ids)
+        return found
 
     def _field_lengths(self, seg: int, reader, field: str) -> np.ndarray:
         key = (seg, field)
@@ -302,6 +353,10 @@ class _Segment:
             return self._not(q)
         if kind is wq.Phrase:
             return self._phrase(q)
+        if kind is FieldedTerm:
+            return self._fielded_term(q)
+        if kind is wq.AndMaybe:
+            return self._and_maybe(q)
         raise Unsupported(kind.__name__)
 
     # -- leaves ---------------------------------------------------------------------------
@@ -352,6 +407,27 @@ class _Segment:
         if q.boost != 1.0:
             return found.ids, found.scores * q.boost
         return found.ids, found.scores
+
+    def _fielded_term(self, q: FieldedTerm):
+        """BM25F of one word over several fields (search/ranking.py), score for score."""
+        w = self.cache.weighting
+        if not isinstance(w, LanguageBM25):
+            raise Unsupported("FieldedTerm without LanguageBM25")
+        ids, tf = self.cache.fielded(self.searcher, self.seg, self.reader, self.offset, q)
+        if not len(ids):
+            return ids, tf
+        scale = q.scale(self.searcher, w)
+        return ids, scale * tf * (w.K1 + 1) / (tf + w.K1)
+
+    def _and_maybe(self, q: wq.AndMaybe):
+        """AndMaybeMatcher: the first query's matches, the second's score added where it
+        matches too."""
+        a_ids, a_scores = self.eval(q.a)
+        b_ids, b_scores = self.eval(q.b)
+        scores = a_scores.copy()
+        _, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
+        scores[at_a] = a_scores[at_a] + b_scores[at_b]
+        return a_ids, (scores * q.boost if q.boost != 1.0 else scores)
 
     def _phrase(self, q: wq.Phrase):
         if q.slop != 1 or q.char_ranges:

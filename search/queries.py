@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from index import schema
-from index.analysis import STEMMED_LANGUAGES, fold, term
+from index.analysis import STEMMED_LANGUAGES, fold, stop_words, term
 from search import budget
 from search import parser as p
 from search.actors import resolve_actor
 from search.errors import QueryTooComplex
-from search.ranking import ACTOR_BOOST, TITLE_BOOST
+from search.ranking import ACTOR_BOOST, TITLE_BOOST, TITLE_WEIGHT, FieldedTerm
 
 # Words one `prefix*` may stand for; broader prefixes are refused with a clear message.
 MAX_PREFIX_EXPANSION = 256
@@ -58,13 +58,18 @@ class Compiler:
 
     def __init__(self, reader, languages: list[str]):
         self.reader = reader
-        # Stemming languages present (None stands for every unstemmed one).
-        self.languages = sorted(
+        self.languages = self.stemming(languages)
+        self.stop_words = language_stop_words(self.languages)
+        self.marks = Marks()
+        self.expanded = [0]  # words prefixes and fuzzy terms stood for (shared with NOT)
+
+    @staticmethod
+    def stemming(languages: list[str]) -> list[str | None]:
+        """Stemming languages present (None stands for every unstemmed one)."""
+        return sorted(
             {lang if lang in STEMMED_LANGUAGES else None for lang in languages or [None]},
             key=lambda x: x or "",
         )
-        self.marks = Marks()
-        self.expanded = [0]  # words prefixes and fuzzy terms stood for (shared with NOT)
 
     def compile(self, node: p.Node) -> wq.Query:
         if isinstance(node, p.MatchAll):
@@ -72,11 +77,11 @@ class Compiler:
         if isinstance(node, p.And):
             return wq.And([self.compile(child) for child in node.children])
         if isinstance(node, p.Or):
-            return wq.Or([self.compile(child) for child in node.children])
+            return wq.Or([self._or_child(child, node.children) for child in node.children])
         if isinstance(node, p.Not):
             return wq.Not(_Unmarked(self).compile(node.child))
         if isinstance(node, p.Word):
-            return self._word(node.text, node.field)
+            return self._word(node.text, node.field, node.weight)
         if isinstance(node, p.Phrase):
             return self._phrase(node.words, node.field)
         if isinstance(node, p.Prefix):
@@ -85,9 +90,25 @@ class Compiler:
             return self._expanded(node.text, node.field, self._fuzzy_words(node))
         raise TypeError(f"not a query node: {node!r}")
 
+    def _or_child(self, node: p.Node, siblings: tuple[p.Node, ...]) -> wq.Query:
+        """One alternative of an OR: a stop word is left out of the languages it is a stop
+        word in (where another alternative is not), as those languages' analyzers would."""
+        if not isinstance(node, p.Word) or node.field is not None:
+            return self.compile(node)
+        skip = {
+            lang
+            for lang in self.languages
+            if p.is_stop_word(node, self.stop_words[lang])
+            and not all(p.is_stop_word(other, self.stop_words[lang]) for other in siblings)
+        }
+        return self._word(node.text, None, node.weight, skip)
+
     # -- leaves ---------------------------------------------------------------------------
 
-    def _word(self, word: str, field_name: str | None) -> wq.Query:
+    def _word(
+        self, word: str, field_name: str | None, weight: int = 1, skip: set = frozenset()
+    ) -> wq.Query:
+        """A word in every language's fields (but the `skip` ones), boosted by `weight`."""
         plain = term(word, None)
         if field_name == "language":
             return wq.Term(schema.LANGUAGE, word.lower())
@@ -99,19 +120,25 @@ class Compiler:
             self.marks.words.add(plain)
             return wq.Term(schema.ACTOR_TEXT, plain)
         clauses = []
-        title_boost = TITLE_BOOST if field_name is None else 1.0
         for lang in self.languages:
+            if lang in skip:
+                continue
             stem = term(word, lang)
             self.marks.terms.setdefault(lang, set()).add(stem)
-            if field_name in (None, "title"):
-                clauses.append(
-                    wq.Term(schema.field_for(schema.TITLE, lang), stem, boost=title_boost)
+            if field_name is None:
+                fields = (
+                    (schema.field_for(schema.TITLE, lang), TITLE_WEIGHT),
+                    (schema.field_for(schema.TEXT, lang), 1.0),
                 )
-            if field_name in (None, "text"):
-                clauses.append(wq.Term(schema.field_for(schema.TEXT, lang), stem))
-        if field_name is None:
+                clauses.append(FieldedTerm(fields, stem, boost=weight))
+                continue
+            if field_name == "title":
+                clauses.append(wq.Term(schema.field_for(schema.TITLE, lang), stem, boost=weight))
+            if field_name == "text":
+                clauses.append(wq.Term(schema.field_for(schema.TEXT, lang), stem, boost=weight))
+        if field_name is None and not skip:  # actor names are in no one language
             self._mark_actor(word)
-            clauses.append(wq.Term(schema.ACTOR_TEXT, plain, boost=ACTOR_BOOST))
+            clauses.append(wq.Term(schema.ACTOR_TEXT, plain, boost=ACTOR_BOOST * weight))
         return _or(clauses)
 
     def _phrase(self, words: tuple[str, ...], field_name: str | None) -> wq.Query:
@@ -195,6 +222,21 @@ class _Unmarked(Compiler):
     def __init__(self, outer: Compiler):
         super().__init__(outer.reader, outer.languages)
         self.expanded = outer.expanded
+
+
+def language_stop_words(languages) -> dict[str | None, frozenset[str]]:
+    """Stop words per stemming language; for unstemmed fields (None), those of any language
+    present, as a document of an undetermined language is most likely in one of them."""
+    found = {lang: stop_words(lang) for lang in languages if lang}
+    if None in languages:
+        found[None] = frozenset().union(*found.values())
+    return found
+
+
+def common_stop_words(languages: list[str]) -> frozenset[str]:
+    """Words that are stop words in every language present: what the parser may drop."""
+    sets = list(language_stop_words(Compiler.stemming(languages)).values())
+    return frozenset.intersection(*sets) if sets else frozenset()
 
 
 def _or(clauses: list[wq.Query]) -> wq.Query:

@@ -41,3 +41,5 @@ class SearchRequest:
     facets: tuple[str, ...] = FACETS
     facet_size: int = DEFAULT_FACET_SIZE
     snippets: bool = True  # False: hits without snippets (ranking alone, for benchmarks)
+    # Pseudo-relevance feedback (search/feedback.py): reorders by the best hits' words.
+    expand: bool = False

@@ -38,6 +38,7 @@ def search_request(args: dict) -> SearchRequest:
         per_page=args["per_page"],
         facets=args["facets"],
         facet_size=args["facet_size"],
+        expand=args["expand"],
     )
 
 

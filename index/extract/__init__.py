@@ -69,7 +69,7 @@ def extract(raw: RawDocument) -> Document:
     provenance: dict[str, str] = {}
 
     def pick(field: str, given, find):
-        if given not in (None, "", []):
+        if given is not None and given != "":  # an empty list given means none
             provenance[field] = GIVEN
             return given
         value = find()
@@ -87,7 +87,7 @@ def extract(raw: RawDocument) -> Document:
     publishers = {name.casefold() for name in (source, site) if name}
     doc_actors = pick(
         "actors",
-        given_actors(raw.actors),
+        given_actors(raw.actors) if isinstance(raw.actors, list) else None,
         lambda: [a for a in actors.actors_of(mentions) if a.name.casefold() not in publishers],
     )
     return Document(

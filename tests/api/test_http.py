@@ -48,6 +48,7 @@ def test_facets_parameter_and_null_source(client):
         ("per_page=-1", "per_page"),
         ("page=2000&per_page=10", "page"),
         ("op=xor", "op"),
+        ("expand=maybe", "expand"),
         ("sort=random", "sort"),
         ("facets=source,color", "facets"),
         ("date_from=2017-02-30", "date_from"),
@@ -90,6 +91,15 @@ def test_hostile_queries_never_fail(client, q):
     assert response.status_code in (200, 400), response.get_data(as_text=True)
     if response.status_code == 400:
         assert_problem(response, 400)
+
+
+def test_expand_reorders_the_same_matches(client):
+    plain = client.get("/api/v1/search?q=coalition+talks+parties&op=or&per_page=100").get_json()
+    expanded = client.get(
+        "/api/v1/search?q=coalition+talks+parties&op=or&per_page=100&expand=true"
+    ).get_json()
+    assert expanded["total"] == plain["total"] and expanded["facets"] == plain["facets"]
+    assert {h["id"] for h in expanded["hits"]} == {h["id"] for h in plain["hits"]}
 
 
 def test_document_by_id_and_404(client):

@@ -92,6 +92,12 @@ def test_unreadable_given_values_are_not_given():
     assert doc.provenance["actors"] == EXTRACTED
 
 
+def test_an_empty_actor_list_given_means_none():
+    doc = extract(RawDocument(id="a", text=ARTICLE, actors=[]))
+    assert doc.actors == [] and doc.provenance["actors"] == GIVEN
+    assert doc.places  # only the actors were given
+
+
 def test_unknown_fields_stay_in_extra():
     assert extract(RawDocument(id="x", text="Hello", extra={"topic": "x"})).extra == {"topic": "x"}
 

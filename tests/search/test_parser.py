@@ -82,6 +82,38 @@ def test_deep_nesting_and_long_operator_chains_do_not_recurse():
     assert parse("-" * 900 + "a") == Not(Word("a"))
 
 
+def test_repeated_words_merge_into_a_weight():
+    assert parse("nato nato NATO summit", "or") == Or((Word("nato", weight=3), Word("summit")))
+    assert parse("gas gas", "and") == Word("gas", weight=2)
+    assert parse("title:gas gas") == And((Word("gas", "title"), Word("gas")))
+
+
+def test_or_groups_drop_stop_words_when_other_words_remain():
+    stop = frozenset({"the", "of", "who"})
+    assert parse("the price of gas", "or", stop) == Or((Word("price"), Word("gas")))
+    assert parse("the who", "or", stop) == Or((Word("the"), Word("who")))  # nothing else
+    assert parse("the price", "and", stop) == And((Word("the"), Word("price")))  # AND keeps
+    assert parse('"the who" price', "or", stop) == Or((Phrase(("the", "who")), Word("price")))
+
+
+def test_compounds_are_words_with_op_or_and_phrases_with_op_and():
+    assert parse("AMP-activated kinase", "or") == Or(
+        (Word("AMP"), Word("activated"), Word("kinase"))
+    )
+    assert parse("AMP-activated kinase") == And((Phrase(("AMP", "activated")), Word("kinase")))
+    assert parse('"AMP-activated"', "or") == Phrase(("AMP", "activated"))
+
+
+def test_caps_count_distinct_words_after_stop_words():
+    stop = frozenset({"the", "a"})
+    words = " ".join(f"w{i % 40}" for i in range(120))
+    filler = " the a" * 30
+    assert len(words + filler) <= MAX_QUERY_CHARS
+    assert len(parse(words + filler, "or", stop).children) == 40
+    with pytest.raises(QueryTooComplex, match="terms"):
+        parse(" ".join(f"w{i}" for i in range(MAX_CLAUSES + 1)), "or", stop)
+
+
 def test_caps_raise_with_a_clear_message():
     with pytest.raises(QueryTooComplex, match="longer than"):
         parse("a" * (MAX_QUERY_CHARS + 1))

@@ -94,6 +94,10 @@ def test_engine_answers_equal_the_whoosh_path(engine, monkeypatch):
     """Whole responses (hits, scores, totals, facets) with the fast path on and off."""
     requests = [SearchRequest(q=q, per_page=20) for q in QUERIES[:-1]]
     requests += [SearchRequest(q="coalition", sort="newest"), SearchRequest(q="nato", page=2)]
+    requests += [  # OR questions (stop words, repeats) and feedback's AndMaybe
+        SearchRequest(q="what did the coalition parties say about the coalition?", op="or"),
+        SearchRequest(q="coalition talks nato", op="or", expand=True, per_page=20),
+    ]
     fast = [engine.search(r) for r in requests]
     monkeypatch.setattr("search.engine.evaluate", lambda *args: None)
     monkeypatch.setattr(Engine, "_evaluate", staticmethod(lambda *args: None))
