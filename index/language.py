@@ -20,6 +20,7 @@ import re
 from collections import Counter
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
+from langdetect.detector_factory import init_factory
 
 from index.documents import UNDETERMINED
 
@@ -117,6 +118,13 @@ def screen(sample: str) -> str | None:
     ):
         return leader
     return None
+
+
+def load_profiles() -> None:
+    """Load langdetect's 55 language profiles now (about 0.3 s of CPU) rather than on the
+    first text the screen cannot decide: before forking ingest workers, so they share one
+    copy instead of each loading its own."""
+    init_factory()
 
 
 def detect_language(text: str) -> str:

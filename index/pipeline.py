@@ -31,6 +31,7 @@ from whoosh.writing import SegmentWriter
 
 from index.documents import RawDocument
 from index.extract import extract
+from index.language import load_profiles
 from index.storage import DurableFileStorage
 from index.writer import index_fields
 
@@ -42,6 +43,14 @@ ROUND_DOCUMENTS = 24_000
 PARALLEL_MIN_DOCUMENTS = 2_000
 # Workers at most, whatever the machine: segments multiply with them.
 MAX_WORKERS = 8
+
+# Whoosh zlib-compresses every postings block (its writer means to skip small ones, but
+# the line after its `len(databytes) < 20` check overwrites the decision). A block of a
+# few postings barely shrinks, or grows by zlib's header, and compressing those was about
+# a third of writing a segment: blocks of fewer postings than this are stored plain.
+# Each block records its own compression, so every reader handles both. Measured on
+# 4,000 Reuters articles: the same index size (+0.5 %), segment writing 15-25 % faster.
+MIN_COMPRESSED_POSTINGS = 4
 
 # linux/prctl.h: deliver a signal to this process when its parent dies.
 _PR_SET_PDEATHSIG = 1
@@ -62,7 +71,8 @@ class SegmentBuilder(SegmentWriter):
 
     Postings are kept per field and term as they arrive (already in document order) with
     each document's field length beside them, then written term by term in the order
-    Whoosh's pool would have produced; the files are the codec's own, byte for byte.
+    Whoosh's pool would have produced, in the codec's own format (small blocks left
+    uncompressed: MIN_COMPRESSED_POSTINGS).
     """
 
     def __init__(self, ix, **kwargs):
@@ -120,13 +130,14 @@ class SegmentBuilder(SegmentWriter):
     def _flush_segment(self):
         self.perdocwriter.close()
         writer = self.fieldwriter
+        level = self.codec._compression
         for name in sorted(self._terms):
             writer.start_field(name, self.schema[name])
             lengths = self._field_lengths.get(name, {})
             terms = self._terms[name]
             for tbytes in sorted(terms):
                 writer.start_term(tbytes)
-                _add_postings(writer._postwriter, *terms[tbytes], lengths)
+                _add_postings(writer._postwriter, *terms[tbytes], lengths, level)
                 writer.finish_term()
             writer.finish_field()
         writer.close()
@@ -167,14 +178,18 @@ def _index_items(field, value):
     return [(word.encode("utf-8"), n, float(n) * boost, pack_uint(n)) for word, n in counts.items()]
 
 
-def _add_postings(postwriter, docnums, weights, values, lengths: dict[int, int]) -> None:
+def _add_postings(
+    postwriter, docnums, weights, values, lengths: dict[int, int], level: int
+) -> None:
     """W3PostingsWriter.add_posting for a whole term, a block at a time: the same block
-    contents and statistics as one call per posting, without the per-posting overhead."""
+    contents and statistics as one call per posting, without the per-posting overhead;
+    small blocks uncompressed (MIN_COMPRESSED_POSTINGS)."""
     limit = postwriter._blocklimit
     for start in range(0, len(docnums), limit):
         if start:
             postwriter._write_block()
         ids = docnums[start : start + limit]
+        postwriter._compression = level if len(ids) >= MIN_COMPRESSED_POSTINGS else 0
         block_weights = weights[start : start + limit]
         postwriter._ids.extend(ids)
         postwriter._weights.fromlist(block_weights.tolist())
@@ -250,9 +265,11 @@ class ParallelAdder:
     def _dispatch(self, workers: int | None = None) -> None:
         workers = workers or self.workers
         if self._pool is None and workers > 1:
-            # Load extraction's word lists and tables here, once, before forking: the
-            # workers then share them instead of each loading its own (about a second).
+            # Load extraction's word lists and tables and langdetect's profiles here,
+            # once, before forking: the workers then share them instead of each loading
+            # its own (about a second).
             extract(self._round[0])
+            load_profiles()
             self._pool = multiprocessing.get_context("fork").Pool(
                 workers, initializer=_die_with_parent
             )
