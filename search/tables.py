@@ -4,15 +4,20 @@ Whoosh's own faceting rebuilds a document-to-value map from every value's postin
 every query. Sift builds it once when a searcher opens on a new index version, as numpy
 arrays, so filters, facet counts, date sorting and the timeline are array operations.
 Tables are keyed by the searcher's version, so a write or a reindex never serves stale
-counts: a new version opens a new searcher and builds new tables.
+counts: a new version opens a new searcher and builds new tables. Building them reads
+only segments not seen before (what is read from a segment is kept by its id), so after
+an API write a version costs its new small segment, not the whole archive again.
 """
 
 from __future__ import annotations
 
 import io
 import pickle
+import threading
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 
 import numpy as np
@@ -99,72 +104,125 @@ def _block_ids(postings: bytes) -> list[int]:
             return ids
 
 
-def _field_postings(reader, field: str, live: np.ndarray) -> dict[bytes, np.ndarray]:
-    """Every term of `field` (in lexicon order) with its live documents.
+@dataclass(frozen=True)
+class _Pairs:
+    """One field of one segment: its terms in lexicon order and (document, term) pairs."""
 
-    One sequential pass over each segment's terms table and postings: asking the reader
-    for each term's postings costs two hash lookups and a matcher per term and segment,
-    which for Reuters' 23,000 actor names took over a second on every index version.
+    values: list[bytes]
+    doc: np.ndarray  # pair -> document number within the segment
+    val: np.ndarray  # pair -> index in `values`
+
+
+# Segments never change once written (a deletion only changes the live mask, a merge
+# writes a new segment under a new id), so a segment's pairs are read once and kept,
+# keyed by its id: a new index version after an API write reads only its new segments.
+# A few entries per segment (one per faceted field); old ones are dropped first.
+SEGMENT_CACHE_ENTRIES = 256
+_segment_pairs: OrderedDict[tuple[str, str], _Pairs] = OrderedDict()
+_segment_lock = threading.Lock()
+
+
+def _segment_field(leaf, field: str) -> _Pairs:
+    key = (leaf.segment().segment_id(), field)
+    with _segment_lock:
+        found = _segment_pairs.get(key)
+        if found is not None:
+            _segment_pairs.move_to_end(key)
+            return found
+    found = _read_pairs(leaf, field)
+    with _segment_lock:
+        _segment_pairs[key] = found
+        while len(_segment_pairs) > SEGMENT_CACHE_ENTRIES:
+            _segment_pairs.popitem(last=False)
+    return found
+
+
+def _read_pairs(leaf, field: str) -> _Pairs:
+    """Every term of `field` in one segment with its documents, deleted ones included.
+
+    One sequential pass over the segment's terms table and postings: asking the reader
+    for each term's postings costs two hash lookups and a matcher per term, which for
+    Reuters' 23,000 actor names took over a second.
     """
-    found: dict[bytes, list[np.ndarray]] = {}
-    fmt = reader.schema[field].format
-    for leaf, offset in reader.leaf_readers():
-        terms = getattr(leaf, "_terms", None)
-        if isinstance(terms, W3TermsReader):
-            for btext, terminfo in leaf.iter_field(field):
-                if terminfo.is_inlined():
-                    matcher = terms._codec.postings_reader(terms._postfile, terminfo, fmt)
-                    ids = matcher_ids(matcher)
-                else:
-                    start, length = terminfo.extent()
-                    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves a 1-tuple
-                        (length,) = length
-                    ids = np.array(_block_ids(terms._postfile.get(start, length)), np.int64)
-                found.setdefault(btext, []).append(ids + offset)
-        else:
-            for btext in leaf.lexicon(field):
-                ids = np.fromiter(leaf.postings(field, btext).all_ids(), dtype=np.int64)
-                found.setdefault(btext, []).append(ids + offset)
-    result = {}
-    for btext in sorted(found):
-        ids = np.concatenate(found[btext])
-        result[btext] = ids[live[ids]]
-    return result
+    values: list[bytes] = []
+    docs: list[np.ndarray] = []
+    terms = getattr(leaf, "_terms", None)
+    fmt = leaf.schema[field].format
+    if isinstance(terms, W3TermsReader):
+        for btext, terminfo in leaf.iter_field(field):
+            if terminfo.is_inlined():
+                matcher = terms._codec.postings_reader(terms._postfile, terminfo, fmt)
+                ids = matcher_ids(matcher)
+            else:
+                start, length = terminfo.extent()
+                if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves a 1-tuple
+                    (length,) = length
+                ids = np.array(_block_ids(terms._postfile.get(start, length)), np.int64)
+            values.append(btext)
+            docs.append(ids)
+    else:
+        for btext in leaf.lexicon(field):
+            values.append(btext)
+            docs.append(np.fromiter(leaf.postings(field, btext).all_ids(), dtype=np.int64))
+    doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+    val = np.repeat(np.arange(len(values), dtype=np.int32), [len(d) for d in docs])
+    return _Pairs(values, doc, val)
+
+
+def _field_pairs(reader, field: str, live: np.ndarray) -> _Pairs:
+    """Every term of `field` across the reader's segments, in lexicon order, with its
+    live (document number, term) pairs."""
+    parts = [(_segment_field(leaf, field), offset) for leaf, offset in reader.leaf_readers()]
+    if len(parts) == 1 and not parts[0][1]:
+        values = parts[0][0].values
+        doc, val = parts[0][0].doc, parts[0][0].val
+    else:
+        values = sorted(set().union(*(part.values for part, _ in parts)))
+        index = {value: vid for vid, value in enumerate(values)}
+        doc = np.concatenate([part.doc + offset for part, offset in parts])
+        val = np.concatenate(
+            [
+                np.array([index[v] for v in part.values], dtype=np.int32)[part.val]
+                for part, _ in parts
+                if len(part.values)
+            ]
+            or [np.zeros(0, dtype=np.int32)]
+        )
+    keep = live[doc]
+    return _Pairs(values, doc[keep], val[keep])
+
+
+@lru_cache(maxsize=1 << 20)  # facet values: folded once per process, not per version
+def _folded(value: str) -> str:
+    return fold(value)
 
 
 def _lookup(values: list[str]) -> dict[str, list[int]]:
     lookup: dict[str, list[int]] = {}
     for vid, value in enumerate(values):
-        lookup.setdefault(fold(value), []).append(vid)
+        lookup.setdefault(_folded(value), []).append(vid)
     return lookup
 
 
 def _single(reader, field: str, size: int, live: np.ndarray) -> SingleColumn:
+    pairs = _field_pairs(reader, field, live)
     ids = np.full(size, -1, dtype=np.int32)
-    values: list[str] = []
-    for raw, docs in _field_postings(reader, field, live).items():
-        ids[docs] = len(values)
-        values.append(raw.decode("utf-8"))
+    ids[pairs.doc] = pairs.val
+    values = [raw.decode("utf-8") for raw in pairs.values]
     return SingleColumn(values, ids, _lookup(values))
 
 
 def _multi(reader, field: str, size: int, live: np.ndarray) -> MultiColumn:
-    docs: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    values: list[str] = []
-    for raw, found in _field_postings(reader, field, live).items():
-        docs.append(found)
-        vals.append(np.full(len(found), len(values), dtype=np.int32))
-        values.append(raw.decode("utf-8"))
-    doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
-    val = np.concatenate(vals) if vals else np.zeros(0, dtype=np.int32)
-    return MultiColumn(values, doc, val, _lookup(values), size)
+    pairs = _field_pairs(reader, field, live)
+    values = [raw.decode("utf-8") for raw in pairs.values]
+    return MultiColumn(values, pairs.doc, pairs.val, _lookup(values), size)
 
 
 def _dates(reader, size: int, live: np.ndarray) -> np.ndarray:
+    pairs = _field_pairs(reader, schema.DATE, live)
     dates = np.zeros(size, dtype=np.int32)
-    for raw, docs in _field_postings(reader, schema.DATE, live).items():
-        dates[docs] = int(raw.replace(b"-", b""))
+    as_int = np.array([int(raw.replace(b"-", b"")) for raw in pairs.values], dtype=np.int32)
+    dates[pairs.doc] = as_int[pairs.val]
     return dates
 
 

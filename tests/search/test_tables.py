@@ -7,6 +7,7 @@ import numpy as np
 
 from index import generations, schema
 from index.applier import apply_pending, delete_op, put_op
+from search import tables
 from search.engine import Engine
 from search.tables import build_tables
 
@@ -88,3 +89,34 @@ def test_values_with_many_blocks_of_postings(tmp_path):
     actor = tables.actor
     got = from_tables(actor.values, lambda vid: actor.doc[actor.val == vid].tolist())
     assert got == {k: sorted(v) for k, v in reference(reader, schema.ACTOR, live).items()}
+
+
+def test_a_new_version_reads_only_its_new_segments(fresh_root, monkeypatch):
+    """Segments never change, so after a write the new version's tables read only the
+    segments it did not have before, and still equal tables read from scratch."""
+    first = Engine(fresh_root)._snapshot().reader
+    before = {leaf.segment().segment_id() for leaf, _ in first.leaf_readers()}
+    generations.journal(fresh_root).append(
+        [put_op({"id": "t2", "text": "Talks in Ankara.", "source": "Wire Y", "actors": ["NATO"]})]
+    )
+    assert apply_pending(fresh_root, wait_s=5)
+    read = []
+    real = tables._read_pairs
+
+    def counting(leaf, field):
+        read.append(leaf.segment().segment_id())
+        return real(leaf, field)
+
+    monkeypatch.setattr(tables, "_read_pairs", counting)
+    reader = Engine(fresh_root)._snapshot().reader
+    after = {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+    assert read and set(read) == after - before
+    cached = build_tables(reader)
+    tables._segment_pairs.clear()
+    fresh = build_tables(reader)
+    assert cached.source.values == fresh.source.values
+    assert (cached.source.ids == fresh.source.ids).all()
+    assert (cached.date == fresh.date).all()
+    pairs = sorted(zip(cached.actor.doc.tolist(), cached.actor.val.tolist(), strict=True))
+    assert pairs == sorted(zip(fresh.actor.doc.tolist(), fresh.actor.val.tolist(), strict=True))
+    assert "Wire Y" in fresh.source.values
