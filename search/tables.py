@@ -123,7 +123,10 @@ _segment_lock = threading.Lock()
 
 
 def _segment_field(leaf, field: str) -> _Pairs:
-    key = (leaf.segment().segment_id(), field)
+    segment = leaf.segment()
+    if segment is None:  # an empty index's reader: nothing to read or keep
+        return _read_pairs(leaf, field)
+    key = (segment.segment_id(), field)
     with _segment_lock:
         found = _segment_pairs.get(key)
         if found is not None:
@@ -179,7 +182,9 @@ def _field_pairs(reader, field: str, live: np.ndarray) -> _Pairs:
     else:
         values = sorted(set().union(*(part.values for part, _ in parts)))
         index = {value: vid for vid, value in enumerate(values)}
-        doc = np.concatenate([part.doc + offset for part, offset in parts])
+        doc = np.concatenate(
+            [part.doc + offset for part, offset in parts] or [np.zeros(0, dtype=np.int64)]
+        )
         val = np.concatenate(
             [
                 np.array([index[v] for v in part.values], dtype=np.int32)[part.val]

@@ -120,3 +120,13 @@ def test_a_new_version_reads_only_its_new_segments(fresh_root, monkeypatch):
     pairs = sorted(zip(cached.actor.doc.tolist(), cached.actor.val.tolist(), strict=True))
     assert pairs == sorted(zip(fresh.actor.doc.tolist(), fresh.actor.val.tolist(), strict=True))
     assert "Wire Y" in fresh.source.values
+
+
+def test_an_empty_index_has_empty_tables(tmp_path):
+    from index.storage import DurableFileStorage
+
+    ix = DurableFileStorage(str(tmp_path)).create_index(schema.build_schema())
+    with ix.reader() as reader:
+        empty = build_tables(reader)
+    assert empty.size == 0 and empty.doc_count == 0
+    assert empty.source.values == [] and empty.actor.values == [] and len(empty.date) == 0
