@@ -101,19 +101,15 @@ class SegmentBuilder(SegmentWriter):
                 length = 0
                 if field.indexed:
                     terms = self._terms.setdefault(name, {})
-                    scorable = field.scorable
                     boost = self._field_boost(fields, name, docboost)
-                    for tbytes, freq, weight, vbytes in _index_items(field, value):
-                        weight *= boost
-                        if scorable:
-                            length += freq
-                        found = terms.get(tbytes)
-                        if found is None:
-                            found = terms[tbytes] = (array("I"), array("d"), [])
-                        found[0].append(docnum)
-                        found[1].append(weight)
-                        found[2].append(vbytes)
-                    if length:
+                    if type(field.format) is Positions and isinstance(value, list | tuple):
+                        _add_positions(terms, docnum, value, field.format, boost)
+                        length = len(value)
+                    else:
+                        length = _add_items(terms, docnum, _index_items(field, value), boost)
+                    if not field.scorable:
+                        length = 0
+                    elif length:
                         self._field_lengths.setdefault(name, {})[docnum] = length
                 stored = fields.get("_stored_" + name, value)
                 perdoc.add_field(name, field, stored if field.stored else None, length)
@@ -151,29 +147,61 @@ class SegmentBuilder(SegmentWriter):
         return segment
 
 
+# Positions.encode([p]), by p: three in four of an article's words occur once, and each
+# would otherwise cost a pickle. Positions past this are encoded each time (a bound on
+# the table whatever the documents' length).
+_ONE_POSITION_LIMIT = 1 << 16
+_ONE_POSITION: dict[int, bytes] = {}
+
+
+def _add_positions(terms: dict, docnum: int, words, fmt: Positions, boost: float) -> None:
+    """One document's postings for a positional field, from its pre-analysed term list:
+    what Whoosh's `Positions.word_values` gives (a term's weight is its count times the
+    boosts, its value the encoded positions), without a Token per word."""
+    positions: dict[str, list[int]] = {}
+    for pos, word in enumerate(words):
+        found = positions.get(word)
+        if found is None:
+            positions[word] = [pos]
+        else:
+            found.append(pos)
+    one, encode, field_boost = _ONE_POSITION, fmt.encode, fmt.field_boost
+    for word, found in positions.items():
+        tbytes = word.encode("utf-8")
+        entry = terms.get(tbytes)
+        if entry is None:
+            entry = terms[tbytes] = (array("I"), array("d"), [])
+        entry[0].append(docnum)
+        entry[1].append(float(len(found)) * field_boost * boost)
+        vbytes = one.get(found[0]) if len(found) == 1 else None
+        if vbytes is None:
+            vbytes = encode(found)
+            if len(found) == 1 and found[0] < _ONE_POSITION_LIMIT:
+                one[found[0]] = vbytes
+        entry[2].append(vbytes)
+
+
+def _add_items(terms: dict, docnum: int, items, boost: float) -> int:
+    """Add (term bytes, frequency, weight, value) items; the sum of their frequencies."""
+    length = 0
+    for tbytes, freq, weight, vbytes in items:
+        length += freq
+        entry = terms.get(tbytes)
+        if entry is None:
+            entry = terms[tbytes] = (array("I"), array("d"), [])
+        entry[0].append(docnum)
+        entry[1].append(weight * boost)
+        entry[2].append(vbytes)
+    return length
+
+
 def _index_items(field, value):
-    """`field.index(value)` for Sift's pre-analysed term lists, without Whoosh's per-token
-    Token objects: the same (term bytes, frequency, weight, encoded value) items, encoded
-    by the field format's own code."""
+    """`field.index(value)`, and for Sift's pre-analysed term lists in a frequency field
+    the same items without Whoosh's per-token Token objects."""
     fmt = field.format
-    kind = type(fmt)
-    if not isinstance(value, list | tuple) or kind not in (Positions, Frequency):
+    if type(fmt) is not Frequency or not isinstance(value, list | tuple):
         return field.index(value)
     boost = fmt.field_boost
-    if kind is Positions:
-        positions: dict[str, list[int]] = {}
-        for pos, word in enumerate(value):
-            found = positions.get(word)
-            if found is None:
-                positions[word] = [pos]
-            else:
-                found.append(pos)
-        encode = fmt.encode
-        # Each token's boost is 1.0, so a term's weight is float(count) * field boost.
-        return [
-            (word.encode("utf-8"), len(found), float(len(found)) * boost, encode(found))
-            for word, found in positions.items()
-        ]
     counts = Counter(value)
     return [(word.encode("utf-8"), n, float(n) * boost, pack_uint(n)) for word, n in counts.items()]
 
