@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
+from operator import itemgetter
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 from langdetect.detector_factory import init_factory
@@ -84,7 +85,7 @@ UNCASED = re.compile(
 
 
 def _is_running_text(line: str) -> bool:
-    initials = [w[0] for w in line.split()]
+    initials = list(map(itemgetter(0), line.split()))
     words = sum(map(str.isalpha, initials))
     if words >= PROSE_MIN_WORDS and sum(map(str.islower, initials)) * 2 >= words:
         return True

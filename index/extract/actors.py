@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from operator import itemgetter
 
 from index.documents import ORGANISATION, PERSON, Actor
 from index.extract.lexicon import LOWER, UPPER, Lexicon, fold, lexicon
@@ -302,11 +303,11 @@ def _known_at(tokens: list[_Token], i: int, lex: Lexicon) -> tuple[int, str, str
     if longest is None:
         return None
     for j in range(min(len(tokens), i + longest), i, -1):
-        found = lex.known.get(" ".join(t.key for t in tokens[i:j]))
+        found = lex.known.get(" ".join([t.key for t in tokens[i:j]]))
         if found is None:
             continue
         kind, canonical, exact = found
-        if exact is not None and exact != " ".join(t.text for t in tokens[i:j]):
+        if exact is not None and exact != " ".join([t.text for t in tokens[i:j]]):
             continue
         if (
             kind == PLACE
@@ -368,6 +369,8 @@ def _word_before(text: str, start: int) -> str:
 def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
     """Keep "Bank of England" and "Securities and Exchange Commission" whole; cut "France
     and Germany", "Ross Perot of the Reform Party"; trim stray connectors at the ends."""
+    if CONNECTOR_WORDS.isdisjoint([t.key for t in tokens]):
+        return [list(tokens)] if tokens else []  # most names have no connector at all
     parts: list[list[_Token]] = [[]]
     for n, t in enumerate(tokens):
         if (
@@ -459,7 +462,7 @@ def _is_organisation_name(text: str, piece: _Piece, lex: Lexicon) -> bool:
         return True
     if first.key in lex.org_heads and len(tokens) > 2 and tokens[1].key in ("of", "for"):
         return True
-    if any(t.text == "&" for t in tokens):
+    if "&" in [t.text for t in tokens]:
         return True
     return (
         len(tokens) == 1
@@ -495,13 +498,15 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
     tokens = piece.tokens
     while len(tokens) > 1 and tokens[0].key in lex.demonyms:
         tokens = tokens[1:]
-    if len(tokens) > MAX_NAME_WORDS or any(
-        t.key in lex.demonyms
-        or t.key in lex.affiliations
-        or (t.is_acronym and not INITIAL.fullmatch(t.text))
-        for t in tokens
-    ):
+    if len(tokens) > MAX_NAME_WORDS:
         return False
+    for t in tokens:
+        if (
+            t.key in lex.demonyms
+            or t.key in lex.affiliations
+            or (t.is_acronym and not INITIAL.fullmatch(t.text))
+        ):
+            return False
     if piece.after_role:
         piece.tokens = tokens
         return True
@@ -595,7 +600,7 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
             and not (p.type == ORGANISATION and p.text in acronyms)
         ):
             continue
-        keys = _name_keys(p)
+        keys = _name_keys(p) if people else []  # no full name in the text to abbreviate
         person = _person_for(keys, people) if keys else None
         if person and (p.type is None or len(keys) < 3):
             p.type, p.canonical = PERSON, person
@@ -610,10 +615,11 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
 def _speaks(text: str, piece: _Piece, lex: Lexicon) -> bool:
     """ "Bogdanov added", "said Maas": a short name that says something is a person."""
     tokens = piece.tokens
-    if len(tokens) > 3 or any(
-        t.is_acronym or t.key in lex.demonyms or t.key in lex.places for t in tokens
-    ):
+    if len(tokens) > 3:
         return False
+    for t in tokens:
+        if t.is_acronym or t.key in lex.demonyms or t.key in lex.places:
+            return False
     if len(tokens) == 1 and _sentence_initial(text, tokens[0].start):
         return False  # "Officials said", "Analysts say"
     return bool(
@@ -694,7 +700,7 @@ def _headline_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
     start = 0
     for line in text.split("\n"):
         words = line.split()
-        if len(words) >= 3 and sum(map(str.islower, [w[0] for w in words])) <= 0.2 * len(words):
+        if len(words) >= 3 and sum(map(str.islower, map(itemgetter(0), words))) <= 0.2 * len(words):
             shouting = not any(map(str.islower, line))
             if shouting or any(
                 w.casefold() in TITLE_CASE_WORDS for w in words[1:] if w[:1].isupper()
