@@ -77,7 +77,7 @@ WORD = re.compile(r"[^\W\d_]+")
 # WORD for lower-case ASCII text: the same words, without Unicode category look-ups.
 ASCII_WORD = re.compile(r"[a-z]+")
 LETTER = re.compile(r"[^\W\d_]")
-ASCII_LETTERS = string.ascii_letters.encode("ascii")
+ASCII_LETTERS = string.ascii_letters.encode("ascii")  # LETTER in ASCII text
 # Letters of scripts without capitals: Hebrew, Arabic, Indic, Thai, Georgian, CJK, Hangul.
 UNCASED = re.compile(
     r"[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u10d0-\u10ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"

@@ -33,9 +33,10 @@ MAX_NAME_WORDS = 4
 MAX_ACRONYM = 6
 # A line at least this long that runs on into the next is hard-wrapped prose.
 WRAPPED_LINE_CHARS = 50
-# Distinct runs whose tokens are remembered: runs repeat within and across articles
-# ("U.S.", "Reuters"); about 15,000 distinct ones in 4,000 Reuters articles.
-RUN_CACHE_SIZE = 1 << 15
+# Distinct runs (and name words) whose analysis is remembered: runs repeat within and
+# across articles ("U.S.", "Reuters"); 4,000 Reuters articles have about 15,000 distinct
+# runs, and the most frequent ones stay in a cache this size.
+RUN_CACHE_SIZE = 1 << 14
 
 _HYPHEN_SUFFIXES = (
     "led|based|backed|born|era|owned|run|held|controlled|occupied|linked|funded|sponsored|"
@@ -569,6 +570,7 @@ def _name_keys(piece_or_text) -> list[str]:
 
 @lru_cache(maxsize=RUN_CACHE_SIZE)
 def _name_key(word: str) -> str:
+    """A word's key without its particle, once per distinct word (names recur)."""
     return PARTICLE.sub("", fold(word))
 
 
