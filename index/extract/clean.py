@@ -25,7 +25,8 @@ HTML_TAG = re.compile(
 )
 HTML_BREAK = re.compile(r"<(?:br|/p|/div|/h\d|/li|p|div|h\d|li)\b[^<>]*>", re.I)
 HTML_CLOSING = re.compile(r"</[A-Za-z][A-Za-z0-9]*\s*>")
-BULLET = re.compile(r"^[\s•·▪●◦‣∙*]+")
+BULLET_CHARS = "•·▪●◦‣∙*"
+BULLET = re.compile(rf"^[\s{BULLET_CHARS}]+")
 BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -59,6 +60,13 @@ def normalise(text: str) -> str:
     return CONTROL.sub("", text)
 
 
+def _without_bullet(line: str) -> str:
+    """`line` without its leading bullet; most lines start with neither a bullet nor a
+    space, and for them a check of the first character is cheaper than the regex."""
+    first = line[:1]
+    return BULLET.sub("", line) if first.isspace() or first in BULLET_CHARS else line
+
+
 def clean(text: str) -> Cleaned:
     """The body of `text` with template lines removed and blank runs collapsed."""
     boilerplate = _boilerplate()
@@ -66,7 +74,7 @@ def clean(text: str) -> Cleaned:
     removed: list[str] = []
     previous = None
     for raw_line in normalise(text).split("\n"):
-        line = BULLET.sub("", raw_line).strip()
+        line = _without_bullet(raw_line).strip()
         if not line:
             kept.append("")
             continue
