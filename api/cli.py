@@ -173,22 +173,30 @@ def serve(host, port, workers, index_dir) -> None:
     if current_generation(settings.index_dir) is None:
         click.echo(f"no index in {settings.index_dir}: indexing the bundled seeds first", err=True)
         run_reindex(settings.index_dir, [str(SEEDS_DIR)])
-    env = dict(
-        os.environ,
-        SIFT_HOST=settings.host,
-        SIFT_PORT=str(settings.port),
-        SIFT_WORKERS=str(settings.workers),
-        SIFT_INDEX_DIR=str(settings.index_dir),
+    env = gunicorn_env(
+        settings.index_dir, host=settings.host, port=settings.port, workers=settings.workers
     )
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--config",
-        "python:api.gunicorn_conf",
-        "api.wsgi:app",
-    ]
+    command = gunicorn_command()
     os.execvpe(command[0], command, env)
+
+
+def gunicorn_command(*options: str) -> list[str]:
+    """Real gunicorn with Sift's configuration (api/gunicorn_conf.py), as `sift serve`
+    starts it; `options` (e.g. a worker class) go before the app. Tests and benchmarks
+    start the same command."""
+    config = ["--config", "python:api.gunicorn_conf"]
+    return [sys.executable, "-m", "gunicorn", *config, *options, "api.wsgi:app"]
+
+
+def gunicorn_env(index_dir, *, host: str, port: int, workers: int) -> dict[str, str]:
+    """This environment with the settings gunicorn_conf reads (SIFT_*) for one server."""
+    return dict(
+        os.environ,
+        SIFT_HOST=host,
+        SIFT_PORT=str(port),
+        SIFT_WORKERS=str(workers),
+        SIFT_INDEX_DIR=str(index_dir),
+    )
 
 
 @main.command()

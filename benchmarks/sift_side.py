@@ -12,6 +12,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from api.cli import gunicorn_command, gunicorn_env
 from benchmarks.measure import RunResult, run_measured
 from benchmarks.queries import Query
 
@@ -121,25 +122,12 @@ class Server:
     """Real gunicorn with Sift's own configuration, on a free port."""
 
     def __init__(self, index_dir: Path, workers: int, port: int, log: Path):
-        env = dict(
-            os.environ,
-            SIFT_INDEX_DIR=str(index_dir),
-            SIFT_PORT=str(port),
-            SIFT_HOST="127.0.0.1",
-            SIFT_WORKERS=str(workers),
-        )
+        env = gunicorn_env(index_dir, host="127.0.0.1", port=port, workers=workers)
         env.pop("SIFT_API_KEY", None)
         self.base = f"http://127.0.0.1:{port}"
         self._log = open(log, "wb")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                "python:api.gunicorn_conf",
-                "api.wsgi:app",
-            ],
+            gunicorn_command(),
             cwd=str(ROOT),
             env=env,
             stdout=self._log,

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from api.cli import gunicorn_command, gunicorn_env
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "test-key-0123456789"
@@ -67,18 +67,11 @@ def gunicorn(
 ) -> Iterator[Server]:
     """gunicorn with Sift's own config on a free 127.0.0.1 port; SIFT_* from `settings`."""
     port = free_port()
-    env = dict(
-        os.environ,
-        SIFT_INDEX_DIR=str(index_dir),
-        SIFT_PORT=str(port),
-        SIFT_HOST="127.0.0.1",
-        SIFT_WORKERS=str(workers),
-        SIFT_API_KEY=API_KEY,
-    )
+    env = gunicorn_env(index_dir, host="127.0.0.1", port=port, workers=workers)
+    env["SIFT_API_KEY"] = API_KEY
     env.update({f"SIFT_{name.upper()}": str(value) for name, value in settings.items()})
     log_path = log_dir / f"gunicorn-{port}.log"
-    command = [sys.executable, "-m", "gunicorn", "--config", "python:api.gunicorn_conf"]
-    command += ["--worker-class", worker_class, "--threads", str(threads), "api.wsgi:app"]
+    command = gunicorn_command("--worker-class", worker_class, "--threads", str(threads))
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=log, preexec_fn=preexec_fn
