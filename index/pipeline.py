@@ -19,6 +19,7 @@ forking workers costs more than it saves there.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -27,6 +28,7 @@ import zlib
 from array import array
 from collections import Counter
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh.analysis import IDTokenizer
@@ -349,6 +351,10 @@ _ROUND: list[RawDocument] = []
 
 def _build_share(task: tuple[str, int, int]):
     """In a worker: one share of the round it was forked with."""
+    # Without the cyclic collector: a share's postings are millions of arrays, lists and
+    # tuples that each of its passes would walk again (about 5 % of a share's CPU), and
+    # none of them is cyclic garbage; the few cycles a builder leaves go with the process.
+    gc.disable()
     folder, start, end = task
     return _build_segment(folder, _ROUND[start:end])
 
@@ -361,6 +367,20 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
+
+
+@contextmanager
+def collector_paused():
+    """Pause the cyclic garbage collector while documents are read: reading makes
+    hundreds of thousands of objects and no cycles, and collections walking them again
+    were a fifth of reading Reuters-21578."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class ParallelAdder:

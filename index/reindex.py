@@ -19,7 +19,7 @@ from pathlib import Path
 from index import generations, schema
 from index.applier import PUT, apply_ops, last_per_id
 from index.journal import op_id
-from index.pipeline import ParallelAdder
+from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
 from index.storage import make_private_dir
 
@@ -113,28 +113,29 @@ def _index_files(
     processes (index/pipeline.py); how many were added."""
     added = 0
     adder = ParallelAdder(writer, writer.storage.folder, progress=progress)
-    try:
-        for path in files:
-            key = str(path.resolve())
-            entry = {**_signature(path), "ids": []}
-            try:
-                for raw in read_file(path):
-                    where = raw.origin or str(path)
-                    problem = ids.claim(raw.id, where)
-                    if problem:
-                        report.errors.append(problem)
-                        continue
-                    adder.add(raw)
-                    entry["ids"].append(raw.id)
-                    added += 1
-            except InputError as exc:
-                report.errors.append(exc)
-            manifest.files[key] = entry
-            report.files_read += 1
-        adder.close()
-    except BaseException:
-        adder.cancel()
-        raise
+    with collector_paused():
+        try:
+            for path in files:
+                key = str(path.resolve())
+                entry = {**_signature(path), "ids": []}
+                try:
+                    for raw in read_file(path):
+                        where = raw.origin or str(path)
+                        problem = ids.claim(raw.id, where)
+                        if problem:
+                            report.errors.append(problem)
+                            continue
+                        adder.add(raw)
+                        entry["ids"].append(raw.id)
+                        added += 1
+                except InputError as exc:
+                    report.errors.append(exc)
+                manifest.files[key] = entry
+                report.files_read += 1
+            adder.close()
+        except BaseException:
+            adder.cancel()
+            raise
     return added
 
 
