@@ -221,13 +221,15 @@ def _add_items(terms: dict, docnum: int, items, boost: float) -> int:
 
 def _index_items(field, value) -> list[tuple[str, int, float, bytes]]:
     """The (term, frequency, weight, value) items of `field.index(value)`, terms as text.
-    Sift's pre-analysed term lists in frequency fields and its exact values in ID fields
+    Sift's pre-analysed term lists and exact values (ID fields) in non-positional fields
     are turned into items directly, without Whoosh's Token per word."""
     fmt = field.format
     boost = fmt.field_boost
-    if type(fmt) is Existence and type(field.analyzer) is IDTokenizer:
-        # IDTokenizer takes a string whole; Whoosh never analyses a list's items.
-        values = {value} if isinstance(value, str) else set(value)
+    if type(fmt) is Existence and (
+        isinstance(value, list | tuple) or type(field.analyzer) is IDTokenizer
+    ):
+        # Whoosh never analyses a list's items; IDTokenizer takes a string whole.
+        values = set(value) if isinstance(value, list | tuple) else {value}
         return [(word, 1, boost, b"") for word in values]
     if type(fmt) is Frequency and isinstance(value, list | tuple):
         counts = Counter(value)

@@ -12,7 +12,7 @@ users typed and filters match them exactly; `source_text` and `actor_text` make
 `source:` and `actor:` queries forgiving about case, accents and partial names.
 """
 
-from whoosh import fields
+from whoosh import fields, formats
 
 from index.analysis import STEMMED_LANGUAGES, FoldingAnalyzer
 
@@ -59,7 +59,11 @@ def build_schema() -> fields.Schema:
             ID: fields.ID(stored=True, unique=True),
             TITLE: fields.TEXT(analyzer=folding, stored=True, phrase=True),
             TEXT: fields.TEXT(analyzer=folding, stored=True, phrase=True),
-            WORDS: fields.TEXT(analyzer=folding, phrase=False),
+            # Only this field's vocabulary and document frequencies are read (did-you-mean,
+            # completions, prefix and fuzzy expansion), never its postings: it records
+            # which documents hold a word, not how often, and no field lengths (it was a
+            # third of the ingest's posting work as a scored TEXT field).
+            WORDS: fields.FieldType(formats.Existence(), folding, scorable=False),
             SOURCE: fields.ID(stored=True),
             SOURCE_TEXT: fields.TEXT(analyzer=folding, phrase=True),
             ACTOR: fields.ID(),
