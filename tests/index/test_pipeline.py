@@ -40,7 +40,7 @@ def _plain_build(root: Path, paths) -> Path:
 
 def _blocks(reader, field: str, btext: bytes) -> list[tuple] | None:
     """Each posting block's header (count, last id, max weight, lengths). Not its
-    compression: the pipeline stores small blocks plain (pipeline.MIN_COMPRESSED_POSTINGS),
+    compression: the pipeline stores small blocks plain (pipeline.MIN_COMPRESSED_BYTES),
     and the postings compared beside this show they decode the same."""
     if not reader.is_atomic():
         return None  # blocks differ with segmentation; compared for one-segment builds
