@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from flask import Flask
-
-from api.cors import install_cors, parse_origins
-from api.errors import register_error_handlers
-from api.headers import register_headers
-from api.index_handle import IndexHandle
-from api.limits import DB_FILE, install_rate_limits, parse_limit
-from api.page_format import register_formatting
-from api.routes import register_routes
-from api.settings import load_settings
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """The Sift app: defaults, then SIFT_* environment, then `config`."""
+    # Imported here, not with the package: `sift reindex` and the other commands import
+    # `api.cli`, and Flask, the routes and the search engine are a third of a second of
+    # start-up they never use.
+    from flask import Flask
+
+    from api.cors import install_cors, parse_origins
+    from api.errors import register_error_handlers
+    from api.headers import register_headers
+    from api.index_handle import IndexHandle
+    from api.limits import DB_FILE, install_rate_limits, parse_limit
+    from api.page_format import register_formatting
+    from api.routes import register_routes
+    from api.settings import load_settings
+
     settings = load_settings(config)
     app = Flask(__name__)
     app.config.update(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from api import schemas
 from api.settings import load_settings
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
@@ -109,6 +108,7 @@ def search(
     from marshmallow import ValidationError
     from werkzeug.datastructures import MultiDict
 
+    from api import schemas
     from api.routes.search import search_request
     from search.engine import Engine
     from search.errors import SearchError
@@ -204,6 +204,7 @@ def gunicorn_env(index_dir, *, host: str, port: int, workers: int) -> dict[str, 
 @click.option("--index-dir")
 def stats(as_json: bool, index_dir: str | None) -> None:
     """Documents, index size, last reindex, counts per source and language."""
+    from api import schemas
     from search.engine import Engine
     from search.errors import IndexUnavailable
 

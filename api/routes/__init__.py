@@ -2,9 +2,11 @@
 
 from flask import Flask
 
-from api.routes import documents, meta, pages, search
-
 
 def register_routes(app: Flask) -> None:
+    # Imported here so that importing one route module (api.timeline_view uses
+    # api.routes.search) does not import all of them, pages included, which imports it.
+    from api.routes import documents, meta, pages, search
+
     for module in (search, documents, meta, pages):
         app.register_blueprint(module.blueprint)
