@@ -106,7 +106,17 @@ class PostingsCache:
         self._lengths: dict[tuple[int, str], np.ndarray] = {}
         self._stats: dict[tuple[str, bytes], tuple[float, float]] = {}
         self._df: dict[tuple[int, str, bytes], int] = {}
+        self._idfs: dict[tuple, float] = {}
         self._fielded: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    def fielded_idf(self, searcher, q: FieldedTerm) -> float:
+        """`q.idf`, remembered: the same for every segment and query of this version (it
+        was two document-frequency lookups per field, segment and query)."""
+        key = (q.fields, q.text)
+        found = self._idfs.get(key)
+        if found is None:
+            found = self._idfs[key] = q.idf(searcher, self.weighting)
+        return found
 
     def doc_frequency(self, seg: int, reader, field: str, btext: bytes) -> int:
         """The term's document frequency in one segment (0: not there), remembered."""
@@ -390,6 +400,9 @@ class _Segment:
             return min(sum(self._size(s) for s in q.subqueries), self.reader.doc_count())
         if kind is wq.And:
             return min(self._size(s) for s in q.subqueries)
+        if kind is FieldedTerm:
+            btexts = ((name, self._btext(name, q.text)) for name, _ in q.fields)
+            return sum(self._df(name, btext) for name, btext in btexts if btext is not None)
         return q.estimate_size(self.reader)
 
     def _postings(self, field: str, btext: bytes, *, positions: bool = False) -> _Term:
@@ -416,7 +429,7 @@ class _Segment:
         ids, tf = self.cache.fielded(self.searcher, self.seg, self.reader, self.offset, q)
         if not len(ids):
             return ids, tf
-        scale = q.scale(self.searcher, w)
+        scale = self.cache.fielded_idf(self.searcher, q) * q.boost  # = q.scale(...)
         return ids, scale * tf * (w.K1 + 1) / (tf + w.K1)
 
     def _and_maybe(self, q: wq.AndMaybe):

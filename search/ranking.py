@@ -175,12 +175,16 @@ class FieldedTerm(wq.Query):
             return matching.NullMatcher()
         return _FieldedMatcher(searcher, parts, self.scale(searcher, model), model.K1)
 
-    def scale(self, searcher, model: LanguageBM25) -> float:
-        """idf times boost. One idf for the word: its document frequency in the field
-        where it is most frequent, against the documents those fields serve."""
+    def idf(self, searcher, model: LanguageBM25) -> float:
+        """One idf for the word: its document frequency in the field where it is most
+        frequent, against the documents those fields serve."""
         parent = searcher.get_parent()
         df = max(parent.doc_frequency(name, self.text) for name, _ in self.fields)
-        return _idf(df, model.documents(parent, self.fields[0][0])) * self.boost
+        return _idf(df, model.documents(parent, self.fields[0][0]))
+
+    def scale(self, searcher, model: LanguageBM25) -> float:
+        """idf times boost."""
+        return self.idf(searcher, model) * self.boost
 
 
 class _Part:
