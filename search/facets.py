@@ -58,10 +58,22 @@ def _top(values: list[str], counts: np.ndarray, selected: set[int], size: int) -
     return [FacetValue(values[vid], int(counts[vid]), vid in selected) for vid in chosen]
 
 
+def _count_years(years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(years, return_counts=True)` by counting: a few hundred years at most
+    span the dates, and a bincount over them is a fraction of the cost of hashing or
+    sorting every match's year."""
+    if not len(years):
+        return years, np.zeros(0, dtype=np.intp)
+    first = int(years.min())
+    counts = np.bincount(years - first)
+    present = np.flatnonzero(counts)
+    return (present + first).astype(years.dtype), counts[present]
+
+
 def _years(tables: Tables, scope: np.ndarray, filters: Filters, size: int) -> list[FacetValue]:
     """Years by count (newest first on display); the chosen years, or the range's, selected."""
     dated = tables.date[scope]
-    years, counts = np.unique(dated[dated > 0] // 10000, return_counts=True)
+    years, counts = _count_years(dated[dated > 0] // 10000)
     low = filters.date_from.year if filters.date_from else None
     high = filters.date_to.year if filters.date_to else None
     ranged = low is not None or high is not None
