@@ -284,22 +284,13 @@ def _write_terms(
                 minlength = min(minlength, block_min)
             maxlength = max(maxlength, block_maxlength)
             maxweight = max(maxweight, block_max)
-            first = stored[0]
-            if first == 1.0 and stored.count(1.0) == len(stored):
-                mini_weights = None
-            elif stored.count(first) == len(stored):
-                mini_weights = first
-            else:
-                mini_weights = tuple(stored)
-            block_values = [v for v in values[start : start + limit] if v]
-            if fixed is None:
-                mini_values = tuple(block_values)
-            elif fixed == 0:
-                mini_values = None
-            else:
-                mini_values = b"".join(block_values)
             data = pickle.dumps(
-                (tuple(delta_encode(ids)), mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL
+                (
+                    tuple(delta_encode(ids)),
+                    _mini_weights(stored),
+                    _mini_values(values[start : start + limit], fixed),
+                ),
+                BLOCK_PICKLE_PROTOCOL,
             )
             comp = level if len(data) >= MIN_COMPRESSED_BYTES else 0
             if comp:
@@ -341,6 +332,24 @@ def _write_terms(
     if rows:
         table.dbfile.write(b"".join(rows))
         table.lastkey = key
+
+
+def _mini_weights(weights: array):
+    """W3PostingsWriter._mini_weights: None when all are 1.0, one value when all are
+    equal, else all of them."""
+    first = weights[0]
+    if weights.count(first) == len(weights):
+        return None if first == 1.0 else first
+    return tuple(weights)
+
+
+def _mini_values(values: list[bytes], fixed: int | None):
+    """W3PostingsWriter._mini_values of a block's non-empty values: all of them for a
+    variable-size format, nothing for a format without values, else joined."""
+    present = [v for v in values if v]
+    if fixed is None:
+        return tuple(present)
+    return None if fixed == 0 else b"".join(present)
 
 
 def _build_segment(folder: str, raws: list[RawDocument]):
