@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from whoosh import query as wq
 
 from index import generations
 from index.applier import apply_pending, delete_op, put_op
 from search import parser as p
 from search.engine import Engine
-from search.postings import evaluate
+from search.postings import _sorted_unique, _union_ids, evaluate
 from search.queries import compile_query
 from search.request import SearchRequest
 
@@ -130,3 +132,17 @@ def test_deleted_documents_and_new_segments(fresh_root):
         assert fast.ids.tolist() == found.tolist()
         assert fast.top(None, len(found) + 1) == ranked
     assert "coalition_body" not in {h.id for h in engine.search(SearchRequest(q="coalition")).hits}
+
+
+@given(
+    st.lists(st.integers(0, 1 << 40), max_size=80),
+    st.lists(st.integers(0, 1 << 40), max_size=80),
+)
+def test_sorted_unique_and_union_are_numpys(a, b):
+    """The sort-based set operations give numpy's answers, dtype included."""
+    a_ids, b_ids = np.unique(np.array(a, dtype=np.int64)), np.unique(np.array(b, dtype=np.int64))
+    raw = np.array(a + b, dtype=np.int64)
+    assert _sorted_unique(raw).tolist() == np.unique(raw).tolist()
+    union = _union_ids(a_ids, b_ids)
+    assert union.tolist() == np.union1d(a_ids, b_ids).tolist()
+    assert union.dtype == np.union1d(a_ids, b_ids).dtype
