@@ -422,7 +422,7 @@ class ParallelAdder:
         self.progress = progress
         self._round: list[RawDocument] = []
         self._pending: list[tuple[object, int]] = []  # (result, documents), oldest first
-        self._pools: list = []
+        self._pool = None  # the workers of the round being built, one round at a time
 
     def add(self, raw: RawDocument) -> None:
         self._round.append(raw)
@@ -466,7 +466,7 @@ class ParallelAdder:
             )
         finally:
             _ROUND = []
-        self._pools.append(pool)
+        self._pool = pool
         result = pool.map_async(_build_share, tasks)
         pool.close()
         return result
@@ -481,15 +481,15 @@ class ParallelAdder:
         self._shutdown()
 
     def _shutdown(self, terminate: bool = False) -> None:
-        while self._pools:
-            pool = self._pools.pop()
+        if self._pool is not None:
             if terminate:
-                pool.terminate()
-            pool.join()
+                self._pool.terminate()
+            self._pool.join()
+            self._pool = None
 
 
 class _Done:
-    """A round built in this process, shaped like a pool's async result."""
+    """A round built in this process, shaped like a pool's async result: its segment."""
 
     def __init__(self, segments: list):
         self.segments = segments
