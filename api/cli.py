@@ -9,13 +9,15 @@ from pathlib import Path
 
 import click
 
-from api.settings import load_settings
+from api.settings import load_settings, open_backend
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 
-def _index_dir(given: str | None) -> Path:
-    return Path(given) if given else load_settings().index_dir
+def _settings(index_dir: str | None, **overrides):
+    """The settings with what the command line gave (None: not given) on top."""
+    given = {"index_dir": index_dir, **overrides}
+    return load_settings({key: value for key, value in given.items() if value is not None})
 
 
 def _echo_json(data) -> None:
@@ -39,9 +41,8 @@ def reindex(paths: tuple[str, ...], index_dir: str | None, incremental: bool) ->
     """
     from index.generations import IndexBusy
     from index.reindex import ReindexFailed
-    from index.reindex import reindex as run_reindex
 
-    root = _index_dir(index_dir)
+    store = open_backend(_settings(index_dir)).store
     targets = list(paths) or [str(SEEDS_DIR)]
     bar = None
     if sys.stderr.isatty():
@@ -49,8 +50,8 @@ def reindex(paths: tuple[str, ...], index_dir: str | None, incremental: bool) ->
 
         bar = tqdm(unit=" docs", desc="indexing", file=sys.stderr)
     try:
-        report = run_reindex(
-            root, targets, incremental=incremental, progress=bar.update if bar else None
+        report = store.reindex(
+            targets, incremental=incremental, progress=bar.update if bar else None
         )
     except IndexBusy:
         raise click.ClickException(
@@ -110,7 +111,6 @@ def search(
 
     from api import schemas
     from api.routes.search import search_request
-    from search.engine import Engine
     from search.errors import SearchError
 
     args = MultiDict(
@@ -126,7 +126,7 @@ def search(
             args.add(name, value)
     try:
         loaded = schemas.load_args(schemas.SearchArgs(), args)
-        results = Engine(_index_dir(index_dir)).search(search_request(loaded))
+        results = open_backend(_settings(index_dir)).search(search_request(loaded))
     except ValidationError as exc:
         raise click.ClickException(f"invalid arguments: {exc.messages}") from None
     except SearchError as exc:
@@ -156,23 +156,11 @@ def _plain(snippet: str) -> str:
 @click.option("--index-dir")
 def serve(host, port, workers, index_dir) -> None:
     """Serve the HTTP API with gunicorn; builds the index from seeds/ first if none exists."""
-    from index.generations import current_generation
-    from index.reindex import reindex as run_reindex
-
-    overrides = {
-        key: value
-        for key, value in {
-            "host": host,
-            "port": port,
-            "workers": workers,
-            "index_dir": index_dir,
-        }.items()
-        if value is not None
-    }
-    settings = load_settings(overrides)
-    if current_generation(settings.index_dir) is None:
+    settings = _settings(index_dir, host=host, port=port, workers=workers)
+    store = open_backend(settings).store
+    if not store.built():
         click.echo(f"no index in {settings.index_dir}: indexing the bundled seeds first", err=True)
-        run_reindex(settings.index_dir, [str(SEEDS_DIR)])
+        store.reindex([str(SEEDS_DIR)])
     env = gunicorn_env(
         settings.index_dir, host=settings.host, port=settings.port, workers=settings.workers
     )
@@ -205,11 +193,10 @@ def gunicorn_env(index_dir, *, host: str, port: int, workers: int) -> dict[str, 
 def stats(as_json: bool, index_dir: str | None) -> None:
     """Documents, index size, last reindex, counts per source and language."""
     from api import schemas
-    from search.engine import Engine
     from search.errors import IndexUnavailable
 
     try:
-        result = Engine(_index_dir(index_dir)).stats()
+        result = open_backend(_settings(index_dir)).stats()
     except IndexUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     data = schemas.StatsOut().dump(result)
@@ -241,7 +228,7 @@ def verify(index_dir: str | None, repair: bool, as_json: bool) -> None:
     from index.verify import verify as run_verify
 
     try:
-        report = run_verify(_index_dir(index_dir), repair=repair)
+        report = run_verify(_settings(index_dir).index_dir, repair=repair)
     except IndexBusy:
         raise click.ClickException("the index stayed busy; try --repair again later") from None
     if as_json:

@@ -6,8 +6,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.limits import parse_limit
+
+if TYPE_CHECKING:
+    from search.backend import Backend
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,13 @@ class Settings:
     # SIFT_RATE_LIMIT_STORAGE: the SQLite file all workers count in (default: in index_dir)
     rate_limit_storage: Path | None = None
     cors_origins: str = ""  # SIFT_CORS_ORIGINS: comma list of origins that may read; "" = off
+
+
+def open_backend(settings: Settings) -> Backend:
+    """The backend these settings name (the one place the CLI and the app build it)."""
+    from search.backend import open_backend as open_named
+
+    return open_named(settings.index_dir, budget_s=settings.query_budget_ms / 1000)
 
 
 def _limit(value: object) -> str:

@@ -54,6 +54,8 @@ WHOOSH_PRIVATE_MODULES = (
     "whoosh.writing",
 )
 PACKAGES = ("index", "search", "api")
+# Public API with a leading underscore (namedtuple's), not anyone's internals.
+UNDERSCORED_PUBLIC = frozenset({"_replace", "_asdict", "_fields", "_make"})
 
 
 def _sources(*, codec: bool):
@@ -91,7 +93,7 @@ def test_only_the_codec_imports_whoosh_internals():
 
 def test_only_the_codec_reads_private_attributes_of_others():
     """`x._name` outside index/codec/ must name something Sift defines, never Whoosh's."""
-    own = _own_names()
+    own = _own_names() | UNDERSCORED_PUBLIC
     offenders = []
     for path in _sources(codec=False):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):

@@ -13,8 +13,8 @@ from search.request import Filters, SearchRequest
 blueprint = Blueprint("search", __name__, url_prefix="/api/v1")
 
 
-def engine():
-    return current_app.config["SIFT_INDEX"].engine
+def backend():
+    return current_app.config["SIFT_INDEX"].backend
 
 
 def filters_from(args: dict) -> Filters:
@@ -50,7 +50,7 @@ def search_request(args: dict) -> SearchRequest:
     errors=(503,),
 )
 def search():
-    results = engine().search(search_request(g.args))
+    results = backend().search(search_request(g.args))
     return schemas.instance(schemas.SearchOut).dump(results)
 
 
@@ -63,7 +63,7 @@ def search():
 )
 def timeline():
     args = g.args
-    result = engine().timeline(args["q"], filters_from(args), args["op"], args["interval"])
+    result = backend().timeline(args["q"], filters_from(args), args["op"], args["interval"])
     return schemas.instance(schemas.TimelineOut).dump(result)
 
 
@@ -75,7 +75,7 @@ def timeline():
     errors=(503,),
 )
 def suggest():
-    found = engine().suggest(g.args["q"], g.args["limit"])
+    found = backend().suggest(g.args["q"], g.args["limit"])
     return schemas.instance(schemas.SuggestOut).dump({"q": g.args["q"], "suggestions": found})
 
 
@@ -90,7 +90,7 @@ def suggest():
 )
 def export_results():
     args = g.args
-    docs = engine().export(args["q"], filters_from(args), args["op"], args["sort"])
+    docs = backend().export(args["q"], filters_from(args), args["op"], args["sort"])
     # Take the first document now, so a missing index or an over-complex query is
     # answered as a problem before the streamed response starts.
     first = list(itertools.islice(docs, 1))
