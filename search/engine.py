@@ -37,7 +37,16 @@ from search.postings import PostingsCache, Scored, evaluate
 from search.queries import Marks, common_stop_words, compile_query
 from search.ranking import weighting
 from search.request import Filters, SearchRequest
-from search.results import Bucket, DocumentView, FacetValue, Hit, SearchResults, Stats, Timeline
+from search.results import (
+    Bucket,
+    DocumentView,
+    FacetValue,
+    Hit,
+    SearchResults,
+    Stats,
+    Timeline,
+    bucket_key,
+)
 from search.snippets import match_spans, render, snippet
 from search.suggest import Completion, completions, did_you_mean
 from search.tables import Tables, build_tables
@@ -374,7 +383,9 @@ class Engine:
     @budget.limited
     def suggest(self, text: str, limit: int = 10) -> list[Completion]:
         snap = self._snapshot()
-        return completions(snap.reader, snap.tables, text, limit)
+        actor = snap.tables.actor
+        counts = actor.counts(snap.tables.live).tolist()
+        return completions(snap.reader, list(zip(actor.values, counts, strict=True)), text, limit)
 
     # -- aggregates -----------------------------------------------------------------------
 
@@ -394,7 +405,7 @@ class Engine:
         divisor = {"year": 10000, "month": 100, "day": 1}[interval]
         keys, counts = np.unique(dated // divisor, return_counts=True)
         buckets = [
-            Bucket(_bucket_key(int(k), interval), int(c))
+            Bucket(bucket_key(int(k), interval), int(c))
             for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
         ]
         return Timeline(interval, buckets, undated=int((dates == 0).sum()), total=int(final.sum()))
@@ -432,14 +443,6 @@ def _date_order(tables: Tables, final: np.ndarray, *, oldest: bool) -> np.ndarra
     dates = tables.date[docnums].astype(np.int64)
     key = np.where(dates > 0, dates if oldest else -dates, _UNDATED_LAST)
     return docnums[np.lexsort((docnums, key))]
-
-
-def _bucket_key(value: int, interval: str) -> str:
-    if interval == "year":
-        return f"{value:04d}"
-    if interval == "month":
-        return f"{value // 100:04d}-{value % 100:02d}"
-    return f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
 
 
 def _all_values(values: list[str], counts: np.ndarray) -> list[FacetValue]:
