@@ -55,8 +55,14 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-def open_backend(index_dir: str | Path, *, budget_s: float | None = None) -> Backend:
-    """The backend the settings name: the embedded index in `index_dir`."""
+def open_backend(
+    index_dir: str | Path, *, cluster: str | Path | None = None, budget_s: float | None = None
+) -> Backend:
+    """The cluster the `cluster` file describes if given, else the index in `index_dir`."""
+    if cluster is not None:
+        from search.sphinx.backend import SphinxBackend
+
+        return SphinxBackend(cluster)
     from search.engine import Engine
 
     return Engine(index_dir, budget_s=budget_s)

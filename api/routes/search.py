@@ -7,6 +7,7 @@ import itertools
 from flask import Blueprint, Response, current_app, g, stream_with_context
 
 from api import export, schemas
+from api.errors import RETRY_AFTER_S, ApiError
 from api.openapi import operation
 from search.request import Filters, SearchRequest
 
@@ -51,6 +52,14 @@ def search_request(args: dict) -> SearchRequest:
 )
 def search():
     results = backend().search(search_request(g.args))
+    if results.partial and current_app.config["SIFT"].cluster_partial == "fail":
+        raise ApiError(
+            503,
+            "partial-results",
+            "Partial results",
+            f"Shards {results.missing_shards} have no live replica; the answer would be partial.",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     return schemas.instance(schemas.SearchOut).dump(results)
 
 
