@@ -33,9 +33,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--index-dir", help="Index folder (default: $SIFT_INDEX_DIR or ./var/index).")
 @click.option("--incremental", is_flag=True, help="Re-read only added, changed and removed files.")
-@click.option(
-    "--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER)."
-)
+@click.option("--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER).")
 def reindex(
     paths: tuple[str, ...], index_dir: str | None, incremental: bool, cluster: str | None
 ) -> None:
@@ -95,9 +93,7 @@ def reindex(
 @click.option("--expand", is_flag=True, help="Reorder by the best hits' words (feedback).")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as the HTTP API.")
 @click.option("--index-dir")
-@click.option(
-    "--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER)."
-)
+@click.option("--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER).")
 def search(
     query: str,
     sources,
@@ -163,9 +159,7 @@ def _plain(snippet: str) -> str:
 @click.option("--port", help="Port (default $SIFT_PORT or 8000).")
 @click.option("--workers", help="gunicorn workers (default $SIFT_WORKERS or 2).")
 @click.option("--index-dir")
-@click.option(
-    "--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER)."
-)
+@click.option("--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER).")
 def serve(host, port, workers, index_dir, cluster) -> None:
     """Serve the HTTP API with gunicorn; builds the index from seeds/ first if none exists."""
     settings = _settings(index_dir, host=host, port=port, workers=workers, cluster=cluster)
@@ -204,9 +198,7 @@ def gunicorn_env(index_dir, *, host: str, port: int, workers: int) -> dict[str, 
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--index-dir")
-@click.option(
-    "--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER)."
-)
+@click.option("--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER).")
 def stats(as_json: bool, index_dir: str | None, cluster: str | None) -> None:
     """Documents, index size, last reindex, counts per source and language."""
     from api import schemas
