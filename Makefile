@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export SIFT_INDEX_DIR ?= var/index
 
-.PHONY: install run test lint stress bench bench-quick eval eval-extraction eval-relevance clean
+.PHONY: install run test lint stress bench bench-quick bench-cluster eval eval-extraction eval-relevance clean
 
 $(BIN)/sift: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ bench: $(VENV)/.bench
 
 bench-quick: $(VENV)/.bench
 	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
+
+## The embedded index against a local 2-shard x 2-replica SphinxQL cluster (needs searchd):
+## Reuters-21578 and 4x it; JSON in benchmarks/results/cluster.json.
+bench-cluster: install
+	$(BIN)/python -m benchmarks.cluster $(BENCH_ARGS)
 
 clean:
 	rm -rf var build *.egg-info .pytest_cache .ruff_cache

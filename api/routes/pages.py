@@ -17,7 +17,7 @@ from api import schemas
 from api.errors import PAGES_BLUEPRINT, ApiError
 from api.openapi import raise_unknown
 from api.page_state import PageState
-from api.routes.search import search_request
+from api.routes.search import refuse_if_partial, search_request
 from api.timeline_view import timeline_view
 from search.request import FACETS, MAX_FACET_SIZE
 
@@ -61,8 +61,10 @@ def search():
     more = set(args["more"])
     # Without a query every document is equally relevant: browse the archive newest first.
     sort = "newest" if not args["q"].strip() and args["sort"] == "relevance" else args["sort"]
-    results = backend().search(
-        search_request({**args, "sort": sort, "facets": FACETS, "facet_size": MAX_FACET_SIZE})
+    results = refuse_if_partial(
+        backend().search(
+            search_request({**args, "sort": sort, "facets": FACETS, "facet_size": MAX_FACET_SIZE})
+        )
     )
     facets = {
         name: _facet_view(name, values, expanded=name in more)

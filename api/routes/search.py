@@ -10,6 +10,7 @@ from api import export, schemas
 from api.errors import RETRY_AFTER_S, ApiError
 from api.openapi import operation
 from search.request import Filters, SearchRequest
+from search.results import SearchResults
 
 blueprint = Blueprint("search", __name__, url_prefix="/api/v1")
 
@@ -51,7 +52,12 @@ def search_request(args: dict) -> SearchRequest:
     errors=(503,),
 )
 def search():
-    results = backend().search(search_request(g.args))
+    results = refuse_if_partial(backend().search(search_request(g.args)))
+    return schemas.instance(schemas.SearchOut).dump(results)
+
+
+def refuse_if_partial(results: SearchResults) -> SearchResults:
+    """`results`, unless a cluster shard was missing and SIFT_CLUSTER_PARTIAL=fail (503)."""
     if results.partial and current_app.config["SIFT"].cluster_partial == "fail":
         raise ApiError(
             503,
@@ -60,7 +66,7 @@ def search():
             f"Shards {results.missing_shards} have no live replica; the answer would be partial.",
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
-    return schemas.instance(schemas.SearchOut).dump(results)
+    return results
 
 
 @blueprint.get("/timeline")

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import re
 import zlib
+from functools import lru_cache
 
 from index import schema
 from index.analysis import fold
@@ -43,6 +44,7 @@ def shard_of(doc_id: str, shards: int) -> int:
     return doc_key(doc_id) % shards
 
 
+@lru_cache(maxsize=1 << 16)  # facet labels are keyed again for every search
 def value_key(value: str) -> int:
     """A facet value's filter key: case and accents do not matter, as in search/filters.py."""
     return zlib.crc32(fold(value).encode("utf-8"))

@@ -118,6 +118,8 @@ def test_one_replica_down_answers_complete_all_down_says_partial(served, tmp_pat
     body = search(base, "q=coalition+OR+nato&op=or&per_page=100")
     assert body["partial"] is True and body["missing_shards"] == [0]
     assert body["total"] < baseline["total"]
+    code, _, html = call(base, "/?q=coalition")
+    assert code == 200 and "could not be searched just now (shards 0)" in html
     code, _, problem = call(base, "/readyz")
     assert code == 503 and problem["type"] == "/problems/index-unavailable"
     with gunicorn(
@@ -126,6 +128,7 @@ def test_one_replica_down_answers_complete_all_down_says_partial(served, tmp_pat
         code, headers, problem = call(strict.base, "/api/v1/search?q=nato")
         assert code == 503 and problem["type"] == "/problems/partial-results"
         assert headers["Content-Type"] == "application/problem+json"
+        assert call(strict.base, "/?q=nato")[0] == 503
 
     # Back up: the replica that missed the write gets it from the journal.
     assert sift("cluster", "start", str(folder)).returncode == 0
