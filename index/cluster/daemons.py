@@ -9,7 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from index.cluster.layout import Daemon, local_daemons, split_address
+from index.cluster.layout import CATCH_UP_CONF, Daemon, load_cluster, local_daemons, split_address
+from index.cluster.store import ClusterStore
 
 # How long `start` waits for every daemon to accept connections.
 START_WAIT_S = 15.0
@@ -40,38 +41,61 @@ def _daemons(folder: Path) -> list[Daemon]:
 
 
 def start(folder: Path) -> list[Daemon]:
-    """Start every daemon not running yet; wait until all accept connections."""
-    binary = searchd()
+    """Start every daemon not running yet; wait until all accept connections.
+
+    A replica of a cluster already serving first runs unseen by the front (without its
+    agent port) until it has applied the journalled writes it missed, then for real.
+    """
+    folder = Path(folder)
     daemons = _daemons(folder)
-    for daemon in daemons:
-        if pid_of(folder, daemon) is None:
-            done = subprocess.run(
-                [binary, "--config", str(_conf(folder, daemon))],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise ClusterError(f"{daemon.name} did not start: {done.stdout[-500:]}")
+    front, replicas = daemons[0], daemons[1:]
+    if pid_of(folder, front) is None:
+        _launch(folder, front, _conf(folder, front))
+    _wait_up([front])
+    store = ClusterStore(load_cluster(folder))
+    slot = store.live_slot()
+    for daemon in replicas:
+        if pid_of(folder, daemon) is not None:
+            continue
+        if slot is not None:
+            catch_up = Path(folder) / daemon.name / CATCH_UP_CONF
+            _launch(folder, daemon, catch_up)
+            _wait_up([daemon])
+            store.catch_up(slot, daemon.shard, daemon.address)
+            _stop(catch_up)
+        _launch(folder, daemon, _conf(folder, daemon))
+    _wait_up(daemons)
+    return daemons
+
+
+def _launch(folder: Path, daemon: Daemon, conf: Path) -> None:
+    done = subprocess.run(
+        [searchd(), "--config", str(conf)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise ClusterError(f"{daemon.name} did not start: {done.stdout[-500:]}")
+
+
+def _stop(conf: Path) -> None:
+    subprocess.run(
+        [searchd(), "--config", str(conf), "--stopwait"], capture_output=True, check=False
+    )
+
+
+def _wait_up(daemons: list[Daemon]) -> None:
     deadline = time.monotonic() + START_WAIT_S
     while not all(is_up(d.address) for d in daemons):
         if time.monotonic() > deadline:
             down = [d.name for d in daemons if not is_up(d.address)]
             raise ClusterError(f"not accepting connections after {START_WAIT_S:.0f}s: {down}")
         time.sleep(0.05)
-    return daemons
 
 
 def stop(folder: Path) -> None:
     """Stop every running daemon and wait for each to exit (`searchd --stopwait`)."""
-    binary = searchd()
     for daemon in reversed(_daemons(folder)):
         if pid_of(folder, daemon) is not None:
-            subprocess.run(
-                [binary, "--config", str(_conf(folder, daemon)), "--stopwait"],
-                capture_output=True,
-                check=False,
-            )
+            _stop(_conf(folder, daemon))
 
 
 def status(folder: Path) -> list[dict]:

@@ -20,6 +20,9 @@ from index.analysis import STEMMED_LANGUAGES
 from index.schema import ACTOR_TEXT, SOURCE_TEXT, TEXT, TITLE, field_for
 
 CLUSTER_FILE = "cluster.toml"
+# A replica's configuration without the port the front's agents use: how it runs while it
+# catches up on the writes it missed (index/cluster/daemons.py).
+CATCH_UP_CONF = "catch-up.conf"
 SLOTS = ("a", "b")
 META_INDEX = "sift"  # on the front: which slot serves (row id 1)
 # Fields: Sift's term lists (index.schema names), plus the language as a token and a
@@ -126,6 +129,8 @@ def init_cluster(folder: Path, shards: int, replicas: int, base_port: int | None
         (home / "ports").write_text(f"{daemon.sql_port} {daemon.api_port}\n")
         body = _front_indexes(home, daemons) if daemon.role == "front" else _replica_indexes(home)
         (home / "sphinx.conf").write_text(body + _searchd_section(home, daemon))
+        if daemon.role == "replica":  # the same daemon unseen by the front: catching up
+            (home / CATCH_UP_CONF).write_text(body + _searchd_section(home, daemon, agents=False))
     lines = ["[front]", f'address = "{daemons[0].address}"', ""]
     for shard in range(shards):
         addresses = ", ".join(f'"{d.address}"' for d in daemons if d.shard == shard)
@@ -198,12 +203,13 @@ def _front_indexes(home: Path, daemons: list[Daemon]) -> str:
     return text
 
 
-def _searchd_section(home: Path, daemon: Daemon) -> str:
+def _searchd_section(home: Path, daemon: Daemon, *, agents: bool = True) -> str:
+    listen = [f"    listen = 127.0.0.1:{daemon.api_port}"] if agents else []
     return "\n".join(
         [
             "searchd",
             "{",
-            f"    listen = 127.0.0.1:{daemon.api_port}",
+            *listen,
             f"    listen = 127.0.0.1:{daemon.sql_port}:mysql41",
             f"    log = {home / 'searchd.log'}",
             f"    query_log = {home / 'query.log'}",

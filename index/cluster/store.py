@@ -100,7 +100,10 @@ class ClusterStore:
                 slot = self.live_slot()
                 if slot is None:
                     return 0
-                return self._catch_up(slot)
+                done = self._catch_up(slot)
+                if self.journal.needs_compaction():  # superseded entries only: every
+                    self.journal.compact()  # replica still finds each id's last write
+                return done
         except generations.IndexBusy:
             return None
 
@@ -114,6 +117,11 @@ class ClusterStore:
                 except pymysql.err.MySQLError as exc:  # down: it catches up when back
                     log.debug("replica %s not written: %s", address, exc)
         return done
+
+    def catch_up(self, slot: str, shard: int, address: str) -> int:
+        """Bring one replica up to the journal (under the writer lock); entries sent."""
+        with generations.file_lock(self._state() / "writer.lock", wait_s=None):
+            return self._catch_up_replica(slot, shard, address)
 
     def _catch_up_replica(self, slot: str, shard: int, address: str) -> int:
         seq = self._mark(slot, address)
