@@ -132,3 +132,11 @@ def test_more_like_this_finds_related_documents(sphinx):
     similar = sphinx.similar("coalition_title")
     assert similar and "coalition_title" not in {h.id for h in similar}
     assert sphinx.similar("no-such-id") is None
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+def test_exports_hold_the_same_documents(engine, sphinx, sort):
+    for q in ("coalition", ""):
+        embedded = {doc.id: doc for doc in engine.export(q, Filters(), sort=sort)}
+        exported = {doc.id: doc for doc in sphinx.export(q, Filters(), sort=sort)}
+        assert exported == embedded
