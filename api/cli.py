@@ -164,7 +164,11 @@ def serve(host, port, workers, index_dir, cluster) -> None:
     """Serve the HTTP API with gunicorn; builds the index from seeds/ first if none exists."""
     settings = _settings(index_dir, host=host, port=port, workers=workers, cluster=cluster)
     store = open_backend(settings).store
-    if not store.built():
+    try:
+        built = store.built()
+    except ConnectionError as exc:
+        raise click.ClickException(f"the index cannot be reached: {exc}") from None
+    if not built:
         click.echo(f"no index in {settings.index_dir}: indexing the bundled seeds first", err=True)
         store.reindex([str(SEEDS_DIR)])
     env = gunicorn_env(

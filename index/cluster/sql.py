@@ -24,6 +24,10 @@ def connect(address: str) -> pymysql.connections.Connection:
     )
 
 
+class ClusterDown(ConnectionError):
+    """A daemon Sift needs (the front) does not answer."""
+
+
 def live_slot(front: pymysql.connections.Connection) -> str | None:
     """The slot the front serves (None before the first reindex)."""
     with front.cursor() as cur:

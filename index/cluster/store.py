@@ -26,7 +26,7 @@ from index import generations
 from index.applier import DELETE, MAX_BATCH, last_per_id
 from index.cluster.layout import SLOTS, Cluster
 from index.cluster.rows import COLUMNS, doc_key, row, shard_of, words_of
-from index.cluster.sql import connect, live_slot, set_live_slot
+from index.cluster.sql import ClusterDown, connect, live_slot, set_live_slot
 from index.extract import extract
 from index.journal import Journal, op_id
 from index.pipeline import default_workers
@@ -59,7 +59,12 @@ class ClusterStore:
         return make_private_dir(self.cluster.state_dir)
 
     def live_slot(self) -> str | None:
-        front = connect(self.cluster.front)
+        """The serving slot; ClusterDown if the front does not answer."""
+        try:
+            front = connect(self.cluster.front)
+        except pymysql.err.MySQLError as exc:
+            front = self.cluster.front
+            raise ClusterDown(f"the cluster's front {front} does not answer ({exc})") from None
         try:
             return live_slot(front)
         finally:
@@ -159,7 +164,12 @@ class ClusterStore:
     ) -> ReindexReport:
         started = time.monotonic()
         with generations.file_lock(self._state() / "reindex.lock", wait_s=None):
-            live = self.live_slot()
+            try:
+                live = self.live_slot()
+            except ClusterDown as exc:
+                raise ReindexFailed(
+                    f"reindex failed, previous index still serving: {exc}"
+                ) from None
             slot = SLOTS[1] if live == SLOTS[0] else SLOTS[0]
             report = ReindexReport(generation=f"slot {slot}")
             try:
