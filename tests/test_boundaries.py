@@ -116,3 +116,19 @@ def test_only_the_codec_reads_private_attributes_of_others():
 def test_the_codec_refuses_another_whoosh_release():
     source = (CODEC / "__init__.py").read_text("utf-8")
     assert "WHOOSH_VERSION" in source and "versionstring" in source
+
+
+# Which engine serves is decided in one place (search/backend.py's open_backend): the API,
+# the page and the CLI see the Backend protocol only. (`sift cluster` manages daemons,
+# index/cluster/daemons.py and layout.py, never an index.)
+BACKENDS = ("search.engine", "search.sphinx", "index.embedded", "index.cluster.store")
+
+
+def test_the_api_never_names_a_backend():
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in sorted((ROOT / "api").rglob("*.py"))
+        for module in imported_modules(path)
+        if module.startswith(BACKENDS)
+    ]
+    assert not offenders
