@@ -21,12 +21,16 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from api.headers import register_headers
     from api.index_handle import IndexHandle
     from api.limits import DB_FILE, install_rate_limits, parse_limit
+    from api.output import install_output
     from api.page_format import register_formatting
+    from api.paths import install_paths
     from api.routes import register_routes
     from api.settings import load_settings
 
     settings = load_settings(config)
     app = Flask(__name__)
+    install_output(app)
+    install_paths(app)
     app.config.update(
         SIFT=settings,
         SIFT_INDEX=IndexHandle(
@@ -35,8 +39,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
     register_error_handlers(app)
     install_rate_limits(
         app,
