@@ -61,6 +61,8 @@ def reindex(paths: tuple[str, ...], index_dir: str | None, incremental: bool) ->
     finally:
         if bar:
             bar.close()
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     for error in report.errors:
         click.echo(f"skipped {error.where}: {error.reason}", err=True)
     if not report.switched:
