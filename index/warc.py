@@ -131,6 +131,8 @@ def _capture(record, number: int, skipped: Counter) -> Capture | None:
         skipped["non-HTML payloads"] += 1
         return None
     payload = record.content_stream().read(MAX_PAGE_BYTES + 1)
+    if len(payload) <= MAX_PAGE_BYTES and getattr(record.raw_stream, "limit", 0) > 0:
+        raise EOFError(f"record cut short: {record.raw_stream.limit:,} bytes missing")
     if len(payload) > MAX_PAGE_BYTES:
         skipped[f"pages over {MAX_PAGE_BYTES:,} bytes"] += 1
         payload = None
