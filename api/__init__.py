@@ -24,8 +24,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from api.page_format import register_formatting
     from api.routes import register_routes
     from api.settings import load_settings
+    from index.extract.sources import use_sources_file
 
     settings = load_settings(config)
+    use_sources_file(settings.sources_file)
     app = Flask(__name__)
     app.config.update(
         SIFT=settings,

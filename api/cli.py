@@ -25,6 +25,12 @@ def _echo_json(data) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Sift: full-text search for news archives."""
+    from index.extract.sources import use_sources_file
+
+    try:
+        use_sources_file(load_settings().sources_file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()

@@ -155,13 +155,10 @@ def page_document(
     """
     check_page(data, origin)
     page_url = canonical_url(data, base=url) or url
-    result = trafilatura.bare_extraction(
-        data,
-        url=page_url,
-        with_metadata=True,
-        date_extraction_params={**DECLARED_DATE},
-        **TRAFILATURA_OPTIONS,
-    )
+    result = _extract(data, page_url, origin, TRAFILATURA_OPTIONS)
+    if result is None or not (result.text or "").strip():
+        # Precision mode can drop every block of an unusual layout: its defaults keep more.
+        result = _extract(data, page_url, origin, {"include_comments": False})
     if result is None or not (result.text or "").strip():
         raise InputError(origin, "no article text found in the page")
     provenance: dict[str, str] = {}
@@ -192,6 +189,15 @@ def page_document(
         origin=origin,
         provenance=provenance,
     )
+
+
+def _extract(data: bytes, url: str | None, origin: str, options: dict):
+    try:
+        return trafilatura.bare_extraction(
+            data, url=url, with_metadata=True, date_extraction_params={**DECLARED_DATE}, **options
+        )
+    except Exception as exc:  # a page that breaks the library is one bad input, not a crash
+        raise InputError(origin, f"cannot extract the page: {type(exc).__name__}") from None
 
 
 def without_headline(text: str, title: str | None) -> str:
