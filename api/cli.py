@@ -270,6 +270,60 @@ def verify(index_dir: str | None, repair: bool, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("feeds_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--once", is_flag=True, help="Poll every feed once, then exit.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    default=900,
+    show_default=True,
+    help="Seconds between two rounds.",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Seconds between two requests to one host (a robots.txt Crawl-delay can raise it).",
+)
+@click.option("--index-dir", help="Index folder (default: $SIFT_INDEX_DIR or ./var/index).")
+def follow(feeds_file: str, once: bool, interval: float, delay: float, index_dir: str | None):
+    """Poll the feed URLs in FEEDS_FILE (one a line), add each new item's page.
+
+    Pages are added through the same durable journal as API writes: a crash loses and
+    duplicates nothing, and the next run resumes. Dead feeds and pages are reported on
+    stderr; the others go on.
+    """
+    import time
+
+    from index.fetch import PoliteFetcher
+    from index.follow import Follower, lock, read_feed_list
+    from index.generations import IndexBusy
+
+    try:
+        feeds = read_feed_list(Path(feeds_file))
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    root = _index_dir(index_dir)
+    try:
+        with lock(root):
+            follower = Follower(
+                root, PoliteFetcher(delay_s=delay), lambda line: click.echo(line, err=True)
+            )
+            while True:
+                result = follower.run_round(feeds)
+                click.echo(
+                    f"{result.feeds} feeds polled ({result.not_modified} not modified), "
+                    f"{result.added} new articles added, {len(result.problems)} problems"
+                )
+                if once:
+                    return
+                time.sleep(interval)
+    except IndexBusy:
+        raise click.ClickException("another `sift follow` is running on this index") from None
+
+
+@main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True)
 def extract(file: str, as_json: bool) -> None:

@@ -40,8 +40,10 @@ RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
 
 
-def put_op(record: dict) -> dict:
-    return {"op": PUT, "doc": record}
+def put_op(record: dict, provenance: dict[str, str] | None = None) -> dict:
+    """A put of `record`; `provenance` marks fields a web page declared (`sift follow`),
+    kept beside the record so that no API body can claim it."""
+    return {"op": PUT, "doc": record, **({"provenance": provenance} if provenance else {})}
 
 
 def delete_op(doc_id: str) -> dict:
@@ -67,6 +69,7 @@ def apply_ops(writer, ops: Iterable[dict]) -> None:
     for op in ops:
         if op["op"] == PUT:
             raw = raw_document(op["doc"], origin="api")
+            raw.provenance = dict(op.get("provenance") or {})
             writer.update_document(**index_fields(extract(raw)))
         else:
             writer.delete_by_term(schema.ID, op["id"])
