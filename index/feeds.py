@@ -31,16 +31,16 @@ def read_feed_file(path: Path, notice: Notice) -> Iterator[RawDocument]:
             data = stream.read(MAX_PAGE_BYTES + 1)
     except OSError as exc:
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_PAGE_BYTES:
-        raise InputError(str(path), f"feed larger than {MAX_PAGE_BYTES:,} bytes; not read")
     try:
+        if len(data) > MAX_PAGE_BYTES:
+            raise InputError(str(path), f"feed larger than {MAX_PAGE_BYTES:,} bytes; not read")
         parsed = parse_feed(data, str(path))
-    except InputError:
+    except InputError as exc:
         if path.name.endswith(FEED_SUFFIXES):
             raise
-        notice(f"{path}: not an RSS or Atom feed; skipped")
+        notice(f"{path}: {exc.reason}; skipped (an .xml file is read only if it is a feed)")
         return
-    yield from feed_documents(parsed, str(path))
+    yield from feed_documents(parsed, str(path), notice)
 
 
 def parse_feed(data: bytes, where: str) -> feedparser.FeedParserDict:
@@ -69,8 +69,9 @@ def item_date(entry) -> str | None:
         return None
 
 
-def feed_documents(parsed, where: str) -> Iterator[RawDocument]:
+def feed_documents(parsed, where: str, notice: Notice) -> Iterator[RawDocument]:
     feed_title = parsed.feed.get("title")
+    empty = 0
     for number, entry in enumerate(parsed.entries, 1):
         key = item_key(entry)
         if key is None:
@@ -80,6 +81,7 @@ def feed_documents(parsed, where: str) -> Iterator[RawDocument]:
         body = "\n\n".join(content) if content else entry.get("summary", "")
         text = _text(body)
         if not text.strip():
+            empty += 1
             continue
         yield RawDocument(
             id=url_id(key),
@@ -89,6 +91,8 @@ def feed_documents(parsed, where: str) -> Iterator[RawDocument]:
             origin=f"{where} item {number}",
             provenance={"title": PAGE, "date": PAGE, "source": PAGE},
         )
+    if empty:
+        notice(f"{where}: {empty} items without content or summary skipped")
 
 
 def item_metadata(entry, feed_title: str | None) -> dict:

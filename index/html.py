@@ -127,7 +127,12 @@ def canonical_url(data: bytes, base: str | None = None) -> str | None:
     if not found:
         return None
     url = urljoin(base, found.strip()) if base else found.strip()
-    return url if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname else None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.path in ("", "/") and base and urlsplit(base).path not in ("", "/"):
+        return None  # a template that names the home page as every page's canonical URL
+    return url
 
 
 def _attrs(tag: bytes) -> dict[str, str]:

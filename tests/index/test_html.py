@@ -116,4 +116,7 @@ def test_canonical_url_and_visible_text():
     )
     assert canonical_url(page, base="https://example.org/x?y") == "https://example.org/a/1.html"
     assert canonical_url(b"<html><head></head></html>") is None
+    home = b'<html><head><meta property="og:url" content="https://example.org/"></head></html>'
+    assert canonical_url(home, base="https://example.org/2021/story") is None
+    assert canonical_url(home, base="https://example.org/") == "https://example.org/"
     assert visible_text(page) == "One two\nthree"
