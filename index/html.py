@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import re
 import zlib
 from html import unescape
@@ -29,6 +30,10 @@ from index.extract.sources import page_outlet
 from index.readers import InputError
 
 HTML_SUFFIXES = (".html.gz", ".html", ".htm")
+# trafilatura and htmldate log every page they cannot use; Sift reports those pages itself,
+# once, with the file or URL (InputError), so their own lines would only repeat it.
+for _library in ("trafilatura", "htmldate"):
+    logging.getLogger(_library).setLevel(logging.CRITICAL)
 # Largest page read, decompressed: real article pages are well under 5 MB even with
 # their inline scripts; a larger one is a dump or an attack, and is refused unread.
 MAX_PAGE_BYTES = 10 * 1024 * 1024
