@@ -115,4 +115,4 @@ def _text(body: str) -> str:
     """An item's HTML (or plain) text as text, one block a line."""
     if "<" not in body:
         return body
-    return visible_text(f"<div>{body}</div>".encode())
+    return visible_text(f"<div>{body}</div>")

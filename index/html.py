@@ -24,6 +24,7 @@ import lxml.etree
 import lxml.html
 import trafilatura
 from htmldate import find_date
+from trafilatura.utils import load_html
 
 from index.documents import EXTRACTED, PAGE, RawDocument
 from index.extract.sources import page_outlet
@@ -226,13 +227,20 @@ def _absolute(url: str | None) -> str | None:
     return url if url and urlsplit(url).scheme in ("http", "https") else None
 
 
-def visible_text(data: bytes) -> str:
-    """All the text a browser would show for the page, one block a line (the baseline
-    extraction is measured against: benchmarks/html_eval.py)."""
+def visible_text(page: bytes | str) -> str:
+    """All the text a browser would show for a page or fragment, one block a line (the
+    baseline extraction is measured against: benchmarks/html_eval.py). Bytes are decoded
+    as trafilatura decodes pages (declared charset, else detected)."""
+    try:
+        tree = lxml.html.fromstring(page) if isinstance(page, str) else load_html(page)
+    except (ValueError, lxml.etree.ParserError):
+        return ""
+    if tree is None:
+        return ""
     lines: list[str] = []
     current: list[str] = []
     hidden = 0  # depth inside invisible elements
-    for event, node in lxml.etree.iterwalk(lxml.html.fromstring(data), events=("start", "end")):
+    for event, node in lxml.etree.iterwalk(tree, events=("start", "end")):
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag in _BLOCKS and current and not hidden:
             lines.append(" ".join(current))

@@ -120,3 +120,6 @@ def test_canonical_url_and_visible_text():
     assert canonical_url(home, base="https://example.org/2021/story") is None
     assert canonical_url(home, base="https://example.org/") == "https://example.org/"
     assert visible_text(page) == "One two\nthree"
+    assert visible_text("<div>Rüb – Пётр<p>x</p></div>") == "Rüb – Пётр\nx"
+    latin = '<html><head><meta charset="windows-1252"></head><body><p>café</p></body></html>'
+    assert visible_text(latin.encode("cp1252")) == "café"
