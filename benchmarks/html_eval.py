@@ -77,7 +77,8 @@ def run(data: Path) -> dict:
     import trafilatura
 
     from index.extract import extract
-    from index.html import page_document, visible_text
+    from index.html import page_document
+    from index.visible import visible_text
 
     pages = load(data)
     scores: dict[str, list] = {"sift": [], "trafilatura": [], "page_text": []}

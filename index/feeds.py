@@ -18,8 +18,9 @@ import feedparser
 
 from index.documents import PAGE, RawDocument
 from index.extract.sources import page_outlet
-from index.html import MAX_PAGE_BYTES, url_id, visible_text
+from index.html import MAX_PAGE_BYTES, url_id
 from index.readers import InputError, Notice
+from index.visible import visible_text
 
 FEED_SUFFIXES = (".rss", ".atom")  # `.xml` too, when it parses as a feed
 

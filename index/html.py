@@ -20,11 +20,8 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import lxml.etree
-import lxml.html
 import trafilatura
 from htmldate import find_date
-from trafilatura.utils import load_html
 
 from index.documents import EXTRACTED, PAGE, RawDocument
 from index.extract.sources import page_outlet
@@ -49,31 +46,6 @@ DECLARED_DATE = {"original_date": True, "extensive_search": False}
 _LINK = re.compile(rb"<link\b[^>]{0,2000}>", re.I)
 _META = re.compile(rb"<meta\b[^>]{0,2000}>", re.I)
 _ATTR = re.compile(rb"""([a-z:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
-# Block elements that end a line in a page's visible text.
-_BLOCKS = {
-    "p",
-    "div",
-    "br",
-    "li",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "blockquote",
-    "pre",
-    "ul",
-    "ol",
-    "table",
-    "figure",
-}
-_INVISIBLE = {"script", "style", "noscript", "template", "head", "title"}
 
 
 def url_id(url: str) -> str:
@@ -225,34 +197,3 @@ def without_headline(text: str, title: str | None) -> str:
 
 def _absolute(url: str | None) -> str | None:
     return url if url and urlsplit(url).scheme in ("http", "https") else None
-
-
-def visible_text(page: bytes | str) -> str:
-    """All the text a browser would show for a page or fragment, one block a line (the
-    baseline extraction is measured against: benchmarks/html_eval.py). Bytes are decoded
-    as trafilatura decodes pages (declared charset, else detected)."""
-    try:
-        tree = lxml.html.fromstring(page) if isinstance(page, str) else load_html(page)
-    except (ValueError, lxml.etree.ParserError):
-        return ""
-    if tree is None:
-        return ""
-    lines: list[str] = []
-    current: list[str] = []
-    hidden = 0  # depth inside invisible elements
-    for event, node in lxml.etree.iterwalk(tree, events=("start", "end")):
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in _BLOCKS and current and not hidden:
-            lines.append(" ".join(current))
-            current.clear()
-        if event == "start":
-            hidden += tag in _INVISIBLE
-            if node.text and tag and not hidden:
-                current.append(node.text)
-        else:
-            hidden -= tag in _INVISIBLE
-            if node.tail and not hidden:
-                current.append(node.tail)
-    if current:
-        lines.append(" ".join(current))
-    return "\n".join(" ".join(line.split()) for line in lines if line.strip())

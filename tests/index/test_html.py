@@ -11,8 +11,9 @@ import pytest
 from benchmarks.html_eval import score
 from index.documents import EXTRACTED, GIVEN, PAGE
 from index.extract import extract
-from index.html import MAX_PAGE_BYTES, canonical_url, visible_text
+from index.html import MAX_PAGE_BYTES, canonical_url
 from index.readers import InputError, input_files, read_file
+from index.visible import visible_text
 
 PAGES = Path(__file__).resolve().parents[3] / "shared" / "data" / "html-articles"
 TRUTH = json.loads((PAGES / "ground-truth.json").read_text("utf-8"))
