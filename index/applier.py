@@ -123,6 +123,21 @@ def apply_pending(root: Path, *, wait_s: float | None = 0.0) -> int | None:
         return None
 
 
+def clean_up(root: Path) -> None:
+    """Remove what killed writers left in the live generation (if no one is writing)."""
+    try:
+        with generations.writer_lock(root, wait_s=0):
+            name = generations.current_generation(root)
+            if name is not None:
+                removed = verify.clean_generation(root, name)
+                if removed:
+                    log.info("removed %d leftover files of interrupted commits", len(removed))
+    except generations.IndexBusy:
+        pass  # someone is writing; a later start cleans up
+    except OSError:
+        log.exception("cleaning up the live generation failed")
+
+
 class ApplierThread(threading.Thread):
     """Background loop in each API worker: notice journal growth, apply it."""
 
@@ -134,7 +149,7 @@ class ApplierThread(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
-        self._clean_up()
+        clean_up(self.root)
         journal = generations.journal(self.root)
         settled = None  # (journal state, generation) known to be fully applied
         pause = RETRY_FIRST_S
@@ -151,21 +166,3 @@ class ApplierThread(threading.Thread):
                     pause = min(pause * 2, RETRY_MAX_S)
             self.wake.wait(self.interval_s)
             self.wake.clear()
-
-    def _clean_up(self) -> None:
-        """Remove what killed writers left in the live generation (if no one is writing)."""
-        try:
-            with generations.writer_lock(self.root, wait_s=0):
-                name = generations.current_generation(self.root)
-                if name is not None:
-                    removed = verify.clean_generation(self.root, name)
-                    if removed:
-                        log.info("removed %d leftover files of interrupted commits", len(removed))
-        except generations.IndexBusy:
-            pass  # someone is writing; a later start cleans up
-        except OSError:
-            log.exception("cleaning up the live generation failed")
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.wake.set()

@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from index import generations
-from index.applier import apply_pending, put_op
+from index.applier import apply_pending, clean_up, put_op
 from index.documents import PAGE, RawDocument
 from index.feeds import item_key, item_metadata, parse_feed
 from index.fetch import FetchError, PoliteFetcher
@@ -114,6 +114,7 @@ class Follower:
         self.report = report
         self.state = FollowState(self.root)
         self.journal = generations.journal(self.root)
+        clean_up(self.root)  # what a killed run's commit left
 
     def run_round(self, feeds: list[str]) -> RoundReport:
         """Poll every feed once; add every new item's page."""
