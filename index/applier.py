@@ -166,3 +166,7 @@ class ApplierThread(threading.Thread):
                     pause = min(pause * 2, RETRY_MAX_S)
             self.wake.wait(self.interval_s)
             self.wake.clear()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.wake.set()
