@@ -1,11 +1,12 @@
 """Polite HTTP for `sift follow`: what a well-behaved crawler owes the sites it reads.
 
 A user agent that names Sift; robots.txt read once per site and honoured (urllib's
-robotparser; its Crawl-delay too); a pause between two requests to one host; timeouts; a
-size cap on every body; retries with exponential backoff (and Retry-After) for what may
-pass (timeouts, refused connections, 429, 5xx), none for what will not (404, 403, too
-large). Conditional GET is the caller's: it passes If-None-Match / If-Modified-Since and
-gets a 304 back as a response. Proxies from the environment are not used.
+robotparser; its Crawl-delay too); a pause between two requests to one host; timeouts
+(per read, and for a whole body); a size cap on every body; retries with exponential
+backoff (and Retry-After) for what may pass (timeouts, refused connections, 429, 5xx),
+none for what will not (404, 403, too large). Conditional GET is the caller's: it passes
+If-None-Match / If-Modified-Since and gets a 304 back as a response. Proxies from the
+environment are not used.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ ROBOTS_AGENT = "Sift"  # the name robots.txt rules address
 DELAY_S = 1.0  # between two requests to one host
 MAX_CRAWL_DELAY_S = 60.0  # a robots.txt Crawl-delay above this is read as this
 TIMEOUT_S = 20.0  # connecting, and each read
+TOTAL_TIMEOUT_S = 120.0  # a whole body, however slowly it trickles in
+_CHUNK = 1 << 16
 ATTEMPTS = 3  # tries of a request that failed in a way that may pass
 BACKOFF_S = 1.0  # the first pause before a retry; doubled each time
 MAX_RETRY_AFTER_S = 60.0
@@ -144,9 +147,7 @@ class PoliteFetcher:
                 length = answer.headers.get("Content-Length")
                 if length and length.isdigit() and int(length) > self.max_bytes:
                     raise _NoRetry(self._too_large(url))
-                body = answer.read(self.max_bytes + 1)
-                if len(body) > self.max_bytes:
-                    raise _NoRetry(self._too_large(url))
+                body = self._read_body(url, answer)
                 return Response(answer.geturl(), answer.status, dict(answer.headers), body)
         except urllib.error.HTTPError as exc:
             exc.close()
@@ -165,6 +166,22 @@ class PoliteFetcher:
             raise FetchError(url, f"{type(exc).__name__}: {reason}", permanent=False) from None
         finally:
             self._last[host] = time.monotonic()
+
+    def _read_body(self, url: str, answer) -> bytes:
+        """The body, read in chunks: refused past max_bytes, given up after TOTAL_TIMEOUT_S."""
+        deadline = time.monotonic() + TOTAL_TIMEOUT_S
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := answer.read(_CHUNK):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise _NoRetry(self._too_large(url))
+            if time.monotonic() > deadline:
+                raise FetchError(
+                    url, f"body not read within {TOTAL_TIMEOUT_S:.0f} s", permanent=False
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _too_large(self, url: str) -> FetchError:
         return FetchError(url, f"larger than {self.max_bytes:,} bytes; not read", permanent=True)
