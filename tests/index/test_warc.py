@@ -151,3 +151,16 @@ def test_reindex_serves_warc_pages(tmp_path):
     report = reindex(tmp_path / "index", [tmp_path / "in"])
     assert report.switched and report.documents == len(KEYS)
     assert any("revisits" in n for n in report.notes)
+
+
+def test_a_broken_record_in_an_uncompressed_warc(tmp_path):
+    path = tmp_path / "damaged.warc"
+    write_warc(path, gzip_records=False)
+    data = path.read_bytes()
+    starts = [i for i in range(len(data)) if data.startswith(b"WARC/1.", i)]
+    # The third record's header loses its first line: it is no WARC record any more.
+    broken = data[: starts[2]] + b"GARBAGE\r\n" + data[data.index(b"\r\n", starts[2]) + 2 :]
+    path.write_bytes(broken)
+    raws, notes = read(path)
+    assert len(raws) == len(KEYS) - 1
+    assert any("broken record" in n for n in notes), notes
