@@ -88,10 +88,12 @@ def test_bad_pages_are_refused_naming_the_file(tmp_path):
     huge.write_bytes(
         b"<html><body><p>" + b"word " * (MAX_PAGE_BYTES // 5 + 10) + b"</p></body></html>"
     )
+    tags = tmp_path / "tags.html"
+    tags.write_bytes(b"<html><body>" + b"<p>word word.</p>" * 60_000 + b"</body></html>")
     empty = tmp_path / "empty.html"
     empty.write_bytes(b"<html><head><title>Nothing</title></head><body></body></html>")
     reasons = {}
-    for path in (truncated, binary, huge, empty):
+    for path in (truncated, binary, huge, tags, empty):
         with pytest.raises(InputError) as caught:
             list(read_file(path))
         assert caught.value.where == str(path)
@@ -100,6 +102,7 @@ def test_bad_pages_are_refused_naming_the_file(tmp_path):
     assert "not an HTML page" in reasons["picture.html"]
     assert "larger than" in reasons["huge.html"]
     assert "no article text" in reasons["empty.html"]
+    assert "tags, over the 100,000" in reasons["tags.html"]
 
 
 def test_html_files_are_found_in_folders(tmp_path):
