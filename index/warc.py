@@ -72,7 +72,7 @@ def read_warc(path: Path, notice: Notice) -> Iterator[RawDocument]:
             documents += 1
         except InputError as exc:
             notice(f"{exc.where}: {exc.reason}; skipped")
-            skipped["pages without article text"] += 1
+            skipped["pages refused (reasons above)"] += 1
     counted = ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items()))
     notice(f"{path}: {documents} pages read" + (f"; skipped {counted}" if counted else ""))
 
