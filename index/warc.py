@@ -130,6 +130,10 @@ def _capture(record, number: int, skipped: Counter) -> Capture | None:
     if content_type and not content_type.startswith(HTML_TYPES):
         skipped["non-HTML payloads"] += 1
         return None
+    target = record.rec_headers.get_header("WARC-Target-URI") or ""
+    if not target:
+        skipped["responses without a target URI"] += 1
+        return None
     payload = record.content_stream().read(MAX_PAGE_BYTES + 1)
     if len(payload) <= MAX_PAGE_BYTES and getattr(record.raw_stream, "limit", 0) > 0:
         raise EOFError(f"record cut short: {record.raw_stream.limit:,} bytes missing")
@@ -138,7 +142,7 @@ def _capture(record, number: int, skipped: Counter) -> Capture | None:
         payload = None
     return Capture(
         number=number,
-        target=record.rec_headers.get_header("WARC-Target-URI") or "",
+        target=target,
         date=record.rec_headers.get_header("WARC-Date") or "",
         payload=payload,
     )
