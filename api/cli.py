@@ -307,9 +307,13 @@ def follow(feeds_file: str, once: bool, interval: float, delay: float, index_dir
     root = _index_dir(index_dir)
     try:
         with lock(root):
-            follower = Follower(
-                root, PoliteFetcher(delay_s=delay), lambda line: click.echo(line, err=True)
-            )
+            try:
+                follower = Follower(
+                    root, PoliteFetcher(delay_s=delay), lambda line: click.echo(line, err=True)
+                )
+            except (ValueError, OSError) as exc:  # a damaged or unreadable state file
+                message = f"cannot read the follow state in {root}: {exc}"
+                raise click.ClickException(message) from None
             while True:
                 result = follower.run_round(feeds)
                 click.echo(
