@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -305,26 +306,29 @@ def follow(feeds_file: str, once: bool, interval: float, delay: float, index_dir
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(str(exc)) from None
     root = _index_dir(index_dir)
-    try:
-        with lock(root):
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(lock(root))
+        except IndexBusy:
+            raise click.ClickException("another `sift follow` is running on this index") from None
+        try:
+            follower = Follower(
+                root, PoliteFetcher(delay_s=delay), lambda line: click.echo(line, err=True)
+            )
+        except (ValueError, OSError) as exc:  # a damaged or unreadable state file
+            raise click.ClickException(f"cannot read the follow state in {root}: {exc}") from None
+        while True:
             try:
-                follower = Follower(
-                    root, PoliteFetcher(delay_s=delay), lambda line: click.echo(line, err=True)
-                )
-            except (ValueError, OSError) as exc:  # a damaged or unreadable state file
-                message = f"cannot read the follow state in {root}: {exc}"
-                raise click.ClickException(message) from None
-            while True:
                 result = follower.run_round(feeds)
-                click.echo(
-                    f"{result.feeds} feeds polled ({result.not_modified} not modified), "
-                    f"{result.added} new articles added, {len(result.problems)} problems"
-                )
-                if once:
-                    return
-                time.sleep(interval)
-    except IndexBusy:
-        raise click.ClickException("another `sift follow` is running on this index") from None
+            except OSError as exc:  # the journal or the index cannot be written (disk full)
+                raise click.ClickException(f"cannot write to the index in {root}: {exc}") from None
+            click.echo(
+                f"{result.feeds} feeds polled ({result.not_modified} not modified), "
+                f"{result.added} new articles added, {len(result.problems)} problems"
+            )
+            if once:
+                return
+            time.sleep(interval)
 
 
 @main.command()

@@ -17,6 +17,7 @@ text) is marked seen so it is not fetched every round, one that may come back is
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -198,7 +199,10 @@ class Follower:
         """Apply journaled entries; the first time, build an (empty) index to apply them to."""
         if generations.current_generation(self.root) is None:
             if self.journal.state() is not None:
-                reindex(self.root, [])  # replays the journal onto a fresh generation
+                # A fresh generation gets the journal replayed; if a reindex is running
+                # already, it replays the journal itself.
+                with contextlib.suppress(generations.IndexBusy):
+                    reindex(self.root, [])
             return
         apply_pending(self.root, wait_s=generations.WRITER_LOCK_WAIT_S)
 
