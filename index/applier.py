@@ -20,6 +20,7 @@ from pathlib import Path
 from whoosh.index import LockError
 
 from index import generations, schema, verify
+from index.documents import RawDocument
 from index.extract import extract
 from index.journal import op_id
 from index.readers import raw_document
@@ -64,13 +65,19 @@ def last_per_id(entries: Iterable[tuple[int, dict]]) -> list[dict]:
     return list(final.values())
 
 
+def put_document(op: dict) -> RawDocument:
+    """The document a put op writes, with the provenance `sift follow` journalled beside it;
+    ValueError if the record is invalid."""
+    raw = raw_document(op["doc"], origin="api")
+    raw.provenance = dict(op.get("provenance") or {})
+    return raw
+
+
 def apply_ops(writer, ops: Iterable[dict]) -> None:
     """Apply ops to an open Whoosh writer (replace or delete by id)."""
     for op in ops:
         if op["op"] == PUT:
-            raw = raw_document(op["doc"], origin="api")
-            raw.provenance = dict(op.get("provenance") or {})
-            writer.update_document(**index_fields(extract(raw)))
+            writer.update_document(**index_fields(extract(put_document(op))))
         else:
             writer.delete_by_term(schema.ID, op["id"])
 

@@ -3,7 +3,7 @@
 Each new item's page is fetched (index/fetch.py: politely), read as a web page
 (index/html.py; the feed's title and date fill what the page leaves out), and appended
 to the write-ahead journal, fsync'd, exactly as an API write is; then the applier makes
-it searchable. The state lives in the index folder (`follow/`): `seen.log`, the items
+it searchable. The state lives beside the index (`follow/`): `seen.log`, the items
 done (one key a line, appended and fsync'd after the item's journal entry), and
 `feeds.json`, each feed's ETag and Last-Modified for conditional GET (replaced
 atomically, and only once every item of that feed fetched is done or failed for good).
@@ -27,13 +27,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from index import generations
-from index.applier import apply_pending, clean_up, put_op
+from index.applier import put_op
+from index.backend import Store
 from index.documents import PAGE, RawDocument
 from index.feeds import item_key, item_metadata, parse_feed
 from index.fetch import FetchError, PoliteFetcher
 from index.html import page_document, url_id
 from index.readers import InputError
-from index.reindex import reindex
 from index.storage import fsync_dir, make_private_dir
 
 STATE_DIR = "follow"
@@ -61,10 +61,10 @@ def read_feed_list(path: Path) -> list[str]:
 
 
 class FollowState:
-    """What `sift follow` has done, kept in the index folder so a restart resumes."""
+    """What `sift follow` has done, kept beside the index so a restart resumes."""
 
-    def __init__(self, root: Path):
-        self.folder = make_private_dir(Path(root) / STATE_DIR)
+    def __init__(self, folder: Path):
+        self.folder = make_private_dir(folder)
         self.seen: set[str] = set()
         seen_path = self.folder / SEEN_LOG
         if seen_path.exists():
@@ -109,13 +109,14 @@ class RoundReport:
 
 
 class Follower:
-    def __init__(self, root: Path, fetcher: PoliteFetcher, report: Report):
-        self.root = make_private_dir(root)
+    """Rounds of polling that write through `store` (index/backend.py: the embedded index
+    or a cluster) and keep their state in `state_dir`."""
+
+    def __init__(self, store: Store, state_dir: Path, fetcher: PoliteFetcher, report: Report):
+        self.store = store
         self.fetcher = fetcher
         self.report = report
-        self.state = FollowState(self.root)
-        self.journal = generations.journal(self.root)
-        clean_up(self.root)  # what a killed run's commit left
+        self.state = FollowState(state_dir)
 
     def run_round(self, feeds: list[str]) -> RoundReport:
         """Poll every feed once; add every new item's page."""
@@ -190,21 +191,19 @@ class Follower:
             self.state.mark_seen(key)
             return True
         _fill_from_item(raw, item_metadata(entry, feed_title))
-        self.journal.append([put_op(_record(raw), raw.provenance)])
+        self.store.append([put_op(_record(raw), raw.provenance)])
         self.state.mark_seen(key)
         result.added += 1
         return True
 
     def _make_searchable(self) -> None:
         """Apply journaled entries; the first time, build an (empty) index to apply them to."""
-        if generations.current_generation(self.root) is None:
-            if self.journal.state() is not None:
-                # A fresh generation gets the journal replayed; if a reindex is running
-                # already, it replays the journal itself.
-                with contextlib.suppress(generations.IndexBusy):
-                    reindex(self.root, [])
+        if self.store.built():
+            self.store.apply_pending()
             return
-        apply_pending(self.root, wait_s=generations.WRITER_LOCK_WAIT_S)
+        # A fresh index gets the journal replayed; a reindex running already replays it.
+        with contextlib.suppress(generations.IndexBusy):
+            self.store.reindex([])
 
 
 def _fill_from_item(raw: RawDocument, item: dict) -> None:
@@ -225,7 +224,6 @@ def _record(raw: RawDocument) -> dict:
     return {**raw.extra, **record}
 
 
-def lock(root: Path):
+def lock(state_dir: Path):
     """One `sift follow` per index at a time (IndexBusy otherwise)."""
-    folder = make_private_dir(Path(root) / STATE_DIR)
-    return generations.file_lock(folder / LOCK_FILE, wait_s=None)
+    return generations.file_lock(make_private_dir(state_dir) / LOCK_FILE, wait_s=None)
