@@ -116,7 +116,7 @@ def report(show_misses: bool = False) -> None:
     print("## Beyond English: hand-written labelled set (benchmarks/data/multilingual.jsonl)\n")
     print("| language | split | articles | date acc. | people P | people R | places P | places R |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
-    languages = sorted({lang for lang, _ in scores if lang != "all"}) + ["all"]
+    languages = [*sorted({lang for lang, _ in scores if lang != "all"}), "all"]
     for lang in languages:
         for split in SPLITS:
             s = scores.get((lang, split))
