@@ -31,6 +31,8 @@ MAX_CHARS = 200_000
 # A person's name has at most this many words after its title ("Recep Tayyip Erdogan").
 MAX_NAME_WORDS = 4
 MAX_ACRONYM = 6
+# A compound role is longer than its ending ("Finanzminister", not "Minister" alone).
+MIN_COMPOUND_ROLE = 7
 # A line at least this long that runs on into the next is hard-wrapped prose.
 WRAPPED_LINE_CHARS = 50
 # Distinct runs (and name words) whose analysis is remembered: runs repeat within and
@@ -108,6 +110,7 @@ class _Piece:
     after_role: bool = False
     known: bool = False  # from the alias or source table
     after_descriptor: bool = False  # "carmaker Toyota"
+    after_determiner: bool = False  # "El Gobierno": never a person
     suffix_only: bool = False  # a lone "Airways", "Newsroom"
     regnal: str | None = None  # "Pope" before a one-word name
 
@@ -215,6 +218,11 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
     if not tokens:
         return []
     run_start = tokens[0].start
+    # "El Gobierno", "Die Bundesregierung": an article opens the run, so what follows is
+    # a thing or an institution, never a person.
+    determined = len(tokens) > 1 and _is_determiner(text, tokens, lex)
+    if determined:
+        tokens = tokens[1:]
     if _sentence_initial(text, run_start):
         # "Arriving in ...", "Supported by ...": an ordinary word capitalised by position.
         while tokens and _is_ordinary_word(text, tokens[0], lex) and not _known_at(tokens, 0, lex):
@@ -265,14 +273,36 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
     flush()
     if pieces and pieces[0].type is None:
         word_before = _word_before(text, run_start)
-        pieces[0].after_role = word_before in lex.roles or word_before in lex.honorifics
+        pieces[0].after_role = _is_role(word_before, lex)
         pieces[0].after_descriptor = word_before in lex.org_descriptors
+        pieces[0].after_determiner = determined
     for n, piece in enumerate(pieces):
         if piece.type is None:
             _classify(text, piece, lex)
         if piece.type == PERSON and n and pieces[n - 1].regnal and len(piece.tokens) == 1:
             piece.regnal = pieces[n - 1].regnal
     return [p for p in _merge_organisations(text, pieces) if p.type != ROLE]
+
+
+def _is_determiner(text: str, tokens: list[_Token], lex: Lexicon) -> bool:
+    """An article opening a sentence ("El Gobierno", "Die Bundesregierung"), unless both
+    words open names ("Les Ferdinand") or the run is a known name ("La Paz")."""
+    first = tokens[0]
+    return (
+        first.key in lex.determiners
+        and _sentence_initial(text, first.start)
+        and not (first.key in lex.given_names and tokens[1].key in lex.given_names)
+        and not _known_at(tokens, 0, lex)
+    )
+
+
+def _is_role(key: str, lex: Lexicon) -> bool:
+    """A role or title word, or a German compound ending in one ("Außenministerin")."""
+    return (
+        key in lex.roles
+        or key in lex.honorifics
+        or (len(key) > MIN_COMPOUND_ROLE and key.endswith(lex.role_suffixes))
+    )
 
 
 def _is_ordinary_word(text: str, token: _Token, lex: Lexicon) -> bool:
@@ -332,7 +362,7 @@ def _role_phrase_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
     j, last_role = i, None
     while j < len(tokens):
         key = tokens[j].key
-        if key in lex.roles or key in lex.honorifics:
+        if _is_role(key, lex):
             last_role = j
         elif key in ("of", "for") and last_role == j - 1:
             department_end = _department_end(tokens, j + 1, lex)
@@ -496,6 +526,8 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
     """A role before it, or a given name (or initial) opening two to four words; never a
     phrase with a nationality or place in it ("West African", "German Anke Huber" is
     "Anke Huber" once the nationality is cut off)."""
+    if piece.after_determiner:
+        return False
     tokens = piece.tokens
     while len(tokens) > 1 and tokens[0].key in lex.demonyms:
         tokens = tokens[1:]
