@@ -25,7 +25,7 @@ from index import aliases
 from index.documents import PERSON, Document, RawDocument
 from index.extract import extract
 from index.extract.lexicon import fold
-from index.extract.translit import to_latin
+from index.translit import to_latin
 
 DATA = Path(__file__).resolve().parent / "data" / "multilingual.jsonl"
 SPLITS = ("dev", "test")

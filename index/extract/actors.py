@@ -21,7 +21,9 @@ from itertools import pairwise
 from operator import itemgetter
 
 from index.documents import ORGANISATION, PERSON, Actor
+from index.extract.bylines import without_authors
 from index.extract.lexicon import LOWER, UPPER, Lexicon, fold, lexicon
+from index.translit import person_name
 
 PLACE = "place"
 ROLE = "role"
@@ -45,7 +47,8 @@ _HYPHEN_SUFFIXES = (
     "style|made|bound|allied|friendly|like|type|wide|related|affiliated|inspired|dominated|"
     "speaking|language|registered|listed|designated|imposed|brokered|appointed|installed"
 )
-_PREFIXES = "al|el|ad|an|ar|as|ash|at|az|bin|ibn|abu|abd|ul|ud|d|l"
+# Arabic particles, and French and Italian elided articles ("l'Allemagne", "dell'Italia").
+_PREFIXES = "al|el|ad|an|ar|as|ash|at|az|bin|ibn|abu|abd|ul|ud|d|l|dell|nell|all|dall|sull"
 _CONNECTORS = (
     "of|for|and|the|on|in|de|del|della|dei|der|den|di|da|dal|dos|das|do|du|la|le|van|von|zu|"
     "ter|ten|y|al|el|bin|ibn|bint|ben|&"
@@ -70,6 +73,7 @@ WORD_CHAR = re.compile(r"[\w'’-]")  # what LOWER_WORD reads as part of a word
 POSSESSIVE = re.compile(r"['’]s?$")
 CONNECTOR_WORDS = frozenset(_CONNECTORS.split("|"))
 ORG_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "in"})
+NAME_SPLITTING_CONNECTORS = frozenset({"de", "del", "di", "da", "du"})
 ACRONYM_DEFINITION = re.compile(r"[ \t]*\([ \t]*([A-Z][A-Za-z.&]{1,7})[ \t]*\)")
 # Left context: the lower-case words just before a run ("Vatican spokesman Matteo Bruni").
 LEFT_WORD = re.compile(r"[\w'’-]+$")
@@ -111,6 +115,7 @@ class _Piece:
     known: bool = False  # from the alias or source table
     after_descriptor: bool = False  # "carmaker Toyota"
     after_determiner: bool = False  # "El Gobierno": never a person
+    lower_role: bool = False  # a ROLE written in lower case mid-sentence ("Глава")
     suffix_only: bool = False  # a lone "Airways", "Newsroom"
     regnal: str | None = None  # "Pope" before a one-word name
 
@@ -147,15 +152,17 @@ def find_mentions(text: str) -> list[Mention]:
     mentions = [_mention(p) for p in pieces if p.type in (PERSON, ORGANISATION, PLACE)]
     mentions += _headline_mentions(text, held_back, mentions, lex)
     mentions.sort(key=lambda m: m.start)
-    return mentions
+    return without_authors(text, mentions, lex)
 
 
 def actors_of(mentions: list[Mention]) -> list[Actor]:
     """Distinct actors in order of first mention, each under its canonical name."""
     seen: dict[str, Actor] = {}
     for m in mentions:
-        if m.type in (PERSON, ORGANISATION) and m.canonical not in seen:
-            seen[m.canonical] = Actor(m.canonical, m.type)
+        # A person named in Cyrillic is filed under the Latin name ("Mikhail Mishustin").
+        name = person_name(m.canonical) if m.type == PERSON else m.canonical
+        if m.type in (PERSON, ORGANISATION) and name not in seen:
+            seen[name] = Actor(name, m.type)
     return list(seen.values())
 
 
@@ -220,7 +227,7 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
     run_start = tokens[0].start
     # "El Gobierno", "Die Bundesregierung": an article opens the run, so what follows is
     # a thing or an institution, never a person.
-    determined = len(tokens) > 1 and _is_determiner(text, tokens, lex)
+    determined = len(tokens) > 1 and _is_determiner(tokens, lex)
     if determined:
         tokens = tokens[1:]
     if _sentence_initial(text, run_start):
@@ -234,7 +241,7 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
         if not current:
             return
         for part in _split_connectors(current, lex):
-            pieces.append(_Piece(part, after_role=bool(pieces) and pieces[-1].type == ROLE))
+            pieces.append(_Piece(part, after_role=_right_after_role(text, pieces, part)))
         current.clear()
 
     i = 0
@@ -258,6 +265,8 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
         if role_end:
             flush()
             piece = _Piece(tokens[i:role_end], ROLE)
+            last = tokens[role_end - 1].key
+            piece.lower_role = last in lex.lower_roles and last not in lex.roles
             if tokens[role_end - 1].key in lex.regnal:
                 piece.regnal = tokens[role_end - 1].text
             pieces.append(piece)
@@ -284,24 +293,37 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
     return [p for p in _merge_organisations(text, pieces) if p.type != ROLE]
 
 
-def _is_determiner(text: str, tokens: list[_Token], lex: Lexicon) -> bool:
-    """An article opening a sentence ("El Gobierno", "Die Bundesregierung"), unless both
-    words open names ("Les Ferdinand") or the run is a known name ("La Paz")."""
+def _right_after_role(text: str, pieces: list[_Piece], part: list[_Token]) -> bool:
+    """Whether `part` follows a role directly ("Bundeskanzlerin Angela Merkel"), not across
+    a connector ("die Gesundheitsminister der Länder")."""
+    if not pieces or pieces[-1].type != ROLE:
+        return False
+    if pieces[-1].lower_role and len(part) < 2:
+        return False  # "Глава Центробанка": a role's complement, not a surname
+    return text[pieces[-1].tokens[-1].end : part[0].start].isspace()
+
+
+def _is_determiner(tokens: list[_Token], lex: Lexicon) -> bool:
+    """An article opening a run ("El Gobierno", "Die Bundesregierung"), unless both words
+    open names ("Les Ferdinand") or the run is a known name ("La Paz")."""
     first = tokens[0]
     return (
         first.key in lex.determiners
-        and _sentence_initial(text, first.start)
         and not (first.key in lex.given_names and tokens[1].key in lex.given_names)
         and not _known_at(tokens, 0, lex)
     )
 
 
-def _is_role(key: str, lex: Lexicon) -> bool:
-    """A role or title word, or a German compound ending in one ("Außenministerin")."""
+def _is_role(key: str, lex: Lexicon, opens: bool = True) -> bool:
+    """A role or title word, or a German compound ending in one ("Außenministerin").
+    Roles that French, Spanish, Italian or Russian write in lower case ("maire",
+    "председатель") count only before a name or opening a run, never inside one
+    ("Bruno Le Maire")."""
     return (
         key in lex.roles
         or key in lex.honorifics
         or (len(key) > MIN_COMPOUND_ROLE and key.endswith(lex.role_suffixes))
+        or (opens and key in lex.lower_roles)
     )
 
 
@@ -362,7 +384,7 @@ def _role_phrase_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
     j, last_role = i, None
     while j < len(tokens):
         key = tokens[j].key
-        if _is_role(key, lex):
+        if _is_role(key, lex, opens=j == i == 0):
             last_role = j
         elif key in ("of", "for") and last_role == j - 1:
             department_end = _department_end(tokens, j + 1, lex)
@@ -408,7 +430,7 @@ def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
             t.key in ORG_CONNECTORS
             and not _capitalised(t)
             and not _joins(parts[-1], t.key, tokens[n + 1 :], lex)
-        ):
+        ) or _before_full_name(tokens, n, lex):
             parts.append([])
             continue
         parts[-1].append(t)
@@ -421,6 +443,21 @@ def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
         if part:
             out.append(part)
     return out
+
+
+def _before_full_name(tokens: list[_Token], n: int, lex: Lexicon) -> bool:
+    """ "El PSOE de Pedro Sánchez", "il governo di Mario Draghi": a lower-case "de", "di",
+    "da" after a name and before a given name and a surname parts two names ("Rebelo de
+    Sousa" and "Lula da Silva" stay whole: "Sousa" and "Silva" open no name)."""
+    t = tokens[n]
+    return (
+        t.key in NAME_SPLITTING_CONNECTORS
+        and not _capitalised(t)
+        and 0 < n < len(tokens) - 2
+        and _opens_name(tokens[n + 1], lex)
+        and not _opens_name(tokens[n + 2], lex)
+        and _capitalised(tokens[n + 2])
+    )
 
 
 def _joins(left: list[_Token], connector: str, right: list[_Token], lex: Lexicon) -> bool:
@@ -533,10 +570,11 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
         tokens = tokens[1:]
     if len(tokens) > MAX_NAME_WORDS:
         return False
-    for t in tokens:
+    tokens = _without_leading_noun(tokens, lex)
+    for n, t in enumerate(tokens):
         if (
             t.key in lex.demonyms
-            or t.key in lex.affiliations
+            or (t.key in lex.affiliations and not (n == 0 and piece.after_role))
             or (t.is_acronym and not INITIAL.fullmatch(t.text))
         ):
             return False
@@ -547,6 +585,20 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
         piece.tokens = tokens
         return True
     return False
+
+
+def _without_leading_noun(tokens: list[_Token], lex: Lexicon) -> list[_Token]:
+    """ "Amtskollegen Dmytro Kuleba", "Santé Olivier Véran", "МИД Мария Захарова": a word
+    that opens no name, then a full name, is the end of a role or an institution (written
+    with capitals in German, after "de la" in French), not part of the name."""
+    if (
+        len(tokens) == 3
+        and (not _opens_name(tokens[0], lex) or tokens[0].key in lex.departments)
+        and _opens_name(tokens[1], lex)
+        and tokens[0].key not in lex.places
+    ):
+        return tokens[1:]
+    return tokens
 
 
 def _opens_name(token: _Token, lex: Lexicon) -> bool:

@@ -70,6 +70,7 @@ class Lexicon:
     affiliations: frozenset[str]
     institutions: frozenset[str]
     role_suffixes: tuple[str, ...]  # endings of compound roles ("Außenministerin")
+    lower_roles: frozenset[str]  # roles written in lower case ("maire", "председатель")
     determiners: frozenset[str]  # "El Gobierno", "Die Bundesregierung": never a person
     bylines: frozenset[str]  # "Von Thomas Berger": an author, not an actor
     org_descriptors: frozenset[str]
@@ -175,17 +176,24 @@ def _places() -> tuple[dict[str, str], frozenset[str]]:
 
 
 def _add_other_languages(
-    places: dict[str, str], major: frozenset[str], names: frozenset[str], never: frozenset[str]
+    places: dict[str, str],
+    major: frozenset[str],
+    given_names: frozenset[str],
+    family_names: frozenset[str],
+    never: frozenset[str],
 ) -> frozenset[str]:
     """Add the places' names in other languages and scripts (place_names.py) to `places`,
     never replacing an English name; return the names that may split a run. A city's
     other names split runs as its English name does (by population); a country's always."""
     by_code = {c["iso"]: c["name"] for c in _countries()}
     more = set(major)
+    names = given_names | family_names
     for name, canonical in place_names.country_names(by_code):
         key = fold(name)
         # A country's own name wins over a small town's ("Nederland", Texas).
-        if key not in major and key not in never and key not in names:
+        # Not "Maurice" (Mauritius in French), a given name; "España" is a family name
+        # too, but rarely alone.
+        if key not in major and key not in never and key not in given_names:
             places[key] = canonical
             more.add(key)
     for name, canonical, population in place_names.city_alternates():
@@ -245,8 +253,9 @@ def lexicon() -> Lexicon:
     s = _sections()
     given_names = _given_names(s)
     places, major = _places()
-    names = given_names | _family_names()
-    major = _add_other_languages(places, major, names, s["not_names"] | s["not_places"])
+    major = _add_other_languages(
+        places, major, given_names, _family_names(), s["not_names"] | s["not_places"]
+    )
     known = _known_names(places, major)
     starts: dict[str, int] = {}
     for key in known:
@@ -267,6 +276,7 @@ def lexicon() -> Lexicon:
         affiliations=s["affiliations"],
         institutions=s["institutions"],
         role_suffixes=tuple(sorted(s["role_suffixes"])),
+        lower_roles=s["lower_roles"],
         determiners=s["determiners"],
         bylines=s["bylines"],
         org_descriptors=s["org_descriptors"],

@@ -68,14 +68,33 @@ def city_alternates() -> Iterator[tuple[str, str, int]]:
                     yield form, city["name"], city["population"]
 
 
+# CLDR's codes of the continents GeoNames names.
+CONTINENTS = {
+    "002": "Africa",
+    "142": "Asia",
+    "150": "Europe",
+    "003": "North America",
+    "005": "South America",
+    "009": "Oceania",
+}
+# French and Italian elide the article before a vowel: "l'Allemagne", "dell'Italia".
+ELIDED = {"fr": ("l", "d"), "it": ("l", "d", "dell", "nell", "all", "dall", "sull")}
+_VOWEL_START = re.compile(r"[aeiouhâêîôûéèàAEIOUHÂÊÎÔÛÉÈÀ]")
+
+
 def country_names(canonical_by_code: dict[str, str]) -> Iterator[tuple[str, str]]:
-    """(name in another language, canonical country name) for every country GeoNames knows."""
+    """(name in another language, canonical name) for every country GeoNames knows, and
+    for the continents."""
     from babel import Locale
 
     for language in COUNTRY_NAME_LANGUAGES:
         territories = Locale(language).territories
-        for code, canonical in canonical_by_code.items():
+        for code, canonical in [*canonical_by_code.items(), *CONTINENTS.items()]:
             name = territories.get(code)
             if name and len(name) >= MIN_ALTERNATE_CHARS and _NAME.fullmatch(name):
                 for form in russian_forms(name):
                     yield form, canonical
+                if _VOWEL_START.match(name):
+                    for article in ELIDED.get(language, ()):
+                        for apostrophe in "'’":
+                            yield f"{article}{apostrophe}{name}", canonical

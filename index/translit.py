@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from index import aliases
+
 _LETTERS = {
     "а": "a",
     "б": "b",
@@ -59,6 +61,16 @@ CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 def has_cyrillic(text: str) -> bool:
     """Whether `text` has a Cyrillic letter (the only script transliterated here)."""
     return CYRILLIC.search(text) is not None
+
+
+def person_name(name: str) -> str:
+    """The one name a person goes by in every script: the alias table's canonical name for
+    `name` or its romanisation, else the romanisation ("Михаил Мишустин" -> "Mikhail
+    Mishustin"); names without Cyrillic letters as they are."""
+    if not has_cyrillic(name):
+        return name
+    latin = to_latin(name)
+    return aliases.canonical(name) or aliases.canonical(latin) or latin
 
 
 def to_latin(text: str) -> str:
