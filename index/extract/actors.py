@@ -23,7 +23,7 @@ from operator import itemgetter
 from index.documents import ORGANISATION, PERSON, Actor
 from index.extract.bylines import without_authors
 from index.extract.lexicon import LOWER, UPPER, Lexicon, fold, lexicon
-from index.translit import person_name
+from index.translit import has_cyrillic, person_name
 
 PLACE = "place"
 ROLE = "role"
@@ -74,6 +74,10 @@ POSSESSIVE = re.compile(r"['’]s?$")
 CONNECTOR_WORDS = frozenset(_CONNECTORS.split("|"))
 ORG_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "in"})
 NAME_SPLITTING_CONNECTORS = frozenset({"de", "del", "di", "da", "du"})
+# What joins a role to its complement outside English ("ministre de la Santé").
+ROLE_COMPLEMENT_CONNECTORS = frozenset(
+    ["de", "del", "della", "des", "du", "di", "da", "do", "la", "der"]
+)
 ACRONYM_DEFINITION = re.compile(r"[ \t]*\([ \t]*([A-Z][A-Za-z.&]{1,7})[ \t]*\)")
 # Left context: the lower-case words just before a run ("Vatican spokesman Matteo Bruni").
 LEFT_WORD = re.compile(r"[\w'’-]+$")
@@ -116,6 +120,7 @@ class _Piece:
     after_descriptor: bool = False  # "carmaker Toyota"
     after_determiner: bool = False  # "El Gobierno": never a person
     lower_role: bool = False  # a ROLE written in lower case mid-sentence ("Глава")
+    after_connector: bool = False  # "ministre de la Santé ...", "presidente del Consiglio ..."
     suffix_only: bool = False  # a lone "Airways", "Newsroom"
     regnal: str | None = None  # "Pope" before a one-word name
 
@@ -225,11 +230,9 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
     if not tokens:
         return []
     run_start = tokens[0].start
-    # "El Gobierno", "Die Bundesregierung": an article opens the run, so what follows is
-    # a thing or an institution, never a person.
+    # "El Gobierno", "Die Bundesregierung": an article opens the run, so it names a thing
+    # or an institution ("El Mundo"), never a person.
     determined = len(tokens) > 1 and _is_determiner(tokens, lex)
-    if determined:
-        tokens = tokens[1:]
     if _sentence_initial(text, run_start):
         # "Arriving in ...", "Supported by ...": an ordinary word capitalised by position.
         while tokens and _is_ordinary_word(text, tokens[0], lex) and not _known_at(tokens, 0, lex):
@@ -285,6 +288,7 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
         pieces[0].after_role = _is_role(word_before, lex)
         pieces[0].after_descriptor = word_before in lex.org_descriptors
         pieces[0].after_determiner = determined
+        pieces[0].after_connector = word_before in ROLE_COMPLEMENT_CONNECTORS
     for n, piece in enumerate(pieces):
         if piece.type is None:
             _classify(text, piece, lex)
@@ -314,7 +318,7 @@ def _is_determiner(tokens: list[_Token], lex: Lexicon) -> bool:
     )
 
 
-def _is_role(key: str, lex: Lexicon, opens: bool = True) -> bool:
+def _is_role(key: str, lex: Lexicon, opens: bool = True, compound: bool = True) -> bool:
     """A role or title word, or a German compound ending in one ("Außenministerin").
     Roles that French, Spanish, Italian or Russian write in lower case ("maire",
     "председатель") count only before a name or opening a run, never inside one
@@ -322,7 +326,7 @@ def _is_role(key: str, lex: Lexicon, opens: bool = True) -> bool:
     return (
         key in lex.roles
         or key in lex.honorifics
-        or (len(key) > MIN_COMPOUND_ROLE and key.endswith(lex.role_suffixes))
+        or (compound and len(key) > MIN_COMPOUND_ROLE and key.endswith(lex.role_suffixes))
         or (opens and key in lex.lower_roles)
     )
 
@@ -384,7 +388,9 @@ def _role_phrase_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
     j, last_role = i, None
     while j < len(tokens):
         key = tokens[j].key
-        if _is_role(key, lex, opens=j == i == 0):
+        # After a given name, "Dorfmeister" is a surname, not a compound role.
+        after_given_name = j > 0 and _opens_name(tokens[j - 1], lex)
+        if _is_role(key, lex, opens=j == i == 0, compound=not after_given_name):
             last_role = j
         elif key in ("of", "for") and last_role == j - 1:
             department_end = _department_end(tokens, j + 1, lex)
@@ -570,7 +576,7 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
         tokens = tokens[1:]
     if len(tokens) > MAX_NAME_WORDS:
         return False
-    tokens = _without_leading_noun(tokens, lex)
+    tokens = _without_leading_noun(piece, tokens, lex)
     for n, t in enumerate(tokens):
         if (
             t.key in lex.demonyms
@@ -587,16 +593,18 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
     return False
 
 
-def _without_leading_noun(tokens: list[_Token], lex: Lexicon) -> list[_Token]:
-    """ "Amtskollegen Dmytro Kuleba", "Santé Olivier Véran", "МИД Мария Захарова": a word
-    that opens no name, then a full name, is the end of a role or an institution (written
-    with capitals in German, after "de la" in French), not part of the name."""
-    if (
-        len(tokens) == 3
-        and (not _opens_name(tokens[0], lex) or tokens[0].key in lex.departments)
-        and _opens_name(tokens[1], lex)
-        and tokens[0].key not in lex.places
-    ):
+def _without_leading_noun(piece: _Piece, tokens: list[_Token], lex: Lexicon) -> list[_Token]:
+    """ "ministre de la Santé Olivier Véran", "presidente del Consiglio Mario Draghi",
+    "Глава Центробанка Эльвира Набиуллина", "МИД Мария Захарова", "l'État Emmanuel
+    Macron": a word that ends a role's complement, then a full name. Only after a
+    connector, in Cyrillic, or with an elided article: in English such a word is part of
+    a name ("Innisbrook Hilton Resort")."""
+    if len(tokens) != 3 or not _opens_name(tokens[1], lex) or tokens[0].key in lex.places:
+        return tokens
+    first = tokens[0]
+    if _opens_name(first, lex) and first.key not in lex.departments:
+        return tokens
+    if piece.after_connector or has_cyrillic(first.text) or ELIDED.match(first.text):
         return tokens[1:]
     return tokens
 
@@ -640,6 +648,7 @@ def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
 
 
 PARTICLE = re.compile(rf"^(?:{_PREFIXES})[-'’]")
+ELIDED = re.compile(r"^(?:l|d|dell|nell|all|dall|sull)['’]", re.IGNORECASE)
 
 
 def _name_keys(piece_or_text) -> list[str]:

@@ -162,8 +162,7 @@ def _places() -> tuple[dict[str, str], frozenset[str]]:
         add(state["name"], state["name"], True)
     for continent in json.loads(data.joinpath("continents.json").read_text("utf-8")).values():
         add(continent["name"], continent["name"], True)
-    cities = json.loads(data.joinpath("cities15000.json").read_text("utf-8"))
-    for city in sorted(cities.values(), key=lambda c: -c["population"]):
+    for city in place_names.cities_by_population():
         if city["population"] >= MIN_CITY_POPULATION:
             add(city["name"], city["name"], city["population"] >= MAJOR_CITY_POPULATION)
     table = aliases.table()

