@@ -498,6 +498,8 @@ def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
     """Type a piece by the evidence in and just before it; leave it undecided otherwise."""
     tokens = piece.tokens
     first, last = tokens[0], tokens[-1]
+    if piece.after_determiner and len(tokens) == 2 and last.key in lex.org_suffixes:
+        return  # "El Gobierno", "Die Bundesregierung": the government, not a name
     if len(tokens) == 1 and first.is_acronym:
         if _is_organisation_acronym(first, lex):
             piece.type = ORGANISATION
