@@ -491,7 +491,12 @@ def _joins(left: list[_Token], connector: str, right: list[_Token], lex: Lexicon
 
 # --- step 3: typing by evidence ---------------------------------------------------------
 
-LOCATIVE = re.compile(r"\b(?:in|near|at|from|to|outside|of|across|into)[ \t]+(?:the[ \t]+)?$")
+# "in", "near", "from" in English and the languages Sift reads beyond it ("à Nantes",
+# "nach Leipzig", "desde Sevilla", "в Казани").
+LOCATIVE = re.compile(
+    r"(?<!\w)(?:in|near|at|from|to|outside|of|across|into|à|au|aux|en|dans|vers|nach|aus|bei"
+    r"|desde|hacia|em|naar|uit|w|we|ze|в|во|из|под)[ \t]+(?:the[ \t]+)?$"
+)
 
 
 def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
