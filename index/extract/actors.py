@@ -23,6 +23,7 @@ from operator import itemgetter
 from index.documents import ORGANISATION, PERSON, Actor
 from index.extract.bylines import without_authors
 from index.extract.lexicon import LOWER, UPPER, Lexicon, fold, lexicon
+from index.extract.russian_names import nominative
 from index.translit import has_cyrillic, person_name
 
 PLACE = "place"
@@ -164,8 +165,9 @@ def actors_of(mentions: list[Mention]) -> list[Actor]:
     """Distinct actors in order of first mention, each under its canonical name."""
     seen: dict[str, Actor] = {}
     for m in mentions:
-        # A person named in Cyrillic is filed under the Latin name ("Mikhail Mishustin").
-        name = person_name(m.canonical) if m.type == PERSON else m.canonical
+        # A person named in Cyrillic is filed under the Latin name of the nominative
+        # ("Михаилом Мишустиным" -> "Mikhail Mishustin").
+        name = person_name(nominative(m.canonical)) if m.type == PERSON else m.canonical
         if m.type in (PERSON, ORGANISATION) and name not in seen:
             seen[name] = Actor(name, m.type)
     return list(seen.values())

@@ -21,7 +21,8 @@ from importlib import resources
 
 from index import aliases
 from index.documents import ORGANISATION
-from index.extract import place_names, sources
+from index.extract import place_names, russian_names, sources
+from index.translit import has_cyrillic
 
 # Cities at least this large may split a capitalised run ("Rome Correspondent"); smaller
 # ones only count when a whole phrase is exactly the city's name.
@@ -74,7 +75,8 @@ class Lexicon:
     determiners: frozenset[str]  # "El Gobierno", "Die Bundesregierung": never a person
     bylines: frozenset[str]  # "Von Thomas Berger": an author, not an actor
     org_descriptors: frozenset[str]
-    given_names: frozenset[str]  # folded
+    given_names: frozenset[str]  # folded, Cyrillic ones in every case
+    cyrillic_given_names: frozenset[str]  # folded, nominative
     places: dict[str, str]  # folded name -> canonical place name
     major_places: frozenset[str]  # folded names that may split a run
     # Names from the alias table, the source table and major places, by folded words:
@@ -120,8 +122,21 @@ def _given_names(sections: dict[str, frozenset[str]]) -> frozenset[str]:
             value = getattr(provider, attr, None)
             if isinstance(value, dict | list | tuple | set | frozenset):
                 names.update(value)
-    folded = {fold(n) for n in names if len(n) > 1 and n[0].isupper() and n.isalpha()}
-    return frozenset((folded | sections["given_names"]) - sections["not_names"])
+    names = {n for n in names if len(n) > 1 and n[0].isupper() and n.isalpha()}
+    names |= sections["given_names"]  # folded, but ours are written without "й" and "ё"
+    return frozenset(fold(n) for n in names) - sections["not_names"]
+
+
+def _case_forms(nominatives: frozenset[str]) -> frozenset[str]:
+    """The case forms of the Cyrillic given names ("Сергеем" opens a name as "Сергей"
+    does), generated from the folded nominatives ("й" folds to "и": "сергеи" -> "сергея",
+    "сергею", "сергеем", "сергее")."""
+    forms = set()
+    for name in nominatives:
+        if has_cyrillic(name):
+            unfolded = name[:-1] + "й" if name.endswith(("еи", "аи", "ои", "уи")) else name
+            forms.update(fold(f) for f in russian_names.given_name_forms(unfolded))
+    return frozenset(forms)
 
 
 def _family_names() -> frozenset[str]:
@@ -250,7 +265,8 @@ def _known_names(
 def lexicon() -> Lexicon:
     """All word lists, built on first use (about 0.5 s) and shared by every call after."""
     s = _sections()
-    given_names = _given_names(s)
+    nominative_names = _given_names(s)
+    given_names = nominative_names | _case_forms(nominative_names)
     places, major = _places()
     major = _add_other_languages(
         places, major, given_names, _family_names(), s["not_names"] | s["not_places"]
@@ -280,6 +296,7 @@ def lexicon() -> Lexicon:
         bylines=s["bylines"],
         org_descriptors=s["org_descriptors"],
         given_names=given_names,
+        cyrillic_given_names=frozenset(n for n in nominative_names if has_cyrillic(n)),
         places=places,
         major_places=major,
         known=known,

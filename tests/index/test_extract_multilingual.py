@@ -109,3 +109,20 @@ def test_held_out_figures_stay_above_their_floors():
     assert overall.date_accuracy() >= 0.9, overall.misses
     assert overall.precision("people") >= 0.85, overall.misses
     assert overall.recall("people") >= 0.8, overall.misses
+
+
+def test_a_russian_name_in_another_case_is_filed_under_its_nominative():
+    text = (
+        "Переговоры в Москве\n\nМОСКВА, 3 марта. /ТАСС/. Президент встретился с Сергеем "
+        "Лавровым и Марией Захаровой, а также обсудил планы с Игорем Сечиным и Антоном "
+        "Силуановым. Позднее журналисты задали вопросы Эльвире Набиуллиной."
+    )
+    doc = extract(RawDocument(id="ru", text=text, fetched="2022-03-04"))
+    assert [a.name for a in doc.actors if a.type == PERSON] == [
+        "Sergei Lavrov",  # the alias table's spelling
+        "Maria Zakharova",
+        "Igor Sechin",
+        "Anton Siluanov",
+        "Elvira Nabiullina",
+    ]
+    assert doc.places == ["Moscow"]
