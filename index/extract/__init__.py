@@ -5,7 +5,8 @@ field that was not given: title (title.py), language (index/language.py), date
 (dates.py; dateparse.py beyond English when that finds none), source and site
 (sources.py), actors and places (actors.py). Each field's provenance says whether it was
 given (by the user, or by a web page's metadata: `page`), extracted, or is unknown.
-Nothing here raises on bad input: unreadable given values are treated as not given, odd text as unknown.
+Nothing here raises on bad input: unreadable given values are treated as not given, odd
+text as unknown.
 """
 
 from __future__ import annotations
