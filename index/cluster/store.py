@@ -70,6 +70,11 @@ class ClusterStore:
         finally:
             front.close()
 
+    def _writer_lock(self, wait_s: float = generations.WRITER_LOCK_WAIT_S):
+        """The lock under which journal entries go to replicas (the appliers of every
+        worker hold it for one round at most)."""
+        return generations.file_lock(self._state() / "writer.lock", wait_s=wait_s)
+
     def _mark_path(self, slot: str, address: str) -> Path:
         return self._state() / f"applied-{slot}-{address.replace(':', '_')}"
 
@@ -101,7 +106,7 @@ class ClusterStore:
 
     def apply_pending(self) -> int | None:
         try:
-            with generations.file_lock(self._state() / "writer.lock", wait_s=0):
+            with self._writer_lock(wait_s=0):
                 slot = self.live_slot()
                 if slot is None:
                     return 0
@@ -125,7 +130,7 @@ class ClusterStore:
 
     def catch_up(self, slot: str, shard: int, address: str) -> int:
         """Bring one replica up to the journal (under the writer lock); entries sent."""
-        with generations.file_lock(self._state() / "writer.lock", wait_s=None):
+        with self._writer_lock():
             return self._catch_up_replica(slot, shard, address)
 
     def _catch_up_replica(self, slot: str, shard: int, address: str) -> int:
@@ -221,7 +226,7 @@ class ClusterStore:
             vocabulary_path(self.cluster, slot),
             json.dumps(vocabulary, ensure_ascii=False, sort_keys=True).encode("utf-8"),
         )
-        with generations.file_lock(self._state() / "writer.lock", wait_s=None):
+        with self._writer_lock():
             entries = list(self.journal.read_after(0))
             ops = last_per_id(entries)
             for shard, shard_conns in enumerate(conns):
