@@ -3,9 +3,10 @@
 `extract()` cleans the body (clean.py), reads its layout (layout.py), then fills every
 field that was not given: title (title.py), language (index/language.py), date
 (dates.py; dateparse.py beyond English when that finds none), source and site
-(sources.py), actors and places (actors.py). Each field's
-provenance says whether it was given, extracted, or is unknown. Nothing here raises on
-bad input: unreadable given values are treated as not given, odd text as unknown.
+(sources.py), actors and places (actors.py). Each field's provenance says whether it was
+given (by the user, or by a web page's metadata: `page`), extracted, or is unknown.
+Nothing here raises on bad input: unreadable given values are treated as not given, odd
+text as unknown.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def extract(raw: RawDocument) -> Document:
 
     def pick(field: str, given, find):
         if given is not None and given != "":  # an empty list given means none
-            provenance[field] = GIVEN
+            provenance[field] = raw.provenance.get(field, GIVEN)
             return given
         value = find()
         provenance[field] = EXTRACTED if value not in (None, "", [], UNDETERMINED) else UNKNOWN
