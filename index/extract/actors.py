@@ -630,6 +630,17 @@ def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
         prev = out[-1] if out else None
         if (
             prev is not None
+            and prev.suffix_only
+            and piece.type == PLACE
+            and has_cyrillic(piece.text)
+            and text[prev.tokens[-1].end : piece.tokens[0].start].isspace()
+        ):
+            # "Банк России", "Правительство Москвы": Russian puts the place after the
+            # organisation, in the genitive, where English says "Bank of Russia".
+            out[-1] = _Piece(prev.tokens + piece.tokens, ORGANISATION)
+            continue
+        if (
+            prev is not None
             and prev.type in (PLACE, ORGANISATION)
             and ((piece.type == ORGANISATION and not piece.known) or piece.suffix_only)
             and text[prev.tokens[-1].end : piece.tokens[0].start].isspace()

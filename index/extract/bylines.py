@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 # Bylines sit among the first lines and are short.
 MAX_BYLINE_LINE = 12
 MAX_BYLINE_CHARS = 80
-OPENING_WORD = re.compile(r"[ \t]*([^\W\d_]+)[ \t]*:?[ \t]+(?=[^\W\d_])")
+OPENING_WORD = re.compile(r"[ \t]*([^\W\d_]+)(?:[ \t]*:[ \t]*|[ \t]+)(?=[^\W\d_])")
 
 
 def byline_spans(text: str, lex: Lexicon) -> list[tuple[int, int]]:
@@ -27,13 +27,8 @@ def byline_spans(text: str, lex: Lexicon) -> list[tuple[int, int]]:
     for n, line in enumerate(text.split("\n", MAX_BYLINE_LINE)):
         if n == MAX_BYLINE_LINE:
             break
-        m = OPENING_WORD.match(line)
-        if (
-            m
-            and len(line) <= MAX_BYLINE_CHARS
-            and m.group(1)[0].isupper()
-            and m.group(1).casefold() in lex.bylines
-        ):
+        m = OPENING_WORD.match(line) if len(line) <= MAX_BYLINE_CHARS else None
+        if m and m.group(1)[0].isupper() and m.group(1).casefold() in lex.bylines:
             spans.append((start, start + len(line)))
         start += len(line) + 1
     return spans

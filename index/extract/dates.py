@@ -30,9 +30,13 @@ DAY_MONTH_YEAR = re.compile(
 MONTH_DAY_YEAR = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)")
 # A dateline's place: "MOSCOW", "RENO, Nev.", "FRANKFURT AM MAIN", "Санкт-Петербург", then
 # a comma.
+# Each word's hyphens are inside it ("Санкт-Петербург") and words are parted by one space,
+# so no two parts of the pattern can match the same character: matching stays linear on
+# any line (a hyphen both in words and between them made "A-A-A-..." backtrack).
 _CAPITAL = "[A-ZÀ-ÞĀ-ſА-ЯЁ]"
+_PLACE_WORD = rf"{_CAPITAL}[\w.'’]*(?:-[\w.'’]+)*"
 _PLACE = (
-    rf"{_CAPITAL}[\w.'’-]*(?:[ -](?:{_CAPITAL}[\w.'’-]*|de|la|del|do|da|du|el|al|am)){{0,3}}"
+    rf"{_PLACE_WORD}(?: (?:{_PLACE_WORD}|de|la|del|do|da|du|el|al|am)){{0,3}}"
     r"(?:,[ \t]*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}){0,2},"
 )
 # "MOSCOW, October 8", "RENO, Nev., Mar 4", "VANCOUVER, British Columbia, March 2"

@@ -256,8 +256,10 @@ def _known_names(
     for form, kind, canonical in actor_names:
         if kind == aliases.PLACE:
             add(form, kind, canonical)
-    for key in sorted(major):
-        add(key, aliases.PLACE, places[key])
+    for key in sorted(major):  # folded already: add() without folding again
+        joined = " ".join(key.split())
+        if joined not in known or known[joined][2] is not None:
+            known[joined] = (aliases.PLACE, places[key], None)
     return known
 
 

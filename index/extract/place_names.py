@@ -20,6 +20,9 @@ from functools import cache
 from importlib import resources
 
 ALTERNATE_MIN_POPULATION = 100_000
+# Russian case forms are generated for cities this large (the ones Russian news names).
+DECLINED_MIN_POPULATION = 300_000
+_LATIN_OR_CYRILLIC_CAPITAL = re.compile(r"[A-ZÀ-ÞĀ-ſА-ЯЁ]")
 MIN_ALTERNATE_CHARS = 4
 # Languages whose country names are added (those the labelled set and the stemmer cover).
 COUNTRY_NAME_LANGUAGES = ("de", "fr", "es", "it", "pt", "nl", "pl", "ru")
@@ -65,14 +68,15 @@ def city_alternates() -> Iterator[tuple[str, str, int]]:
     for city in cities_by_population():
         if city["population"] < ALTERNATE_MIN_POPULATION:
             break
+        declined = city["population"] >= DECLINED_MIN_POPULATION
         for name in city.get("alternatenames") or ():
             if (
                 len(name) >= MIN_ALTERNATE_CHARS
-                and name[0].isupper()
+                and _LATIN_OR_CYRILLIC_CAPITAL.match(name)
                 and _NAME.fullmatch(name)
                 and not name.isupper()
             ):
-                for form in russian_forms(name):
+                for form in russian_forms(name) if declined else (name,):
                     yield form, city["name"], city["population"]
 
 

@@ -40,6 +40,7 @@ QUERIES = [
     "Flüchtlinge",
     "fluchtlinge",
     "écoles",
+    "Мишустин OR Москва",  # Cyrillic words also searched romanised, in both backends
     "the OR la OR die OR de",
     "alert OR script OR onerror",
     "",

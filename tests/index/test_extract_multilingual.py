@@ -126,3 +126,9 @@ def test_a_russian_name_in_another_case_is_filed_under_its_nominative():
         "Elvira Nabiullina",
     ]
     assert doc.places == ["Moscow"]
+
+
+def test_a_russian_organisation_named_after_a_place_is_not_the_place():
+    doc = _extract("ml-ru-04")  # "Банк России снизил ключевую ставку"
+    assert doc.places == []
+    assert ("Банк России", "organisation") in {(a.name, a.type) for a in doc.actors}
