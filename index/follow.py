@@ -33,7 +33,7 @@ from index.documents import PAGE, RawDocument
 from index.feeds import item_key, item_metadata, parse_feed
 from index.fetch import FetchError, PoliteFetcher
 from index.html import page_document, url_id
-from index.readers import InputError
+from index.readers import InputError, raw_document
 from index.storage import fsync_dir, make_private_dir
 
 STATE_DIR = "follow"
@@ -191,7 +191,14 @@ class Follower:
             self.state.mark_seen(key)
             return True
         _fill_from_item(raw, item_metadata(entry, feed_title))
-        self.store.append([put_op(_record(raw), raw.provenance)])
+        record = _record(raw)
+        try:
+            raw_document(record)  # what the applier will read back: refused here, not there
+        except ValueError as exc:
+            self._problem(result, f"page {link}: {exc}")
+            self.state.mark_seen(key)
+            return True
+        self.store.append([put_op(record, raw.provenance)])
         self.state.mark_seen(key)
         result.added += 1
         return True
