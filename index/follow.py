@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from index import generations
 from index.applier import put_op
@@ -157,7 +157,9 @@ class Follower:
             key = item_key(entry)
             if key is None or key in self.state.seen:
                 continue
-            complete &= self._follow_item(key, entry, parsed.feed.get("title"), result)
+            complete &= self._follow_item(
+                key, entry, parsed.feed.get("title"), response.url, result
+            )
         if complete:
             lower = {name.lower(): value for name, value in response.headers.items()}
             validators = {
@@ -167,9 +169,10 @@ class Follower:
             }
             self.state.save_validators(feed, validators)
 
-    def _follow_item(self, key: str, entry, feed_title: str | None, result) -> bool:
-        """Add one item's page; False if it failed in a way a later round may mend."""
-        link = entry.get("link")
+    def _follow_item(self, key: str, entry, feed_title: str | None, base: str, result) -> bool:
+        """Add one item's page; False if it failed in a way a later round may mend. A
+        relative link is read against the feed's own URL (`base`)."""
+        link = urljoin(base, entry["link"]) if entry.get("link") else None
         if not link:
             self._problem(result, f"item {key}: no link to fetch; skipped")
             self.state.mark_seen(key)
