@@ -78,13 +78,15 @@ def run(data: Path) -> dict:
 
     from index.extract import extract
     from index.html import page_document
+    from index.language import load_profiles
     from index.visible import visible_text
 
     pages = load(data)
     scores: dict[str, list] = {"sift": [], "trafilatura": [], "page_text": []}
     found = Counter()
     sift_cpu = trafilatura_cpu = 0.0
-    extract(page_document(pages[0][1], doc_id="warm-up", origin="warm-up"))  # load once
+    load_profiles()  # what a build loads once, before its workers fork
+    extract(page_document(pages[0][1], doc_id="warm-up", origin="warm-up"))
     trafilatura.extract(pages[0][1])
     for key, page, truth in pages:
         started = time.process_time()

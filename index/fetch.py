@@ -32,16 +32,29 @@ _CHUNK = 1 << 16
 ATTEMPTS = 3  # tries of a request that failed in a way that may pass
 BACKOFF_S = 1.0  # the first pause before a retry; doubled each time
 MAX_RETRY_AFTER_S = 60.0
+# How long a site's robots.txt is trusted before it is read again; when it could not be
+# read (no page of the site is fetched meanwhile), how long until the next try.
+ROBOTS_TTL_S = 24 * 3600.0
+ROBOTS_RETRY_S = 600.0
 
 
 class FetchError(Exception):
     """A URL that could not be fetched: which, why, and whether trying later may help."""
 
-    def __init__(self, url: str, reason: str, *, permanent: bool, retry_after: float | None = None):
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        permanent: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
         self.permanent = permanent
+        self.status = status  # the HTTP status, when the server answered
         self.retry_after = retry_after  # seconds the server asked us to wait
 
 
@@ -77,7 +90,8 @@ class PoliteFetcher:
         self.sleep = sleep
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         self._last: dict[str, float] = {}  # host -> when its last request ended
-        self._robots: dict[str, RobotFileParser | FetchError] = {}
+        # site -> (until when it holds, its rules or why they could not be read)
+        self._robots: dict[str, tuple[float, RobotFileParser | FetchError]] = {}
         self._host_delay: dict[str, float] = {}  # host -> its robots.txt Crawl-delay
 
     def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -90,9 +104,11 @@ class PoliteFetcher:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(url, "not an http(s) URL", permanent=True)
         site = f"{parts.scheme}://{parts.netloc}"
-        if site not in self._robots:
-            self._robots[site] = self._read_robots(site)
-        robots = self._robots[site]
+        if site not in self._robots or self._robots[site][0] < time.monotonic():
+            robots = self._read_robots(site)
+            ttl = ROBOTS_RETRY_S if isinstance(robots, FetchError) else ROBOTS_TTL_S
+            self._robots[site] = (time.monotonic() + ttl, robots)
+        robots = self._robots[site][1]
         if isinstance(robots, FetchError):
             raise FetchError(url, f"not fetched: {robots.reason}", permanent=False)
         if not robots.can_fetch(ROBOTS_AGENT, url):
@@ -104,11 +120,11 @@ class PoliteFetcher:
         try:
             response = self._get(f"{site}/robots.txt", {})
         except FetchError as exc:
-            if not exc.reason.startswith("HTTP 4"):
+            if exc.status is None or not 400 <= exc.status < 500:
                 return FetchError(
                     exc.url, f"robots.txt unreachable ({exc.reason})", permanent=False
                 )
-            robots.disallow_all = exc.reason.startswith(("HTTP 401", "HTTP 403"))
+            robots.disallow_all = exc.status in (401, 403)
             robots.allow_all = not robots.disallow_all
             return robots
         robots.parse(response.body.decode("utf-8", "replace").splitlines())
@@ -154,10 +170,12 @@ class PoliteFetcher:
             if exc.code == 304:
                 return Response(url, 304, dict(exc.headers or {}), b"")
             if exc.code != 429 and exc.code < 500:
-                raise _NoRetry(FetchError(url, f"HTTP {exc.code}", permanent=True)) from None
+                raise _NoRetry(
+                    FetchError(url, f"HTTP {exc.code}", permanent=True, status=exc.code)
+                ) from None
             retry_after = _seconds(exc.headers.get("Retry-After") if exc.headers else None)
             raise FetchError(
-                url, f"HTTP {exc.code}", permanent=False, retry_after=retry_after
+                url, f"HTTP {exc.code}", permanent=False, status=exc.code, retry_after=retry_after
             ) from None
         except ValueError as exc:  # a URL urllib cannot use
             raise _NoRetry(FetchError(url, f"bad URL: {exc}", permanent=True)) from None

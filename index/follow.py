@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from index import generations
 from index.applier import put_op
@@ -33,7 +33,7 @@ from index.documents import PAGE, RawDocument
 from index.feeds import item_key, item_metadata, parse_feed
 from index.fetch import FetchError, PoliteFetcher
 from index.html import page_document, url_id
-from index.readers import InputError
+from index.readers import InputError, raw_document
 from index.storage import fsync_dir, make_private_dir
 
 STATE_DIR = "follow"
@@ -157,7 +157,9 @@ class Follower:
             key = item_key(entry)
             if key is None or key in self.state.seen:
                 continue
-            complete &= self._follow_item(key, entry, parsed.feed.get("title"), result)
+            complete &= self._follow_item(
+                key, entry, parsed.feed.get("title"), response.url, result
+            )
         if complete:
             lower = {name.lower(): value for name, value in response.headers.items()}
             validators = {
@@ -167,9 +169,10 @@ class Follower:
             }
             self.state.save_validators(feed, validators)
 
-    def _follow_item(self, key: str, entry, feed_title: str | None, result) -> bool:
-        """Add one item's page; False if it failed in a way a later round may mend."""
-        link = entry.get("link")
+    def _follow_item(self, key: str, entry, feed_title: str | None, base: str, result) -> bool:
+        """Add one item's page; False if it failed in a way a later round may mend. A
+        relative link is read against the feed's own URL (`base`)."""
+        link = urljoin(base, entry["link"]) if entry.get("link") else None
         if not link:
             self._problem(result, f"item {key}: no link to fetch; skipped")
             self.state.mark_seen(key)
@@ -191,7 +194,14 @@ class Follower:
             self.state.mark_seen(key)
             return True
         _fill_from_item(raw, item_metadata(entry, feed_title))
-        self.store.append([put_op(_record(raw), raw.provenance)])
+        record = _record(raw)
+        try:
+            raw_document(record)  # what the applier will read back: refused here, not there
+        except ValueError as exc:
+            self._problem(result, f"page {link}: {exc}")
+            self.state.mark_seen(key)
+            return True
+        self.store.append([put_op(record, raw.provenance)])
         self.state.mark_seen(key)
         result.added += 1
         return True
