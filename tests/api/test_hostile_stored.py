@@ -13,15 +13,14 @@ import csv
 import io
 import json
 import socket
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from index import generations, stored_json
+from index import stored_json
 from index.documents import Document
 from index.reindex import reindex
-from index.writer import index_fields
 from tests.conftest import API_KEY, DATA
+from tests.helpers import write_unchecked
 from tests.servers import gunicorn
 
 HOSTILE_WORD = "zebrafinch"
@@ -58,27 +57,6 @@ HOSTILE = [
     ),
     Document(id=".", title="Dot", text=f"{HOSTILE_WORD} document with the id dot.", language="en"),
 ]
-
-
-def write_unchecked(root, docs) -> None:
-    """Add `docs` to the live generation as they are, past every check ingest makes.
-
-    In a thread of its own, as the applier writes: its stack starts empty, so json can
-    still write the 950 levels that a request's deeper stack could not read back.
-    """
-
-    def write():
-        ix = generations.open_generation(root, generations.current_generation(root))
-        try:
-            writer = ix.writer()
-            for doc in docs:
-                writer.add_document(**index_fields(doc))
-            writer.commit(merge=False)
-        finally:
-            ix.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(write).result()
 
 
 @pytest.fixture(scope="module")
