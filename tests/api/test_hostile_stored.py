@@ -15,7 +15,9 @@ import json
 import socket
 
 import pytest
+from click.testing import CliRunner
 
+from api.cli import main
 from index import stored_json
 from index.documents import Document
 from index.reindex import reindex
@@ -60,12 +62,25 @@ HOSTILE = [
 
 
 @pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory):
+def hostile_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile") / "index"
     assert reindex(root, [DATA]).switched
     write_unchecked(root, HOSTILE)
-    with gunicorn(root, root.parent, workers=1, rate_limit="off") as server:
+    return root
+
+
+@pytest.fixture(scope="module")
+def hostile_server(hostile_root):
+    with gunicorn(hostile_root, hostile_root.parent, workers=1, rate_limit="off") as server:
         yield server
+
+
+def test_the_cli_prints_hostile_documents(hostile_root):
+    args = ["search", HOSTILE_WORD, "--json", "--index-dir", str(hostile_root)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    titles = {hit["title"] for hit in _strict_json(result.output)["hits"]}
+    assert "Lone \ufffd surrogate" in titles and len(titles) == len(HOSTILE)
 
 
 def _strict_json(text: str):
