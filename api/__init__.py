@@ -26,8 +26,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from api.paths import install_paths
     from api.routes import register_routes
     from api.settings import load_settings, open_backend
+    from index.extract.sources import use_sources_file
 
     settings = load_settings(config)
+    use_sources_file(settings.sources_file)
     app = Flask(__name__)
     install_output(app)
     install_paths(app)

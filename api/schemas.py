@@ -393,7 +393,10 @@ class DocumentOut(Schema):
     provenance = fields.Dict(
         keys=fields.String(),
         values=fields.String(),
-        metadata={"description": "Where each field came from: given, extracted or unknown."},
+        metadata={
+            "description": "Where each field came from: given (with the document), page "
+            "(declared by the web page or feed), extracted (from the text) or unknown."
+        },
     )
     extra = fields.Dict(metadata={"description": "Input fields Sift keeps but does not index."})
     text_truncated = fields.Boolean(
