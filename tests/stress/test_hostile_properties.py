@@ -21,7 +21,7 @@ from tests.helpers import write_unchecked
 from tests.servers import gunicorn
 from tests.stress.conftest import record
 
-EXAMPLES = 200
+EXAMPLES = 150
 # About a second is the promise for any query; this is a hang detector above it.
 MAX_SECONDS = 5
 
@@ -39,6 +39,7 @@ def _get(base: str):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_hostile_documents_over_gunicorn(tmp_path):
     root = tmp_path / "index"
     assert reindex(root, [DATA]).switched
