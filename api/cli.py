@@ -22,7 +22,10 @@ def _settings(index_dir: str | None, **overrides):
 
 
 def _echo_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Printed as the API sends it: a lone surrogate in stored text as U+FFFD, not a crash
+    (api/output.py does this for HTTP; importing Flask here would slow every command)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    click.echo(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -81,9 +81,20 @@ def csv_lines(docs: Iterable[Document]) -> Iterator[str]:
         yield buffer.getvalue()
 
 
+# Line breaks to Unicode (and so to str.splitlines and many JSON Lines readers) that
+# JSON leaves raw inside strings: escaped, so each record is one line to every reader.
+_LINE_BREAKS = (("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+
+
+def _one_line(text: str) -> str:
+    for raw, escaped in _LINE_BREAKS:
+        text = text.replace(raw, escaped)
+    return text
+
+
 def json_lines(docs: Iterable[Document]) -> Iterator[str]:
     for chunk in _chunks(docs):
-        yield "".join(dumps(record(doc)) + "\n" for doc in chunk)
+        yield "".join(_one_line(dumps(record(doc))) + "\n" for doc in chunk)
 
 
 WRITERS = {"csv": csv_lines, "jsonl": json_lines}

@@ -13,15 +13,16 @@ import csv
 import io
 import json
 import socket
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from click.testing import CliRunner
 
-from index import generations, stored_json
+from api.cli import main
+from index import stored_json
 from index.documents import Document
 from index.reindex import reindex
-from index.writer import index_fields
 from tests.conftest import API_KEY, DATA
+from tests.helpers import write_unchecked
 from tests.servers import gunicorn
 
 HOSTILE_WORD = "zebrafinch"
@@ -60,34 +61,26 @@ HOSTILE = [
 ]
 
 
-def write_unchecked(root, docs) -> None:
-    """Add `docs` to the live generation as they are, past every check ingest makes.
-
-    In a thread of its own, as the applier writes: its stack starts empty, so json can
-    still write the 950 levels that a request's deeper stack could not read back.
-    """
-
-    def write():
-        ix = generations.open_generation(root, generations.current_generation(root))
-        try:
-            writer = ix.writer()
-            for doc in docs:
-                writer.add_document(**index_fields(doc))
-            writer.commit(merge=False)
-        finally:
-            ix.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(write).result()
-
-
 @pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory):
+def hostile_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile") / "index"
     assert reindex(root, [DATA]).switched
     write_unchecked(root, HOSTILE)
-    with gunicorn(root, root.parent, workers=1, rate_limit="off") as server:
+    return root
+
+
+@pytest.fixture(scope="module")
+def hostile_server(hostile_root):
+    with gunicorn(hostile_root, hostile_root.parent, workers=1, rate_limit="off") as server:
         yield server
+
+
+def test_the_cli_prints_hostile_documents(hostile_root):
+    args = ["search", HOSTILE_WORD, "--json", "--index-dir", str(hostile_root)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    titles = {hit["title"] for hit in _strict_json(result.output)["hits"]}
+    assert "Lone \ufffd surrogate" in titles and len(titles) == len(HOSTILE)
 
 
 def _strict_json(text: str):
