@@ -23,6 +23,10 @@ UNDETERMINED = "und"
 
 # Fields whose provenance a Document records.
 PROVENANCE_FIELDS = ("title", "language", "date", "source", "actors", "places")
+# Provenance entry of a document whose extraction ran out of time (index/extract/):
+# {"extraction": "truncated"}: the names found in the part read in time are kept.
+EXTRACTION = "extraction"
+TRUNCATED = "truncated"
 
 
 @dataclass(frozen=True)

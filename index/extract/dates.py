@@ -44,8 +44,10 @@ DAY_MONTH_YEAR = re.compile(
 )
 MONTH_DAY_YEAR = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)")
 # "MOSCOW, October 8", "RENO, Nev., Mar 4", "VANCOUVER, British Columbia, March 2"
+# The words are possessive (`*+`): a word never gives back a hyphen to the separator, which
+# could only split it into more words; trying every split of "A-A-A-..." took minutes.
 DATELINE = re.compile(
-    r"^[A-ZÀ-Þ][\w.'’-]*(?:[ -](?:[A-ZÀ-Þ][\w.'’-]*|de|la|del|do|da|du|el|al)){0,3}"
+    r"^[A-ZÀ-Þ][\w.'’-]*+(?:[ -](?:[A-ZÀ-Þ][\w.'’-]*+|de|la|del|do|da|du|el|al)){0,3}"
     r"(?:,[ \t]*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}){0,2},[ \t]+"
     rf"({_MONTH})\.?[ \t]+(\d{{1,2}})(?!\d)(?:,?[ \t]+(\d{{4}})(?!\d))?"
 )
