@@ -18,11 +18,11 @@ from index.documents import (
     GIVEN,
     ORGANISATION,
     PERSON,
+    TRUNCATED,
     UNDETERMINED,
     UNKNOWN,
     Actor,
     Document,
-    TRUNCATED,
     RawDocument,
 )
 from index.extract import actors, dates, sources, title
