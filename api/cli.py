@@ -50,7 +50,11 @@ def reindex(paths: tuple[str, ...], index_dir: str | None, incremental: bool) ->
         bar = tqdm(unit=" docs", desc="indexing", file=sys.stderr)
     try:
         report = run_reindex(
-            root, targets, incremental=incremental, progress=bar.update if bar else None
+            root,
+            targets,
+            incremental=incremental,
+            progress=bar.update if bar else None,
+            limits=load_settings().input_limits,
         )
     except IndexBusy:
         raise click.ClickException(
@@ -172,7 +176,7 @@ def serve(host, port, workers, index_dir) -> None:
     settings = load_settings(overrides)
     if current_generation(settings.index_dir) is None:
         click.echo(f"no index in {settings.index_dir}: indexing the bundled seeds first", err=True)
-        run_reindex(settings.index_dir, [str(SEEDS_DIR)])
+        run_reindex(settings.index_dir, [str(SEEDS_DIR)], limits=settings.input_limits)
     env = gunicorn_env(
         settings.index_dir, host=settings.host, port=settings.port, workers=settings.workers
     )
@@ -270,7 +274,7 @@ def extract(file: str, as_json: bool) -> None:
     from index.readers import InputError, read_file
 
     try:
-        docs = [run_extract(raw) for raw in read_file(Path(file))]
+        docs = [run_extract(raw) for raw in read_file(Path(file), load_settings().input_limits)]
     except InputError as exc:
         raise click.ClickException(f"{exc.where}: {exc.reason}") from None
     out = []

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from api.limits import parse_limit
+from index.validate import MAX_DOCUMENT_BYTES, MAX_INFLATED_BYTES, Limits
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,15 @@ class Settings:
     # SIFT_RATE_LIMIT_STORAGE: the SQLite file all workers count in (default: in index_dir)
     rate_limit_storage: Path | None = None
     cors_origins: str = ""  # SIFT_CORS_ORIGINS: comma list of origins that may read; "" = off
+    # SIFT_MAX_DOCUMENT_BYTES: largest document text (UTF-8 bytes), in files and writes
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
+    # SIFT_MAX_INFLATED_BYTES: most a .jsonl.gz input may inflate to
+    max_inflated_bytes: int = MAX_INFLATED_BYTES
+
+    @property
+    def input_limits(self) -> Limits:
+        """The caps every input path checks records against (index/validate.py)."""
+        return Limits(self.max_document_bytes, self.max_inflated_bytes)
 
 
 def _limit(value: object) -> str:
@@ -49,6 +59,8 @@ _PARSERS = {
     "write_rate_limit": _limit,
     "rate_limit_storage": Path,
     "cors_origins": str,
+    "max_document_bytes": int,
+    "max_inflated_bytes": int,
 }
 
 

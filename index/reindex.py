@@ -22,6 +22,7 @@ from index.journal import op_id
 from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
 from index.storage import make_private_dir
+from index.validate import DEFAULT_LIMITS, Limits
 
 Progress = Callable[[int], None]
 
@@ -49,8 +50,12 @@ def reindex(
     *,
     incremental: bool = False,
     progress: Progress | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ReindexReport:
-    """Build and switch in a new generation from `paths`; see the module docstring."""
+    """Build and switch in a new generation from `paths`; see the module docstring.
+
+    `limits`: the input caps (index/validate.py); a record over them is reported and
+    skipped like any unreadable one."""
     root = make_private_dir(root)
     started = time.monotonic()
     with generations.file_lock(root / generations.REINDEX_LOCK, wait_s=None):
@@ -61,9 +66,9 @@ def reindex(
         report = ReindexReport(generation=name)
         try:
             if incremental and live:
-                _build_incremental(root, live, name, paths, report, progress)
+                _build_incremental(root, live, name, paths, report, progress, limits)
             else:
-                _build_full(root, name, paths, report, progress)
+                _build_full(root, name, paths, report, progress, limits)
         except BaseException as exc:
             shutil.rmtree(generations.generation_path(root, name), ignore_errors=True)
             if isinstance(exc, generations.IndexBusy | KeyboardInterrupt):
@@ -108,6 +113,7 @@ def _index_files(
     manifest: generations.Manifest,
     report: ReindexReport,
     progress: Progress | None,
+    limits: Limits,
 ) -> int:
     """Read every document of `files` in order; extract, analyse and add them in worker
     processes (index/pipeline.py); how many were added."""
@@ -119,7 +125,7 @@ def _index_files(
                 key = str(path.resolve())
                 entry = {**_signature(path), "ids": []}
                 try:
-                    for raw in read_file(path):
+                    for raw in read_file(path, limits):
                         where = raw.origin or str(path)
                         problem = ids.claim(raw.id, where)
                         if problem:
@@ -145,6 +151,7 @@ def _build_full(
     paths: Iterable[str | Path],
     report: ReindexReport,
     progress: Progress | None,
+    limits: Limits,
 ) -> None:
     manifest = generations.Manifest(generation=name, inputs=[str(p) for p in paths])
     try:
@@ -157,7 +164,7 @@ def _build_full(
         writer = ix.writer(limitmb=generations.BUILD_MEMORY_MB)
         try:
             ids = _Ids()
-            count = _index_files(writer, files, ids, manifest, report, progress)
+            count = _index_files(writer, files, ids, manifest, report, progress, limits)
             if report.errors:
                 writer.cancel()
                 return
@@ -178,6 +185,7 @@ def _build_incremental(
     paths: Iterable[str | Path],
     report: ReindexReport,
     progress: Progress | None,
+    limits: Limits,
 ) -> None:
     old = generations.read_manifest(root, live)
     try:
@@ -218,7 +226,7 @@ def _build_incremental(
             for doc_id in stale_ids:
                 writer.delete_by_term(schema.ID, doc_id)
             ids = _Ids(taken)
-            _index_files(writer, changed, ids, manifest, report, progress)
+            _index_files(writer, changed, ids, manifest, report, progress, limits)
             if report.errors:
                 writer.cancel()
                 return
