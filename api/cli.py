@@ -255,6 +255,8 @@ def verify(index_dir: str | None, repair: bool, as_json: bool) -> None:
         click.echo(f"documents:      {report.documents}")
         click.echo(f"files checked:  {report.files_checked}")
         click.echo(f"pending writes: {report.pending_writes}")
+        for entry in report.set_aside:
+            click.echo(f"set aside:      {entry}")
         for rel in report.removed:
             click.echo(f"removed:        {rel}")
         for rel in report.leftovers:

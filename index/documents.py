@@ -72,3 +72,33 @@ class Document:
     fetched: str | None = None
     provenance: dict[str, str] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+
+def document_record(doc: Document) -> dict:
+    """`doc` as JSON-ready data: what the journal keeps of an extracted write."""
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "text": doc.text,
+        "language": doc.language,
+        "source": doc.source,
+        "site": doc.site,
+        "date": doc.date.isoformat() if doc.date else None,
+        "url": doc.url,
+        "actors": [[actor.name, actor.type] for actor in doc.actors],
+        "places": list(doc.places),
+        "fetched": doc.fetched,
+        "provenance": dict(doc.provenance),
+        "extra": dict(doc.extra),
+    }
+
+
+def document_from_record(data: dict) -> Document:
+    """The Document that `document_record` wrote."""
+    return Document(
+        **{
+            **data,
+            "date": dt.date.fromisoformat(data["date"]) if data.get("date") else None,
+            "actors": [Actor(name, kind) for name, kind in data.get("actors", [])],
+        }
+    )

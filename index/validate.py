@@ -178,7 +178,7 @@ def _check_value(name: str, value: object, depth: int, counter: list[int]) -> No
         if not math.isfinite(value):
             raise InvalidRecord(name, "numbers must be finite (no NaN or Infinity)")
     elif isinstance(value, list | tuple | Mapping):
-        if depth >= MAX_DEPTH:
+        if depth > MAX_DEPTH:
             raise InvalidRecord(name, f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(value, Mapping):
             for key, item in value.items():
