@@ -358,7 +358,11 @@ def _build_segment(folder: str, raws: list[RawDocument]):
     builder = SegmentBuilder(ix)
     try:
         for raw in raws:
-            builder.add_document(**index_fields(extract(raw)))
+            try:
+                fields = index_fields(extract(raw))
+            except Exception as exc:  # a bug, not bad input (index/validate.py ran): name it
+                raise RuntimeError(f"{raw.origin or raw.id}: extraction failed: {exc!r}") from None
+            builder.add_document(**fields)
         return builder.finish()
     except BaseException:
         builder._close_segment()

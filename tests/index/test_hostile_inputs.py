@@ -181,3 +181,25 @@ def test_a_compressed_bomb_is_read_in_bounded_memory(tmp_path):
     print(f"bomb: {path.stat().st_size} bytes compressed; {report}; peak RSS {peak_kb} KB")
     assert report.startswith(f"{path}:1 line longer than")
     assert int(peak_kb) < 512 << 10  # KB: half a GiB, for a 4 GiB line
+
+
+def test_a_document_extraction_fails_on_is_named_not_a_traceback(tmp_path, monkeypatch):
+    """Extraction never raises on any text (tests/index/test_extract_hostile.py); if a bug
+    made it, the reindex fails naming the document, and the old index keeps serving."""
+    from index import pipeline
+    from index.reindex import ReindexFailed, reindex
+
+    root = tmp_path / "index"
+    assert reindex(root, [DATA]).switched
+    live = generations.current_generation(root)
+    real = pipeline.extract
+
+    def failing_on_one(raw):
+        if raw.id == "de_fluechtlinge":
+            raise ValueError("a bug")
+        return real(raw)
+
+    monkeypatch.setattr(pipeline, "extract", failing_on_one)
+    with pytest.raises(ReindexFailed, match=r"de_fluechtlinge\.txt: extraction failed"):
+        reindex(root, [DATA])
+    assert generations.current_generation(root) == live
