@@ -39,6 +39,10 @@ FAMILIES = {
     ),
     # A header line of punctuation ending in a letter (three adjacent optional runs).
     "punctuation-header": lambda size: _fill("-", min(size, 990), "", "x"),
+    # A long line of dotted words printed twice (a removed line searched for domains).
+    "dotted-duplicate-line": lambda size: (
+        _fill("a1.", size // 2 - 1) + "\n" + _fill("a1.", size // 2 - 1)
+    ),
     # Many short Title Case headline lines, each a span every run was checked against.
     "headline-lines": lambda size: "".join(
         f"NATO Chief Says Leaders Will Act On Item {n:06x}\n" for n in range(size // 48 + 1)

@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.hostile import FAMILIES
 from index.documents import EXTRACTION, TRUNCATED, RawDocument
-from index.extract import actors, dates, extract, title
+from index.extract import actors, dates, extract, sources, title
 from index.extract.clean import _strip_markup, clean
 
 # The patterns as they were before they were made linear (same language, backtracking).
@@ -26,6 +26,9 @@ ORIGINAL_TIME_ONLY = re.compile(
     r"^[\W\d_]*(?:updated|published|posted|last updated)?[\W\d_]*(?:[ap]\.?m\.?)?[\W\d_]*$", re.I
 )
 ORIGINAL_DATELINE = re.compile(dates.DATELINE.pattern.replace("*+", "*"))
+ORIGINAL_DOMAIN = re.compile(
+    r"\b((?:[A-Za-z0-9-]+\.)+(?:org|com|net|int|gov|edu|info|news|[a-z]{2}))\b"
+)
 
 
 def _texts(parts: list[str], count: int, seed: int, longest: int = 14):
@@ -50,6 +53,13 @@ def test_possessive_patterns_match_what_the_backtracking_ones_matched():
     for text in _texts(parts, 5000, 3):
         ours, theirs = dates.DATELINE.match(text), ORIGINAL_DATELINE.match(text)
         assert (ours and ours.groups()) == (theirs and theirs.groups()), text
+
+
+def test_domains_are_found_as_before_in_names_of_up_to_eight_labels():
+    parts = ["www", ".", "com", "a1", "-", " ", "org", "x", "Global", "Security", "uk", "é"]
+    for text in _texts(parts, 5000, 5, longest=8):
+        ours = [m.group(1) for m in sources.DOMAIN.finditer(text)]
+        assert ours == [m.group(1) for m in ORIGINAL_DOMAIN.finditer(text)], text
 
 
 def test_lower_case_lookups_agree_after_switching_to_the_word_list():
