@@ -73,3 +73,16 @@ def test_a_costly_write_never_holds_up_the_next_one(server):
     status, _, stored = call(server, "/api/v1/documents/hostile-html")
     assert status == 200 and stored["id"] == "hostile-html"
     print(f"1 MiB of unclosed comments written in {hostile_s:.2f} s")
+
+
+def test_a_text_over_the_document_cap_is_refused_naming_it(tmp_path):
+    from api import create_app
+
+    app = create_app({"index_dir": str(tmp_path), "api_key": API_KEY, "max_document_bytes": 100})
+    response = app.test_client().post(
+        "/api/v1/documents",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        json=[{"id": "small", "text": "é" * 50}, {"id": "big", "text": "é" * 51}],
+    )
+    assert response.status_code == 400
+    assert list(response.get_json()["errors"]) == ["[1].text"]
