@@ -6,9 +6,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.limits import parse_limit
 from index.validate import MAX_DOCUMENT_BYTES, MAX_INFLATED_BYTES, Limits
+
+if TYPE_CHECKING:
+    from search.backend import Backend
 
 
 @dataclass(frozen=True)
@@ -31,11 +35,34 @@ class Settings:
     max_document_bytes: int = MAX_DOCUMENT_BYTES
     # SIFT_MAX_INFLATED_BYTES: most a .jsonl.gz input may inflate to
     max_inflated_bytes: int = MAX_INFLATED_BYTES
+    # SIFT_CLUSTER: a cluster.toml (or its folder): serve that SphinxQL cluster, not index_dir
+    cluster: Path | None = None
+    # SIFT_CLUSTER_PARTIAL: "report" answers with `"partial": true` while a shard has no live
+    # replica; "fail" answers 503 instead
+    cluster_partial: str = "report"
 
     @property
     def input_limits(self) -> Limits:
         """The caps every input path checks records against (index/validate.py)."""
         return Limits(self.max_document_bytes, self.max_inflated_bytes)
+
+
+def open_backend(settings: Settings) -> Backend:
+    """The backend these settings name (the one place the CLI and the app build it)."""
+    from search.backend import open_backend as open_named
+
+    return open_named(
+        settings.index_dir, cluster=settings.cluster, budget_s=settings.query_budget_ms / 1000
+    )
+
+
+CLUSTER_PARTIAL = ("report", "fail")
+
+
+def _choice(value: object, allowed: tuple[str, ...]) -> str:
+    if str(value) not in allowed:
+        raise ValueError(value)
+    return str(value)
 
 
 def _limit(value: object) -> str:
@@ -61,6 +88,8 @@ _PARSERS = {
     "cors_origins": str,
     "max_document_bytes": int,
     "max_inflated_bytes": int,
+    "cluster": lambda value: Path(value) if str(value) else None,
+    "cluster_partial": lambda value: _choice(value, CLUSTER_PARTIAL),
 }
 
 

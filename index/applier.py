@@ -25,7 +25,7 @@ from pathlib import Path
 from whoosh.index import LockError
 
 from index import deadletter, generations, schema, verify
-from index.documents import document_from_record, document_record
+from index.documents import Document, document_from_record, document_record
 from index.extract import extract
 from index.journal import op_id
 from index.readers import raw_document
@@ -61,7 +61,12 @@ def delete_op(doc_id: str) -> dict:
     return {"op": DELETE, "id": doc_id}
 
 
-def last_per_id(entries: Iterable[tuple[int, dict]]) -> list[tuple[int, dict]]:
+def last_per_id(entries: Iterable[tuple[int, dict]]) -> list[dict]:
+    """The final op for each id, in order of their last appearance."""
+    return [op for _, op in last_entry_per_id(entries)]
+
+
+def last_entry_per_id(entries: Iterable[tuple[int, dict]]) -> list[tuple[int, dict]]:
     """The final (seq, op) for each id, in order of their last appearance.
 
     Whoosh's `update_document` only replaces documents already committed, so two puts of
@@ -75,6 +80,14 @@ def last_per_id(entries: Iterable[tuple[int, dict]]) -> list[tuple[int, dict]]:
     return list(final.values())
 
 
+def document_of(op: dict) -> Document:
+    """The document a put writes: the journaled extraction, else (an entry from before
+    extraction moved ahead of the journal, or whose extraction failed) extracted now."""
+    if "document" in op:
+        return document_from_record(op["document"])
+    return extract(raw_document(op["doc"], origin="api"))
+
+
 class EntryFailed(RuntimeError):
     """Entry `seq` failed to apply; the caller cancels the writer and tries again (at
     once if the entry is now set aside, since the next try skips it)."""
@@ -84,14 +97,6 @@ class EntryFailed(RuntimeError):
         super().__init__(f"journal entry {seq} failed to apply; it is {state}")
         self.seq = seq
         self.set_aside = set_aside
-
-
-def _fields(op: dict) -> dict:
-    """What a put adds: the journaled extraction, else (an entry from before extraction
-    moved ahead of the journal, or whose extraction failed) extracted now."""
-    if "document" in op:
-        return index_fields(document_from_record(op["document"]))
-    return index_fields(extract(raw_document(op["doc"], origin="api")))
 
 
 def _failed(root: Path, seq: int, op: dict, exc: Exception, replay: bool) -> bool:
@@ -110,7 +115,7 @@ def apply_ops(root: Path, writer, entries: Iterable[tuple[int, dict]], *, replay
         if seq in skipped:
             continue
         try:
-            fields = _fields(op) if op["op"] == PUT else None
+            fields = index_fields(document_of(op)) if op["op"] == PUT else None
         except OSError:
             raise  # not the entry's fault (a full disk): retried as it is
         except Exception as exc:
@@ -139,7 +144,7 @@ def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> Non
         except LockError:
             raise generations.IndexBusy(name) from None
         try:
-            apply_ops(root, writer, last_per_id(entries))
+            apply_ops(root, writer, last_entry_per_id(entries))
             writer.commit()
         except BaseException:
             generations.cancel_writer(writer)

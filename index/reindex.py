@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index import generations, schema
-from index.applier import PUT, apply_ops, last_per_id
+from index.applier import PUT, apply_ops, last_entry_per_id
 from index.journal import op_id
 from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
@@ -278,7 +278,7 @@ def _replay_and_switch(
     with generations.writer_lock(root):
         entries = list(journal.read_after(0))
         todo = [entry for entry in entries if entry[0] > since or op_id(entry[1]) in reapply]
-        ops = last_per_id(todo)
+        ops = last_entry_per_id(todo)
         applied = []
         if ops:
             ix = generations.open_generation(root, name)

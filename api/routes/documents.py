@@ -32,7 +32,7 @@ def not_found(doc_id: str) -> ApiError:
     errors=(404, 503),
 )
 def get_document(doc_id: str):
-    view = handle().engine.document(doc_id, g.args["q"])
+    view = handle().backend.document(doc_id, g.args["q"])
     if view is None:
         raise not_found(doc_id)
     doc = view.document
@@ -53,7 +53,7 @@ def get_document(doc_id: str):
     errors=(404, 503),
 )
 def similar(doc_id: str):
-    hits = handle().engine.similar(doc_id, g.args["limit"])
+    hits = handle().backend.similar(doc_id, g.args["limit"])
     if hits is None:
         raise not_found(doc_id)
     return schemas.SimilarOut().dump({"id": doc_id, "hits": hits})
@@ -88,7 +88,7 @@ def post_documents():
     extra_statuses={202: "Durable; gone from searches within seconds"},
 )
 def delete_document(doc_id: str):
-    if handle().engine.document(doc_id) is None:
+    if handle().backend.document(doc_id) is None:
         raise not_found(doc_id)
     status, seq = handle().write([delete_op(doc_id)])
     body = schemas.WriteOut().dump({"status": status, "ids": [doc_id], "seq": seq})
