@@ -35,6 +35,8 @@ class Settings:
     max_document_bytes: int = MAX_DOCUMENT_BYTES
     # SIFT_MAX_INFLATED_BYTES: most a .jsonl.gz input may inflate to
     max_inflated_bytes: int = MAX_INFLATED_BYTES
+    # SIFT_SOURCES_FILE: a TOML file of outlets (domains -> names) added to the shipped table
+    sources_file: Path | None = None
     # SIFT_CLUSTER: a cluster.toml (or its folder): serve that SphinxQL cluster, not index_dir
     cluster: Path | None = None
     # SIFT_CLUSTER_PARTIAL: "report" answers with `"partial": true` while a shard has no live
@@ -88,6 +90,7 @@ _PARSERS = {
     "cors_origins": str,
     "max_document_bytes": int,
     "max_inflated_bytes": int,
+    "sources_file": lambda value: Path(value) if str(value) else None,
     "cluster": lambda value: Path(value) if str(value) else None,
     "cluster_partial": lambda value: _choice(value, CLUSTER_PARTIAL),
 }

@@ -25,7 +25,7 @@ from pathlib import Path
 from whoosh.index import LockError
 
 from index import deadletter, generations, schema, verify
-from index.documents import Document, document_from_record, document_record
+from index.documents import Document, RawDocument, document_from_record, document_record
 from index.extract import extract
 from index.journal import op_id
 from index.readers import raw_document
@@ -46,12 +46,14 @@ RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
 
 
-def put_op(record: dict) -> dict:
-    """The journal entry for writing `record` (already validated): the record as given
-    and the document extracted from it, so that applying it is analysis only."""
-    op = {"op": PUT, "doc": record}
+def put_op(record: dict, provenance: dict[str, str] | None = None) -> dict:
+    """The journal entry for writing `record` (already validated): the record as given,
+    `provenance` marking fields a web page declared (`sift follow`; kept beside the record
+    so that no API body can claim it), and the document extracted from them, so that
+    applying the entry is analysis only and never extraction under the writer lock."""
+    op = {"op": PUT, "doc": record, **({"provenance": provenance} if provenance else {})}
     try:
-        op["document"] = document_record(extract(raw_document(record, origin="api")))
+        op["document"] = document_record(extract(put_document(op)))
     except Exception:  # applying extracts again; an entry that keeps failing is set aside
         log.exception("extracting written document %r failed", record.get("id"))
     return op
@@ -80,12 +82,20 @@ def last_entry_per_id(entries: Iterable[tuple[int, dict]]) -> list[tuple[int, di
     return list(final.values())
 
 
+def put_document(op: dict) -> RawDocument:
+    """The document a put op writes, with the provenance `sift follow` journalled beside it;
+    ValueError if the record is invalid."""
+    raw = raw_document(op["doc"], origin="api")
+    raw.provenance = dict(op.get("provenance") or {})
+    return raw
+
+
 def document_of(op: dict) -> Document:
     """The document a put writes: the journaled extraction, else (an entry from before
     extraction moved ahead of the journal, or whose extraction failed) extracted now."""
     if "document" in op:
         return document_from_record(op["document"])
-    return extract(raw_document(op["doc"], origin="api"))
+    return extract(put_document(op))
 
 
 class EntryFailed(RuntimeError):
@@ -189,6 +199,21 @@ def apply_pending(root: Path, *, wait_s: float | None = 0.0) -> int | None:
         return None
 
 
+def clean_up(root: Path) -> None:
+    """Remove what killed writers left in the live generation (if no one is writing)."""
+    try:
+        with generations.writer_lock(root, wait_s=0):
+            name = generations.current_generation(root)
+            if name is not None:
+                removed = verify.clean_generation(root, name)
+                if removed:
+                    log.info("removed %d leftover files of interrupted commits", len(removed))
+    except generations.IndexBusy:
+        pass  # someone is writing; a later start cleans up
+    except OSError:
+        log.exception("cleaning up the live generation failed")
+
+
 class ApplierThread(threading.Thread):
     """Background loop in each API worker: notice journal growth, apply it."""
 
@@ -200,7 +225,7 @@ class ApplierThread(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
-        self._clean_up()
+        clean_up(self.root)
         journal = generations.journal(self.root)
         settled = None  # (journal state, generation) known to be fully applied
         pause = RETRY_FIRST_S
@@ -217,20 +242,6 @@ class ApplierThread(threading.Thread):
                     pause = min(pause * 2, RETRY_MAX_S)
             self.wake.wait(self.interval_s)
             self.wake.clear()
-
-    def _clean_up(self) -> None:
-        """Remove what killed writers left in the live generation (if no one is writing)."""
-        try:
-            with generations.writer_lock(self.root, wait_s=0):
-                name = generations.current_generation(self.root)
-                if name is not None:
-                    removed = verify.clean_generation(self.root, name)
-                    if removed:
-                        log.info("removed %d leftover files of interrupted commits", len(removed))
-        except generations.IndexBusy:
-            pass  # someone is writing; a later start cleans up
-        except OSError:
-            log.exception("cleaning up the live generation failed")
 
     def stop(self) -> None:
         self._stopping.set()

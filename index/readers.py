@@ -1,9 +1,12 @@
-"""Input readers: `.txt` (+ `.meta.json` sidecar), `.json`, `.jsonl`, `.jsonl.gz` -> RawDocument.
+"""Input readers: `.txt` (+ `.meta.json` sidecar), `.json`, `.jsonl`, `.jsonl.gz` -> RawDocument;
+web pages, WARC files and feeds go to index/archives.py.
 
 A file that cannot be read or parsed raises `InputError` naming the file (and line) and the
-reason; the caller reports it and decides what a failure means for the run. Every record
-passes `index.validate` first; JSON Lines are read as a stream of bounded lines, so a
-compressed file that inflates to one huge line costs a line's worth of memory, not the file's.
+reason; the caller reports it and decides what a failure means for the run. Readers of
+archives also report what they skip inside a file (a revisit record, a broken one) through
+`notice`, without failing the file. Every record passes `index.validate` first; JSON Lines
+are read as a stream of bounded lines, so a compressed file that inflates to one huge line
+costs a line's worth of memory, not the file's.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from index.documents import RawDocument
@@ -27,6 +30,9 @@ from index.validate import (
 SIDECAR_SUFFIX = ".meta.json"
 TEXT_SUFFIX = ".txt"
 JSON_SUFFIXES = (".jsonl.gz", ".jsonl", ".json")
+# Web pages, WARC files and RSS/Atom feeds (index/archives.py).
+ARCHIVE_SUFFIXES = (".html.gz", ".html", ".htm", ".warc.gz", ".warc", ".rss", ".atom", ".xml")
+Notice = Callable[[str], None]
 
 # Fields of the input format; anything else is kept in `extra`, not indexed.
 KNOWN_FIELDS = (
@@ -61,7 +67,7 @@ def is_input_file(path: Path) -> bool:
     name = path.name
     if name.endswith(SIDECAR_SUFFIX) or name.startswith("."):
         return False
-    return name.endswith(TEXT_SUFFIX) or name.endswith(JSON_SUFFIXES)
+    return name.endswith((TEXT_SUFFIX, *JSON_SUFFIXES, *ARCHIVE_SUFFIXES))
 
 
 def input_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -78,8 +84,11 @@ def input_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def read_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawDocument]:
-    """The documents in one input file."""
+def read_file(
+    path: Path, notice: Notice | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[RawDocument]:
+    """The documents in one input file; `notice` hears what was skipped inside it; records
+    over `limits` (index/validate.py) are refused."""
     name = path.name
     if name.endswith(TEXT_SUFFIX):
         yield _read_text(path, limits)
@@ -87,9 +96,17 @@ def read_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawDocume
         yield from _read_json_lines(path, limits)
     elif name.endswith(".json"):
         yield from _read_json(path, limits)
+    elif name.endswith(ARCHIVE_SUFFIXES):
+        from index.archives import read_archive  # trafilatura loads only when needed
+
+        for raw in read_archive(path, notice or (lambda message: None)):
+            check_document(raw, limits)
+            yield raw
     else:
         raise InputError(
-            str(path), "unsupported file type (expected .txt, .json, .jsonl, .jsonl.gz)"
+            str(path),
+            "unsupported file type (expected .txt, .json, .jsonl, .jsonl.gz, .html, .htm, "
+            ".html.gz, .warc, .warc.gz, .rss, .atom, .xml)",
         )
 
 
@@ -196,6 +213,20 @@ def _record(record: object, where: str, limits: Limits) -> RawDocument:
         return raw_document(record, origin=where, limits=limits)
     except ValueError as exc:
         raise InputError(where, str(exc)) from None
+
+
+def check_document(raw: RawDocument, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Validate what a reader built itself (a page, a feed item) as the record it stands
+    for; InputError naming where it came from."""
+    record = {
+        name: getattr(raw, name)
+        for name in ("id", "text", "title", "source", "date", "url", "language", "actors")
+        if getattr(raw, name) is not None
+    }
+    try:
+        validate_record({**raw.extra, **record, "fetched": raw.fetched}, limits)
+    except InvalidRecord as exc:
+        raise InputError(raw.origin or raw.id, str(exc)) from None
 
 
 def raw_document(

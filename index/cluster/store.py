@@ -229,7 +229,7 @@ def _raws(files: list[Path], seen: dict[str, str], report: ReindexReport, limits
     """Every document of `files` in order, duplicates of an id reported, not indexed."""
     for path in files:
         try:
-            for raw in read_file(path, limits):
+            for raw in read_file(path, report.notes.append, limits):
                 where = raw.origin or str(path)
                 if raw.id in seen:
                     report.errors.append(

@@ -122,7 +122,7 @@ def test_an_overlong_line_is_refused_without_reading_the_rest(tmp_path):
     with gzip.open(path, "wb") as out:
         out.write(b'{"id": "a", "text": "' + b"a" * 3_000_000 + b'"}\n' + _lines(GOOD).encode())
     with pytest.raises(InputError) as refused:
-        list(read_file(path, Limits(max_document_bytes=1000)))
+        list(read_file(path, limits=Limits(max_document_bytes=1000)))
     assert refused.value.where == f"{path}:1"
     assert "line longer than" in refused.value.reason
 
@@ -134,7 +134,7 @@ def test_the_inflated_size_of_a_compressed_file_is_capped(tmp_path):
     limits = Limits(max_document_bytes=1000, max_inflated_bytes=100_000)
     read = []
     with pytest.raises(InputError) as refused:
-        read.extend(read_file(path, limits))
+        read.extend(read_file(path, limits=limits))
     assert "more than 100000 bytes" in refused.value.reason
     assert 0 < len(read) < 2000
 
