@@ -205,3 +205,19 @@ def test_a_document_extraction_fails_on_is_named_not_a_traceback(tmp_path, monke
     with pytest.raises(ReindexFailed, match=r"de_fluechtlinge\.txt: extraction failed"):
         reindex(root, [DATA])
     assert generations.current_generation(root) == live
+
+
+def test_documents_readers_build_themselves_are_validated_as_records():
+    from index.documents import RawDocument
+    from index.readers import check_document
+
+    check_document(RawDocument(id="page-1", text="Text.", extra={"authors": ["A. Writer"]}))
+    for raw, field in (
+        (RawDocument(id="..", text="Text.", origin="pages/...html"), "id"),
+        (RawDocument(id="p", text="Text.", title="\ud800", origin="feed.xml#3"), "title"),
+        (RawDocument(id="p", text="Text.", extra={"authors": ["\udfff"]}), "authors[0]"),
+    ):
+        with pytest.raises(InputError) as refused:
+            check_document(raw)
+        assert refused.value.where == (raw.origin or raw.id)
+        assert refused.value.reason.startswith(f"{field}: ")
