@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 from whoosh.index import LockError
@@ -28,6 +29,7 @@ from index import deadletter, generations, schema, verify
 from index.documents import Document, RawDocument, document_from_record, document_record
 from index.extract import extract
 from index.journal import op_id
+from index.language import load_profiles
 from index.readers import raw_document
 from index.writer import index_fields
 
@@ -46,6 +48,24 @@ RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
 
 
+_tables_lock = threading.Lock()
+
+
+@cache
+def _tables_loaded() -> bool:
+    extract(RawDocument(id="warm-up", text="NATO said so in Brussels."))
+    load_profiles()
+    return True
+
+
+def load_extraction_tables() -> None:
+    """Load extraction's word lists and language profiles (about 2 s of CPU) once per
+    process, and only once when several threads ask together: a server calls it as a
+    worker starts, so that its first write does not pay for it before being journaled."""
+    with _tables_lock:
+        _tables_loaded()
+
+
 def put_op(record: dict, provenance: dict[str, str] | None = None) -> dict:
     """The journal entry for writing `record` (already validated): the record as given,
     `provenance` marking fields a web page declared (`sift follow`; kept beside the record
@@ -53,6 +73,7 @@ def put_op(record: dict, provenance: dict[str, str] | None = None) -> dict:
     applying the entry is analysis only and never extraction under the writer lock."""
     op = {"op": PUT, "doc": record, **({"provenance": provenance} if provenance else {})}
     try:
+        load_extraction_tables()
         op["document"] = document_record(extract(put_document(op)))
     except Exception:  # applying extracts again; an entry that keeps failing is set aside
         log.exception("extracting written document %r failed", record.get("id"))
