@@ -55,7 +55,8 @@ def reindex(
     from index.generations import IndexBusy
     from index.reindex import ReindexFailed
 
-    store = open_backend(_settings(index_dir, cluster=cluster)).store
+    settings = _settings(index_dir, cluster=cluster)
+    store = open_backend(settings).store
     targets = list(paths) or [str(SEEDS_DIR)]
     bar = None
     if sys.stderr.isatty():
@@ -64,7 +65,10 @@ def reindex(
         bar = tqdm(unit=" docs", desc="indexing", file=sys.stderr)
     try:
         report = store.reindex(
-            targets, incremental=incremental, progress=bar.update if bar else None
+            targets,
+            incremental=incremental,
+            progress=bar.update if bar else None,
+            limits=settings.input_limits,
         )
     except IndexBusy:
         raise click.ClickException(
@@ -182,7 +186,7 @@ def serve(host, port, workers, index_dir, cluster) -> None:
         raise click.ClickException(f"the index cannot be reached: {exc}") from None
     if not built:
         click.echo(f"no index in {settings.index_dir}: indexing the bundled seeds first", err=True)
-        store.reindex([str(SEEDS_DIR)])
+        store.reindex([str(SEEDS_DIR)], limits=settings.input_limits)
     env = gunicorn_env(
         settings.index_dir, host=settings.host, port=settings.port, workers=settings.workers
     )
@@ -263,6 +267,8 @@ def verify(index_dir: str | None, repair: bool, as_json: bool) -> None:
         click.echo(f"documents:      {report.documents}")
         click.echo(f"files checked:  {report.files_checked}")
         click.echo(f"pending writes: {report.pending_writes}")
+        for entry in report.set_aside:
+            click.echo(f"set aside:      {entry}")
         for rel in report.removed:
             click.echo(f"removed:        {rel}")
         for rel in report.leftovers:
@@ -354,7 +360,8 @@ def extract(file: str, as_json: bool) -> None:
     from index.readers import InputError, read_file
 
     try:
-        docs = [run_extract(raw) for raw in read_file(Path(file))]
+        limits = load_settings().input_limits
+        docs = [run_extract(raw) for raw in read_file(Path(file), limits=limits)]
     except InputError as exc:
         raise click.ClickException(f"{exc.where}: {exc.reason}") from None
     out = []

@@ -14,6 +14,7 @@ import time
 
 from api.errors import RETRY_AFTER_S, ApiError
 from index import generations
+from index.applier import load_extraction_tables
 from index.backend import Applier
 from search.backend import Backend
 
@@ -32,6 +33,9 @@ class IndexHandle:
         self._applier: Applier | None = None
         self._applier_pid: int | None = None
         self._lock = threading.Lock()
+        # Writes are extracted before they are journaled: have the tables ready for the
+        # first one (in the background: reads need none of them).
+        threading.Thread(target=load_extraction_tables, name="sift-warm-up", daemon=True).start()
 
     def start_applier(self) -> None:
         """Start (once per process) the loop that applies journal entries."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from api.limits import parse_limit
+from index.validate import MAX_DOCUMENT_BYTES, MAX_INFLATED_BYTES, Limits
 
 if TYPE_CHECKING:
     from search.backend import Backend
@@ -30,6 +31,10 @@ class Settings:
     # SIFT_RATE_LIMIT_STORAGE: the SQLite file all workers count in (default: in index_dir)
     rate_limit_storage: Path | None = None
     cors_origins: str = ""  # SIFT_CORS_ORIGINS: comma list of origins that may read; "" = off
+    # SIFT_MAX_DOCUMENT_BYTES: largest document text (UTF-8 bytes), in files and writes
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
+    # SIFT_MAX_INFLATED_BYTES: most a .jsonl.gz input may inflate to
+    max_inflated_bytes: int = MAX_INFLATED_BYTES
     # SIFT_SOURCES_FILE: a TOML file of outlets (domains -> names) added to the shipped table
     sources_file: Path | None = None
     # SIFT_CLUSTER: a cluster.toml (or its folder): serve that SphinxQL cluster, not index_dir
@@ -37,6 +42,11 @@ class Settings:
     # SIFT_CLUSTER_PARTIAL: "report" answers with `"partial": true` while a shard has no live
     # replica; "fail" answers 503 instead
     cluster_partial: str = "report"
+
+    @property
+    def input_limits(self) -> Limits:
+        """The caps every input path checks records against (index/validate.py)."""
+        return Limits(self.max_document_bytes, self.max_inflated_bytes)
 
 
 def open_backend(settings: Settings) -> Backend:
@@ -78,6 +88,8 @@ _PARSERS = {
     "write_rate_limit": _limit,
     "rate_limit_storage": Path,
     "cors_origins": str,
+    "max_document_bytes": int,
+    "max_inflated_bytes": int,
     "sources_file": lambda value: Path(value) if str(value) else None,
     "cluster": lambda value: Path(value) if str(value) else None,
     "cluster_partial": lambda value: _choice(value, CLUSTER_PARTIAL),

@@ -8,6 +8,11 @@ everything pending (group commit), so the others find their entries applied and 
 Applying is idempotent (put = replace by id, delete = delete by id), so replaying
 entries after a crash between the commit and the `applied` mark gives the same index;
 `tests/durability/` kills writers at random moments to check it.
+
+Extraction happens before the journal, in `put_op` (in the request, bounded by the
+extraction budget), and the journal keeps the extracted document: the writer lock is
+held only to analyse and add it. An entry that still fails is set aside after a few
+attempts (index/deadletter.py), so the writes after it are never held up.
 """
 
 from __future__ import annotations
@@ -15,15 +20,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 from whoosh.index import LockError
 
-from index import generations, schema, verify
-from index.documents import RawDocument
+from index import deadletter, generations, schema, verify
+from index.documents import Document, RawDocument, document_from_record, document_record
 from index.extract import extract
 from index.extract.lexicon import lexicon
 from index.journal import op_id
+from index.language import load_profiles
 from index.readers import raw_document
 from index.writer import index_fields
 
@@ -42,10 +49,36 @@ RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
 
 
+_tables_lock = threading.Lock()
+
+
+@cache
+def _tables_loaded() -> bool:
+    extract(RawDocument(id="warm-up", text="NATO said so in Brussels."))
+    load_profiles()
+    return True
+
+
+def load_extraction_tables() -> None:
+    """Load extraction's word lists and language profiles (about 2 s of CPU) once per
+    process, and only once when several threads ask together: a server calls it as a
+    worker starts, so that its first write does not pay for it before being journaled."""
+    with _tables_lock:
+        _tables_loaded()
+
+
 def put_op(record: dict, provenance: dict[str, str] | None = None) -> dict:
-    """A put of `record`; `provenance` marks fields a web page declared (`sift follow`),
-    kept beside the record so that no API body can claim it."""
-    return {"op": PUT, "doc": record, **({"provenance": provenance} if provenance else {})}
+    """The journal entry for writing `record` (already validated): the record as given,
+    `provenance` marking fields a web page declared (`sift follow`; kept beside the record
+    so that no API body can claim it), and the document extracted from them, so that
+    applying the entry is analysis only and never extraction under the writer lock."""
+    op = {"op": PUT, "doc": record, **({"provenance": provenance} if provenance else {})}
+    try:
+        load_extraction_tables()
+        op["document"] = document_record(extract(put_document(op)))
+    except Exception:  # applying extracts again; an entry that keeps failing is set aside
+        log.exception("extracting written document %r failed", record.get("id"))
+    return op
 
 
 def delete_op(doc_id: str) -> dict:
@@ -53,16 +86,21 @@ def delete_op(doc_id: str) -> dict:
 
 
 def last_per_id(entries: Iterable[tuple[int, dict]]) -> list[dict]:
-    """The final op for each id, in order of their last appearance.
+    """The final op for each id, in order of their last appearance."""
+    return [op for _, op in last_entry_per_id(entries)]
+
+
+def last_entry_per_id(entries: Iterable[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """The final (seq, op) for each id, in order of their last appearance.
 
     Whoosh's `update_document` only replaces documents already committed, so two puts of
     one id in a batch would both be added; keeping the last op per id is equivalent.
     """
-    final: dict[str, dict] = {}
-    for _, op in entries:
+    final: dict[str, tuple[int, dict]] = {}
+    for seq, op in entries:
         doc_id = op_id(op)
         final.pop(doc_id, None)
-        final[doc_id] = op
+        final[doc_id] = (seq, op)
     return list(final.values())
 
 
@@ -74,13 +112,59 @@ def put_document(op: dict) -> RawDocument:
     return raw
 
 
-def apply_ops(writer, ops: Iterable[dict]) -> None:
-    """Apply ops to an open Whoosh writer (replace or delete by id)."""
-    for op in ops:
-        if op["op"] == PUT:
-            writer.update_document(**index_fields(extract(put_document(op))))
-        else:
-            writer.delete_by_term(schema.ID, op["id"])
+def document_of(op: dict) -> Document:
+    """The document a put writes: the journaled extraction, else (an entry from before
+    extraction moved ahead of the journal, or whose extraction failed) extracted now."""
+    if "document" in op:
+        return document_from_record(op["document"])
+    return extract(put_document(op))
+
+
+class EntryFailed(RuntimeError):
+    """Entry `seq` failed to apply; the caller cancels the writer and tries again (at
+    once if the entry is now set aside, since the next try skips it)."""
+
+    def __init__(self, seq: int, set_aside: bool):
+        state = "set aside" if set_aside else "retried"
+        super().__init__(f"journal entry {seq} failed to apply; it is {state}")
+        self.seq = seq
+        self.set_aside = set_aside
+
+
+def _failed(root: Path, seq: int, op: dict, exc: Exception, replay: bool) -> bool:
+    log.error("applying journal entry %d (id %r) failed: %r", seq, op_id(op), exc)
+    return deadletter.record_failure(root, seq, op, exc, final=replay)
+
+
+def apply_ops(root: Path, writer, entries: Iterable[tuple[int, dict]], *, replay: bool = False):
+    """Apply (seq, op) entries to an open Whoosh writer (replace or delete by id); the
+    entries applied. A failing entry is counted and, once set aside (index/deadletter.py),
+    skipped; a `replay` (a reindex, which has no later try) sets it aside at once.
+    EntryFailed when the writer must be cancelled and the batch tried again."""
+    skipped = deadletter.set_aside_seqs(root)
+    applied = []
+    for seq, op in entries:
+        if seq in skipped:
+            continue
+        try:
+            fields = index_fields(document_of(op)) if op["op"] == PUT else None
+        except OSError:
+            raise  # not the entry's fault (a full disk): retried as it is
+        except Exception as exc:
+            if _failed(root, seq, op, exc, replay):
+                continue  # nothing reached the writer
+            raise EntryFailed(seq, set_aside=False) from exc
+        try:
+            if fields is None:
+                writer.delete_by_term(schema.ID, op["id"])
+            else:
+                writer.update_document(**fields)
+        except OSError:
+            raise
+        except Exception as exc:  # the writer may hold part of it: start again
+            raise EntryFailed(seq, _failed(root, seq, op, exc, replay)) from exc
+        applied.append((seq, op))
+    return applied
 
 
 def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> None:
@@ -92,7 +176,7 @@ def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> Non
         except LockError:
             raise generations.IndexBusy(name) from None
         try:
-            apply_ops(writer, last_per_id(entries))
+            apply_ops(root, writer, last_entry_per_id(entries))
             writer.commit()
         except BaseException:
             generations.cancel_writer(writer)
@@ -100,6 +184,7 @@ def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> Non
     finally:
         ix.close()
     generations.write_applied(root, name, entries[-1][0])
+    deadletter.forget_attempts(root, {seq for seq, _ in entries})
 
 
 def apply_pending(root: Path, *, wait_s: float | None = 0.0) -> int | None:
@@ -121,7 +206,12 @@ def apply_pending(root: Path, *, wait_s: float | None = 0.0) -> int | None:
                 entries = journal.read_batch(generations.read_applied(root, name), MAX_BATCH)
                 if not entries:
                     break
-                apply_entries(root, name, entries)
+                try:
+                    apply_entries(root, name, entries)
+                except EntryFailed as exc:
+                    if exc.set_aside:
+                        continue  # the next try skips it
+                    raise
                 done += len(entries)
             if journal.needs_compaction():
                 dropped = journal.compact()

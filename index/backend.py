@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from index.reindex import ReindexReport
+from index.validate import DEFAULT_LIMITS, Limits
 
 
 class Applier(Protocol):
@@ -33,8 +34,10 @@ class Store(Protocol):
         *,
         incremental: bool = False,
         progress: Callable[[int], None] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> ReindexReport:
-        """Build a complete new index from `paths` and switch to it only once complete."""
+        """Build a complete new index from `paths` and switch to it only once complete;
+        records over `limits` (index/validate.py) are reported like unreadable files."""
 
     def built(self) -> bool:
         """Whether an index has been built (and switched in) yet."""

@@ -9,7 +9,7 @@ metadata, `extracted` from the text, or `unknown`), so the API can say so.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 PERSON = "person"
 ORGANISATION = "organisation"
@@ -25,6 +25,10 @@ UNDETERMINED = "und"
 
 # Fields whose provenance a Document records.
 PROVENANCE_FIELDS = ("title", "language", "date", "source", "actors", "places")
+# Provenance entry of a document whose extraction ran out of time (index/extract/):
+# {"extraction": "truncated"}: the names found in the part read in time are kept.
+EXTRACTION = "extraction"
+TRUNCATED = "truncated"
 
 
 @dataclass(frozen=True)
@@ -73,3 +77,22 @@ class Document:
     fetched: str | None = None
     provenance: dict[str, str] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+
+def document_record(doc: Document) -> dict:
+    """`doc` as JSON-ready data: what the journal keeps of an extracted write."""
+    data = {f.name: getattr(doc, f.name) for f in fields(Document)}
+    data["date"] = doc.date.isoformat() if doc.date else None
+    data["actors"] = [[actor.name, actor.type] for actor in doc.actors]
+    return data
+
+
+def document_from_record(data: dict) -> Document:
+    """The Document that `document_record` wrote."""
+    return Document(
+        **{
+            **data,
+            "date": dt.date.fromisoformat(data["date"]) if data.get("date") else None,
+            "actors": [Actor(name, kind) for name, kind in data.get("actors", [])],
+        }
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 from index import generations
 from index.applier import ApplierThread, apply_pending
 from index.reindex import ReindexReport, reindex
+from index.validate import DEFAULT_LIMITS, Limits
 
 
 class EmbeddedStore:
@@ -22,8 +23,9 @@ class EmbeddedStore:
         *,
         incremental: bool = False,
         progress: Callable[[int], None] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> ReindexReport:
-        return reindex(self.root, paths, incremental=incremental, progress=progress)
+        return reindex(self.root, paths, incremental=incremental, progress=progress, limits=limits)
 
     def built(self) -> bool:
         return generations.current_generation(self.root) is not None

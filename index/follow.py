@@ -33,8 +33,9 @@ from index.documents import PAGE, RawDocument
 from index.feeds import item_key, item_metadata, parse_feed
 from index.fetch import FetchError, PoliteFetcher
 from index.html import page_document, url_id
-from index.readers import InputError, raw_document
+from index.readers import InputError
 from index.storage import fsync_dir, make_private_dir
+from index.validate import InvalidRecord, validate_record
 
 STATE_DIR = "follow"
 SEEN_LOG = "seen.log"
@@ -196,8 +197,8 @@ class Follower:
         _fill_from_item(raw, item_metadata(entry, feed_title))
         record = _record(raw)
         try:
-            raw_document(record)  # what the applier will read back: refused here, not there
-        except ValueError as exc:
+            validate_record(record)  # as an API write is, before the journal
+        except InvalidRecord as exc:
             self._problem(result, f"page {link}: {exc}")
             self.state.mark_seen(key)
             return True

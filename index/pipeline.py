@@ -58,7 +58,16 @@ def default_workers() -> int:
 
 def _build_segment(folder: str, raws: list[RawDocument]):
     """Extract, analyse and write `raws` as one segment (in a worker, or in-process)."""
-    return write_segment(folder, (index_fields(extract(raw)) for raw in raws))
+    return write_segment(folder, map(_fields, raws))
+
+
+def _fields(raw: RawDocument) -> dict:
+    """What one document adds; extraction never raises on any text (index/validate.py
+    has run), so a failure is a bug: it is named, not a traceback from a worker."""
+    try:
+        return index_fields(extract(raw))
+    except Exception as exc:
+        raise RuntimeError(f"{raw.origin or raw.id}: extraction failed: {exc!r}") from None
 
 
 # The round being handed to workers, set while they are forked: each reads its share

@@ -4,18 +4,28 @@ web pages, WARC files and feeds go to index/archives.py.
 A file that cannot be read or parsed raises `InputError` naming the file (and line) and the
 reason; the caller reports it and decides what a failure means for the run. Readers of
 archives also report what they skip inside a file (a revisit record, a broken one) through
-`notice`, without failing the file.
+`notice`, without failing the file. Every record passes `index.validate` first; JSON Lines
+are read as a stream of bounded lines, so a compressed file that inflates to one huge line
+costs a line's worth of memory, not the file's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
-import json
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from index.documents import RawDocument
+from index.validate import (
+    DEFAULT_LIMITS,
+    InvalidJson,
+    InvalidRecord,
+    Limits,
+    loads,
+    validate_record,
+)
 
 SIDECAR_SUFFIX = ".meta.json"
 TEXT_SUFFIX = ".txt"
@@ -38,7 +48,10 @@ KNOWN_FIELDS = (
     "fetched",
 )
 OPTIONAL_STRINGS = ("title", "source", "url", "language")
-MAX_ID_CHARS = 256
+# A sidecar holds a few fields; a `.json` file is parsed whole, so it is capped too
+# (collections larger than this belong in JSON Lines, which are read as a stream).
+MAX_SIDECAR_BYTES = 1 << 20
+MAX_JSON_FILE_BYTES = 256 << 20
 
 
 class InputError(Exception):
@@ -71,19 +84,24 @@ def input_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def read_file(path: Path, notice: Notice | None = None) -> Iterator[RawDocument]:
-    """The documents in one input file; `notice` hears what was skipped inside it."""
+def read_file(
+    path: Path, notice: Notice | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[RawDocument]:
+    """The documents in one input file; `notice` hears what was skipped inside it; records
+    over `limits` (index/validate.py) are refused."""
     name = path.name
     if name.endswith(TEXT_SUFFIX):
-        yield _read_text(path)
+        yield _read_text(path, limits)
     elif name.endswith((".jsonl.gz", ".jsonl")):
-        yield from _read_json_lines(path)
+        yield from _read_json_lines(path, limits)
     elif name.endswith(".json"):
-        yield from _read_json(path)
+        yield from _read_json(path, limits)
     elif name.endswith(ARCHIVE_SUFFIXES):
         from index.archives import read_archive  # trafilatura loads only when needed
 
-        yield from read_archive(path, notice or (lambda message: None))
+        for raw in read_archive(path, notice or (lambda message: None)):
+            check_document(raw, limits)
+            yield raw
     else:
         raise InputError(
             str(path),
@@ -96,7 +114,16 @@ def sidecar_for(path: Path) -> Path:
     return path.with_name(path.name[: -len(TEXT_SUFFIX)] + SIDECAR_SUFFIX)
 
 
-def _read_text(path: Path) -> RawDocument:
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+
+
+def _read_text(path: Path, limits: Limits) -> RawDocument:
+    if _size(path) > limits.max_document_bytes + 3:  # + a byte order mark
+        raise InputError(str(path), f"larger than {limits.max_document_bytes} bytes")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -107,9 +134,13 @@ def _read_text(path: Path) -> RawDocument:
     sidecar = sidecar_for(path)
     given: dict = {}
     if sidecar.exists():
+        if _size(sidecar) > MAX_SIDECAR_BYTES:
+            raise InputError(str(sidecar), f"sidecar larger than {MAX_SIDECAR_BYTES} bytes")
         try:
-            given = json.loads(sidecar.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            given = loads(sidecar.read_bytes())
+        except OSError as exc:
+            raise InputError(str(sidecar), f"cannot read sidecar: {exc.strerror}") from None
+        except InvalidJson as exc:
             raise InputError(str(sidecar), f"cannot parse sidecar: {exc}") from None
         if not isinstance(given, dict):
             raise InputError(str(sidecar), "sidecar must hold a JSON object")
@@ -117,60 +148,98 @@ def _read_text(path: Path) -> RawDocument:
             if field in given:
                 raise InputError(str(sidecar), f"a sidecar cannot set {field!r}")
     try:
-        return raw_document({**given, "id": doc_id, "text": text}, origin=str(path))
+        return raw_document({**given, "id": doc_id, "text": text}, origin=str(path), limits=limits)
+    except InvalidRecord as exc:
+        where = str(path) if exc.field in ("id", "text") else str(sidecar)
+        raise InputError(where, str(exc)) from None
     except ValueError as exc:
         raise InputError(str(sidecar), str(exc)) from None
 
 
-def _read_json_lines(path: Path) -> Iterator[RawDocument]:
+def _read_json_lines(path: Path, limits: Limits) -> Iterator[RawDocument]:
+    """One document per line, each line read with a bounded `readline`: a line longer
+    than `limits.max_line_bytes`, or a file inflating beyond `limits.max_inflated_bytes`,
+    is reported and the rest of the file left unread."""
     opener = gzip.open if path.name.endswith(".gz") else open
+    longest = limits.max_line_bytes
+    read = 0
     try:
-        with opener(path, "rt", encoding="utf-8") as stream:
-            for number, line in enumerate(stream, 1):
+        with opener(path, "rb") as stream:
+            number = 0
+            while line := stream.readline(longest + 1):
+                number += 1
+                where = f"{path}:{number}"
+                read += len(line)
+                if len(line) > longest:
+                    raise InputError(where, f"line longer than {longest} bytes; rest not read")
+                if read > limits.max_inflated_bytes:
+                    raise InputError(
+                        where, f"more than {limits.max_inflated_bytes} bytes; rest not read"
+                    )
                 if not line.strip():
                     continue
-                where = f"{path}:{number}"
                 try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(where, f"invalid JSON: {exc.msg}") from None
-                yield _record(record, where)
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+                    record = loads(line.decode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    raise InputError(where, f"not UTF-8 (byte {exc.start})") from None
+                except InvalidJson as exc:
+                    raise InputError(where, str(exc)) from None
+                yield _record(record, where, limits)
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(str(path), f"cannot read: {exc}") from None
 
 
-def _read_json(path: Path) -> Iterator[RawDocument]:
+def _read_json(path: Path, limits: Limits) -> Iterator[RawDocument]:
+    if _size(path) > MAX_JSON_FILE_BYTES:
+        raise InputError(
+            str(path), f"larger than {MAX_JSON_FILE_BYTES} bytes (use JSON Lines for more)"
+        )
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"cannot read: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(str(path), f"invalid JSON: {exc.msg} (line {exc.lineno})") from None
+        data = loads(path.read_bytes())
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+    except InvalidJson as exc:
+        raise InputError(str(path), str(exc)) from None
     records = data if isinstance(data, list) else [data]
     for index, record in enumerate(records):
-        yield _record(record, f"{path}[{index}]" if isinstance(data, list) else str(path))
+        where = f"{path}[{index}]" if isinstance(data, list) else str(path)
+        yield _record(record, where, limits)
 
 
-def _record(record: object, where: str) -> RawDocument:
+def _record(record: object, where: str, limits: Limits) -> RawDocument:
     if not isinstance(record, dict):
         raise InputError(where, "expected a JSON object")
     try:
-        return raw_document(record, origin=where)
+        return raw_document(record, origin=where, limits=limits)
     except ValueError as exc:
         raise InputError(where, str(exc)) from None
 
 
-def raw_document(record: Mapping, origin: str | None = None) -> RawDocument:
-    """A RawDocument from an input mapping (file record or API body); ValueError if invalid."""
+def check_document(raw: RawDocument, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Validate what a reader built itself (a page, a feed item) as the record it stands
+    for; InputError naming where it came from."""
+    record = {
+        name: getattr(raw, name)
+        for name in ("id", "text", "title", "source", "date", "url", "language", "actors")
+        if getattr(raw, name) is not None
+    }
+    try:
+        validate_record({**raw.extra, **record, "fetched": raw.fetched}, limits)
+    except InvalidRecord as exc:
+        raise InputError(raw.origin or raw.id, str(exc)) from None
+
+
+def raw_document(
+    record: Mapping, origin: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> RawDocument:
+    """A RawDocument from an input mapping (file record or API body); ValueError (an
+    `InvalidRecord` naming the field, for what `index.validate` refuses) if invalid."""
+    validate_record(record, limits)
     doc_id = record.get("id")
     if isinstance(doc_id, int) and not isinstance(doc_id, bool):
         doc_id = str(doc_id)
     if not isinstance(doc_id, str) or not doc_id.strip():
         raise ValueError("'id' is required and must be a non-empty string")
-    if len(doc_id) > MAX_ID_CHARS or any(ch in doc_id for ch in "\x00/\n\r\t"):
-        raise ValueError(
-            f"'id' must be at most {MAX_ID_CHARS} characters, without '/' or control characters"
-        )
     text = record.get("text", record.get("body"))
     if not isinstance(text, str):
         raise ValueError("'text' (or 'body') is required and must be a string")
@@ -189,7 +258,7 @@ def raw_document(record: Mapping, origin: str | None = None) -> RawDocument:
         actors = _check_actors(actors)
     extra = {key: value for key, value in record.items() if key not in KNOWN_FIELDS}
     return RawDocument(
-        id=doc_id.strip(),
+        id=doc_id,
         text=text,
         title=(record.get("title") or "").strip() or None,
         source=(record.get("source") or "").strip() or None,

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index import generations, schema
-from index.applier import PUT, apply_ops, last_per_id
+from index.applier import PUT, apply_ops, last_entry_per_id
 from index.journal import op_id
 from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
 from index.storage import make_private_dir
+from index.validate import DEFAULT_LIMITS, Limits
 
 Progress = Callable[[int], None]
 
@@ -50,8 +51,12 @@ def reindex(
     *,
     incremental: bool = False,
     progress: Progress | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ReindexReport:
-    """Build and switch in a new generation from `paths`; see the module docstring."""
+    """Build and switch in a new generation from `paths`; see the module docstring.
+
+    `limits`: the input caps (index/validate.py); a record over them is reported and
+    skipped like any unreadable one."""
     root = make_private_dir(root)
     started = time.monotonic()
     with generations.file_lock(root / generations.REINDEX_LOCK, wait_s=None):
@@ -62,9 +67,9 @@ def reindex(
         report = ReindexReport(generation=name)
         try:
             if incremental and live:
-                _build_incremental(root, live, name, paths, report, progress)
+                _build_incremental(root, live, name, paths, report, progress, limits)
             else:
-                _build_full(root, name, paths, report, progress)
+                _build_full(root, name, paths, report, progress, limits)
         except BaseException as exc:
             shutil.rmtree(generations.generation_path(root, name), ignore_errors=True)
             if isinstance(exc, generations.IndexBusy | KeyboardInterrupt):
@@ -109,6 +114,7 @@ def _index_files(
     manifest: generations.Manifest,
     report: ReindexReport,
     progress: Progress | None,
+    limits: Limits,
 ) -> int:
     """Read every document of `files` in order; extract, analyse and add them in worker
     processes (index/pipeline.py); how many were added."""
@@ -120,7 +126,7 @@ def _index_files(
                 key = str(path.resolve())
                 entry = {**_signature(path), "ids": []}
                 try:
-                    for raw in read_file(path, report.notes.append):
+                    for raw in read_file(path, report.notes.append, limits):
                         where = raw.origin or str(path)
                         problem = ids.claim(raw.id, where)
                         if problem:
@@ -146,6 +152,7 @@ def _build_full(
     paths: Iterable[str | Path],
     report: ReindexReport,
     progress: Progress | None,
+    limits: Limits,
 ) -> None:
     manifest = generations.Manifest(generation=name, inputs=[str(p) for p in paths])
     try:
@@ -158,7 +165,7 @@ def _build_full(
         writer = ix.writer(limitmb=generations.BUILD_MEMORY_MB)
         try:
             ids = _Ids()
-            count = _index_files(writer, files, ids, manifest, report, progress)
+            count = _index_files(writer, files, ids, manifest, report, progress, limits)
             if report.errors:
                 writer.cancel()
                 return
@@ -179,6 +186,7 @@ def _build_incremental(
     paths: Iterable[str | Path],
     report: ReindexReport,
     progress: Progress | None,
+    limits: Limits,
 ) -> None:
     old = generations.read_manifest(root, live)
     try:
@@ -219,7 +227,7 @@ def _build_incremental(
             for doc_id in stale_ids:
                 writer.delete_by_term(schema.ID, doc_id)
             ids = _Ids(taken)
-            _index_files(writer, changed, ids, manifest, report, progress)
+            _index_files(writer, changed, ids, manifest, report, progress, limits)
             if report.errors:
                 writer.cancel()
                 return
@@ -271,29 +279,29 @@ def _replay_and_switch(
     with generations.writer_lock(root):
         entries = list(journal.read_after(0))
         todo = [entry for entry in entries if entry[0] > since or op_id(entry[1]) in reapply]
-        ops = last_per_id(todo)
-        for op in ops:
-            exists = present(op_id(op))
-            count += (op["op"] == PUT) - exists
+        ops = last_entry_per_id(todo)
+        applied = []
         if ops:
             ix = generations.open_generation(root, name)
             try:
                 writer = ix.writer()
                 try:
-                    apply_ops(writer, ops)
+                    applied = apply_ops(root, writer, ops, replay=True)
                     writer.commit()
                 except BaseException:
                     generations.cancel_writer(writer)
                     raise
             finally:
                 ix.close()
+        for _, op in applied:  # set-aside entries (index/deadletter.py) change nothing
+            count += (op["op"] == PUT) - present(op_id(op))
         generations.write_applied(root, name, entries[-1][0] if entries else 0)
         manifest.documents = count
         manifest.built = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         manifest.write(root)
         generations.validate(root, name, count)
         generations.switch_to(root, name)
-    report.api_writes_replayed = len(ops)
+    report.api_writes_replayed = len(applied)
     report.documents = count
     report.switched = True
 

@@ -7,7 +7,10 @@ flipped byte went unnoticed by 29 of 30 test queries). So verification reads eve
 - every file the commit's TOC references exists with the size and CRC-32 recorded
   when it was committed (`checksums.json`, written by index/storage.py);
 - every stored document decodes, ids are unique, and each resolves by id;
-- the journal's segments are intact and ordered, and nothing applied is ahead of it.
+- the journal's segments are intact and ordered, and nothing applied is ahead of it;
+- journal entries set aside because they failed to apply (index/deadletter.py) are
+  listed: acknowledged writes that are not searchable. They are not damage (the exit
+  status stays 0) and repair leaves them: write the document again, then remove the entry.
 
 Leftovers are reported and, with `repair`, removed: Whoosh files no commit references
 (a writer killed mid-commit), temporary files of interrupted atomic writes, and
@@ -24,7 +27,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index import generations, schema
+from index import deadletter, generations, schema
 from index.codec.storage import DurableFileStorage, committed_files
 from index.journal import COMPACT_TMP
 from index.storage import crc32_file, is_index_file, read_checksums
@@ -39,6 +42,7 @@ class VerifyReport:
     documents: int = 0
     files_checked: int = 0
     pending_writes: int = 0
+    set_aside: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -145,6 +149,10 @@ def _check_journal(root: Path, name: str, report: VerifyReport) -> None:
     if applied > last:
         report.problems.append(f"generation {name} applied journal entry {applied}, last is {last}")
     report.pending_writes = sum(1 for _ in journal.read_after(applied))
+    for entry in deadletter.entries(root):
+        report.set_aside.append(
+            f"journal entry {entry.get('seq')} (id {entry.get('id')!r}): {entry.get('error')}"
+        )
 
 
 def generation_leftovers(path: Path) -> list[str]:

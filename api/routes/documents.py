@@ -11,6 +11,7 @@ from api.limits import read_body
 from api.openapi import operation
 from index.applier import delete_op, put_op
 from index.readers import raw_document
+from index.validate import InvalidJson, InvalidRecord, loads, validate_record
 
 blueprint = Blueprint("documents", __name__, url_prefix="/api/v1/documents")
 
@@ -75,8 +76,8 @@ def similar(doc_id: str):
     extra_statuses={202: "Durable; searchable within seconds"},
 )
 def post_documents():
-    read_body()  # first: over the limit is a 413, chunked or not
-    records = _records(request.get_json(silent=True))
+    body = read_body()  # first: over the limit is a 413, chunked or not
+    records = _records(_json_body(body))
     status, seq = handle().write([put_op(record) for record in records])
     body = schemas.WriteOut().dump(
         {"status": status, "ids": [r["id"] for r in records], "seq": seq}
@@ -100,6 +101,17 @@ def delete_document(doc_id: str):
     return body, 200 if status == "applied" else 202
 
 
+def _json_body(body: bytes) -> object:
+    """The body parsed as strict JSON (index/validate.py): NaN, 1e999, a huge integer or
+    nesting too deep to parse are a 400 naming the body, not a 500 or a stored NaN."""
+    if not request.is_json:
+        return None
+    try:
+        return loads(body)
+    except InvalidJson as exc:
+        raise invalid({"body": [str(exc)]}) from None
+
+
 def _records(payload) -> list[dict]:
     """Validated input records from a JSON body: an object or a non-empty list."""
     if isinstance(payload, dict):
@@ -108,20 +120,33 @@ def _records(payload) -> list[dict]:
         items, many = payload, True
     else:
         raise invalid({"body": ["Expected a JSON object or a non-empty list of objects."]})
-    limit = current_app.config["SIFT"].max_batch_documents
+    settings = current_app.config["SIFT"]
+    limit = settings.max_batch_documents
     if len(items) > limit:
         raise invalid({"body": [f"At most {limit} documents per request."]})
+    problems: dict[str, list[str]] = {}
+    for index, item in enumerate(items):
+        where = f"[{index}]" if many else ""
+        if not isinstance(item, dict):
+            problems[where or "body"] = ["Expected a JSON object."]
+            continue
+        try:
+            validate_record(item, settings.input_limits)
+        except InvalidRecord as exc:
+            name = f"{where}.{exc.field}" if where and exc.field else (exc.field or where)
+            problems[name or "body"] = [exc.reason]
+    if problems:
+        raise invalid(problems)
     try:
         records = schemas.DocumentIn(many=True).load(items)
     except ValidationError as exc:
         messages = exc.messages if many else exc.messages.get(0, exc.messages)
         raise invalid(flatten_errors(messages)) from None
-    problems: dict[str, list[str]] = {}
     seen: set[str] = set()
     for index, record in enumerate(records):
         where = f"[{index}]" if many else "body"
         try:
-            raw_document(record)
+            raw_document(record, limits=settings.input_limits)
         except ValueError as exc:
             problems[where] = [str(exc)]
         if record["id"] in seen:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pymysql
 
 from index import generations
-from index.applier import DELETE, MAX_BATCH, last_per_id, put_document
+from index.applier import DELETE, MAX_BATCH, document_of, last_per_id
 from index.cluster.layout import SLOTS, Cluster
 from index.cluster.rows import COLUMNS, doc_key, row, shard_of, words_of
 from index.cluster.sql import ClusterDown, connect, live_slot, set_live_slot
@@ -33,6 +33,7 @@ from index.pipeline import default_workers
 from index.readers import InputError, input_files, read_file
 from index.reindex import ReindexFailed, ReindexReport
 from index.storage import make_private_dir, write_atomically
+from index.validate import DEFAULT_LIMITS, Limits
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ class ClusterStore:
         *,
         incremental: bool = False,  # a cluster always rebuilds in full
         progress: Callable[[int], None] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> ReindexReport:
         started = time.monotonic()
         with generations.file_lock(self._state() / "reindex.lock", wait_s=None):
@@ -184,7 +186,7 @@ class ClusterStore:
                     f"reindex failed, previous index still serving: a replica is down ({exc})"
                 ) from None
             try:
-                self._build(conns, slot, paths, report, progress)
+                self._build(conns, slot, paths, report, progress, limits)
             except (pymysql.err.MySQLError, OSError) as exc:
                 raise ReindexFailed(f"reindex failed, previous index still serving: {exc}") from exc
             finally:
@@ -194,7 +196,7 @@ class ClusterStore:
         report.seconds = time.monotonic() - started
         return report
 
-    def _build(self, conns, slot: str, paths, report: ReindexReport, progress) -> None:
+    def _build(self, conns, slot: str, paths, report: ReindexReport, progress, limits) -> None:
         for shard in conns:
             for conn in shard:
                 with conn.cursor() as cur:
@@ -207,7 +209,7 @@ class ClusterStore:
         vocabulary: Counter[str] = Counter()
         seen: dict[str, str] = {}
         pending: list[list[dict]] = [[] for _ in conns]
-        for built in _extracted(_raws(files, seen, report)):
+        for built in _extracted(_raws(files, seen, report, limits)):
             for found, words in built:
                 shard = found["id"] % len(conns)
                 pending[shard].append(found)
@@ -246,11 +248,11 @@ class ClusterStore:
         report.switched = True
 
 
-def _raws(files: list[Path], seen: dict[str, str], report: ReindexReport):
+def _raws(files: list[Path], seen: dict[str, str], report: ReindexReport, limits: Limits):
     """Every document of `files` in order, duplicates of an id reported, not indexed."""
     for path in files:
         try:
-            for raw in read_file(path):
+            for raw in read_file(path, report.notes.append, limits):
                 where = raw.origin or str(path)
                 if raw.id in seen:
                     report.errors.append(
@@ -315,7 +317,7 @@ def write_ops(conn, slot: str, ops: list[dict]) -> None:
             with conn.cursor() as cur:
                 cur.execute(f"DELETE FROM docs_{slot} WHERE id = %s", (doc_key(op["id"]),))
         else:
-            rows.append(row(extract(put_document(op))))
+            rows.append(row(document_of(op)))  # extracted before it was journaled
     _insert([conn], slot, rows)
 
 

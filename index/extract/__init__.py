@@ -16,9 +16,11 @@ import datetime as dt
 from index import aliases
 from index.documents import (
     EXTRACTED,
+    EXTRACTION,
     GIVEN,
     ORGANISATION,
     PERSON,
+    TRUNCATED,
     UNDETERMINED,
     UNKNOWN,
     Actor,
@@ -65,7 +67,13 @@ def _given_text(value: object) -> str | None:
 
 
 def extract(raw: RawDocument) -> Document:
-    """A Document for `raw`: given fields as given, the rest extracted from its text."""
+    """A Document for `raw`: given fields as given, the rest extracted from its text.
+
+    Every step takes time linear in the text; name finding, the costly one, also stops at
+    a CPU-time budget (actors.BUDGET_S, counted from here), and the document then says
+    so: `provenance["extraction"] == "truncated"`.
+    """
+    deadline = actors.Deadline()
     cleaned = clean(raw.text if isinstance(raw.text, str) else "")
     page = layout(cleaned.text)
     provenance: dict[str, str] = {}
@@ -78,7 +86,7 @@ def extract(raw: RawDocument) -> Document:
         provenance[field] = EXTRACTED if value not in (None, "", [], UNDETERMINED) else UNKNOWN
         return value
 
-    mentions = actors.find_mentions(cleaned.text)
+    mentions = actors.find_mentions(cleaned.text, deadline)
     site = sources.find_site(cleaned.removed, raw.url if isinstance(raw.url, str) else None)
     doc_title = pick("title", _given_text(raw.title), lambda: title.find_title(page))
     if not doc_title:
@@ -92,7 +100,7 @@ def extract(raw: RawDocument) -> Document:
         given_actors(raw.actors) if isinstance(raw.actors, list) else None,
         lambda: [a for a in actors.actors_of(mentions) if a.name.casefold() not in publishers],
     )
-    return Document(
+    document = Document(
         id=raw.id,
         title=doc_title,
         text=cleaned.text,
@@ -114,3 +122,6 @@ def extract(raw: RawDocument) -> Document:
         provenance=provenance,
         extra=dict(raw.extra),
     )
+    if deadline.passed:
+        provenance[EXTRACTION] = TRUNCATED
+    return document

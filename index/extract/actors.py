@@ -15,6 +15,8 @@ Headline lines in capitals or Title Case only confirm names the body established
 from __future__ import annotations
 
 import re
+import time
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -38,6 +40,16 @@ MAX_ACRONYM = 6
 MIN_COMPOUND_ROLE = 7
 # A line at least this long that runs on into the next is hard-wrapped prose.
 WRAPPED_LINE_CHARS = 50
+# CPU seconds one document's name finding may take; past it, the names found so far are
+# kept and `find_mentions` reports the text as not fully read. Text of any length is read
+# in linear time, so only a huge or hostile document reaches it (a Reuters article takes
+# about a millisecond).
+BUDGET_S = 2.0
+# Runs read between two looks at the clock.
+BUDGET_CHECK_EVERY = 64
+# Sentence-initial words looked up by scanning the text before every lower-case word of
+# the text is listed once instead (each scan reads the text: a cap keeps it linear).
+LOWER_CASE_SCANS = 32
 # Distinct runs (and name words) whose analysis is remembered: runs repeat within and
 # across articles ("U.S.", "Reuters"); 4,000 Reuters articles have about 15,000 distinct
 # runs, and the most frequent ones stay in a cache this size.
@@ -134,14 +146,31 @@ class _Piece:
         return " ".join([t.key for t in self.tokens])
 
 
-def find_mentions(text: str) -> list[Mention]:
-    """Every actor and place mention in `text`, in order of appearance."""
+class Deadline:
+    """A CPU-time budget (this thread's), checked between steps; remembers running out."""
+
+    def __init__(self, seconds: float | None = None):
+        self.at = time.thread_time() + (BUDGET_S if seconds is None else seconds)
+        self.passed = False
+
+    def check(self) -> bool:
+        """True once the budget is spent."""
+        if not self.passed and time.thread_time() >= self.at:
+            self.passed = True
+        return self.passed
+
+
+def find_mentions(text: str, deadline: Deadline | None = None) -> list[Mention]:
+    """Every actor and place mention in `text`, in order of appearance; if `deadline`
+    passes first, those in the part read in time (and `deadline.passed` is set)."""
     text = text[:MAX_CHARS]
     lex = lexicon()
     headline_spans = _headline_lines(text, lex)
     pieces: list[_Piece] = []
     held_back: list[tuple[int, int, bool]] = []  # runs in headline lines (start, end, in capitals)
-    for run in RUN.finditer(text):
+    for number, run in enumerate(RUN.finditer(text)):
+        if deadline and number % BUDGET_CHECK_EVERY == 0 and deadline.check():
+            break
         word = run.group()
         if word.lower() in lex.not_names and not word.isupper():
             continue  # "The", "But", "Monday": the most common runs, and never names
@@ -154,7 +183,7 @@ def find_mentions(text: str) -> list[Mention]:
         # Most runs sit on one line: nothing to split.
         for group in _split_at_line_ends(text, tokens) if "\n" in word else [tokens]:
             pieces.extend(_pieces_of_run(text, group, lex))
-    _resolve(text, pieces, lex)
+    _resolve(text, pieces, lex, deadline)
     mentions = [_mention(p) for p in pieces if p.type in (PERSON, ORGANISATION, PLACE)]
     mentions += _headline_mentions(text, held_back, mentions, lex)
     mentions.sort(key=lambda m: m.start)
@@ -250,6 +279,7 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
         current.clear()
 
     i = 0
+    no_role_before = 0  # no role phrase starts before this token (see _role_phrase_end)
     while i < len(tokens):
         known = _known_at(tokens, i, lex)
         if (
@@ -266,7 +296,9 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
             pieces.append(_Piece(tokens[i:j], kind, canonical, known=True))
             i = j
             continue
-        role_end = _role_phrase_end(tokens, i, lex)
+        role_end = None
+        if i >= no_role_before:
+            role_end, no_role_before = _role_phrase_end(tokens, i, lex)
         if role_end:
             flush()
             piece = _Piece(tokens[i:role_end], ROLE)
@@ -342,18 +374,49 @@ def _is_ordinary_word(text: str, token: _Token, lex: Lexicon) -> bool:
 
 
 def _in_lower_case(text: str, word: str) -> bool:
-    """Whether `text` has `word` as a whole word in lower case (a LOWER_WORD match).
-    Only sentence-initial words are asked about, so finding one word costs less than
-    listing every lower-case word of the text."""
+    """Whether `text` has `word` as a whole word in lower case (a LOWER_WORD match)."""
     if not LOWER_WORD.fullmatch(word):
         return False
-    start = text.find(word)
-    while start >= 0:
-        end = start + len(word)
-        if not (start and WORD_CHAR.match(text, start - 1)) and not WORD_CHAR.match(text, end):
-            return True
-        start = text.find(word, start + 1)
-    return False
+    return _lower_case_words(text).has(word)
+
+
+class _LowerCaseWords:
+    """Answers to "is this word in the text in lower case?" for one text. Only
+    sentence-initial words are asked about, so scanning for a few words costs less than
+    listing every lower-case word; but each scan may read the whole text (a word found
+    only inside others), so after LOWER_CASE_SCANS of them the words are listed once."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.answers: dict[str, bool] = {}
+        self.words: frozenset[str] | None = None
+
+    def has(self, word: str) -> bool:
+        if self.words is not None:
+            return word in self.words
+        found = self.answers.get(word)
+        if found is None:
+            if len(self.answers) >= LOWER_CASE_SCANS:
+                self.words = frozenset(m.group() for m in LOWER_WORD.finditer(self.text))
+                return word in self.words
+            found = self.answers[word] = self._scan(word)
+        return found
+
+    def _scan(self, word: str) -> bool:
+        text = self.text
+        start = text.find(word)
+        while start >= 0:
+            end = start + len(word)
+            if not (start and WORD_CHAR.match(text, start - 1)) and not WORD_CHAR.match(text, end):
+                return True
+            start = text.find(word, start + 1)
+        return False
+
+
+@lru_cache(maxsize=1)
+def _lower_case_words(text: str) -> _LowerCaseWords:
+    """The answers for the text being read (a str caches its hash: a repeat is cheap)."""
+    return _LowerCaseWords(text)
 
 
 def _known_at(tokens: list[_Token], i: int, lex: Lexicon) -> tuple[int, str, str] | None:
@@ -384,9 +447,11 @@ def _capitalised(token: _Token) -> bool:
     return token.text[:1].isupper()
 
 
-def _role_phrase_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
+def _role_phrase_end(tokens: list[_Token], i: int, lex: Lexicon) -> tuple[int | None, int]:
     """End of a role phrase starting at tokens[i] ("Deputy Foreign Minister", "Secretary of
-    State for Near Eastern Affairs"), else None."""
+    State for Near Eastern Affairs"), else None; and where the scan stopped. Between the
+    phrase's end (or i) and that stop lie only role modifiers, so no phrase starts there:
+    the caller skips them rather than scan a long run of modifiers once per word."""
     j, last_role = i, None
     while j < len(tokens):
         key = tokens[j].key
@@ -402,7 +467,7 @@ def _role_phrase_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
         elif key not in lex.role_modifiers:
             break
         j += 1
-    return None if last_role is None else last_role + 1
+    return (None if last_role is None else last_role + 1), j
 
 
 def _department_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
@@ -687,11 +752,13 @@ def _name_key(word: str) -> str:
     return PARTICLE.sub("", fold(word))
 
 
-def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
+def _resolve(text: str, pieces: list[_Piece], lex: Lexicon, deadline: Deadline | None) -> None:
     people: dict[str, list[tuple[list[str], str]]] = {}  # last name key -> [(name keys, canonical)]
     typed: dict[str, tuple[str, str]] = {}  # piece key -> (type, canonical) once decided
     acronyms: dict[str, str] = {}
-    for p in pieces:
+    for number, p in enumerate(pieces):
+        if deadline and number % BUDGET_CHECK_EVERY == 0 and deadline.check():
+            return  # the pieces typed so far keep their names
         if p.type == PERSON and p.canonical is None:
             keys = _name_keys(p)
             match = _person_for(keys, people) if len(keys) < 3 else None
@@ -708,7 +775,9 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon) -> None:
     for p in pieces:
         if p.type in (PERSON, ORGANISATION, PLACE):
             typed.setdefault(p.key, (p.type, p.canonical))
-    for p in pieces:
+    for number, p in enumerate(pieces):
+        if deadline and number % BUDGET_CHECK_EVERY == 0 and deadline.check():
+            return
         if (
             p.type is not None
             and p.type != PERSON
@@ -826,7 +895,9 @@ def _headline_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
+    """Whether `pos` lies in one of `spans` (in order, not overlapping)."""
+    n = bisect_right(spans, (pos, float("inf"))) - 1
+    return n >= 0 and pos < spans[n][1]
 
 
 def _headline_mentions(

@@ -19,10 +19,12 @@ from importlib import resources
 MAX_BOILERPLATE_CHARS = 160
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
-HTML_TAG = re.compile(
-    r"<(?:script|style)\b.*?</(?:script|style)\s*>|<!--.*?-->|<[A-Za-z/!][^<>]{0,2000}>",
-    re.S | re.I,
-)
+# Markup removed from HTML: a script or style element, a comment, any other tag. Read by
+# `_strip_markup`, which looks for each closing part once: an unclosed `<!--` or `<script>`
+# repeated must not make every opening scan the rest of the page (quadratic).
+RAW_OPENING = re.compile(r"<(?:script|style)\b", re.I)
+RAW_CLOSING = re.compile(r"</(?:script|style)\s*>", re.I)
+HTML_TAG = re.compile(r"<[A-Za-z/!][^<>]{0,2000}>")
 HTML_BREAK = re.compile(r"<(?:br|/p|/div|/h\d|/li|p|div|h\d|li)\b[^<>]*>", re.I)
 HTML_CLOSING = re.compile(r"</[A-Za-z][A-Za-z0-9]*\s*>")
 BULLET_CHARS = "•·▪●◦‣∙*"
@@ -56,8 +58,47 @@ def normalise(text: str) -> str:
     text = text.encode("utf-8", "replace").decode("utf-8")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if is_html(text):
-        text = html.unescape(HTML_TAG.sub(" ", HTML_BREAK.sub("\n", text)))
+        text = html.unescape(_strip_markup(HTML_BREAK.sub("\n", text)))
     return CONTROL.sub("", text)
+
+
+def _strip_markup(text: str) -> str:
+    """`text` with each script or style element, comment and tag replaced by a space.
+
+    Left to right, the first of these that matches at a `<` wins (as in one regex
+    alternation); once a closing part is known to be absent after some point, it is
+    never looked for again, so the work is linear in the text.
+    """
+    out: list[str] = []
+    pos = 0
+    no_raw_closing = no_comment_closing = len(text) + 1  # absent at or after this index
+    while (start := text.find("<", pos)) >= 0:
+        end = -1
+        opening = RAW_OPENING.match(text, start)
+        if opening and opening.end() < no_raw_closing:
+            closing = RAW_CLOSING.search(text, opening.end())
+            if closing:
+                end = closing.end()
+            else:
+                no_raw_closing = opening.end()
+        if end < 0 and text.startswith("<!--", start) and start + 4 < no_comment_closing:
+            closing_at = text.find("-->", start + 4)
+            if closing_at >= 0:
+                end = closing_at + 3
+            else:
+                no_comment_closing = start + 4
+        if end < 0:
+            tag = HTML_TAG.match(text, start)
+            end = tag.end() if tag else -1
+        if end < 0:
+            out.append(text[pos : start + 1])
+            pos = start + 1
+            continue
+        out.append(text[pos:start])
+        out.append(" ")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _without_bullet(line: str) -> str:

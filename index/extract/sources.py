@@ -30,7 +30,12 @@ DATELINE_ATTRIBUTION = re.compile(
     r"(?:,? [A-Za-z]{3,9}\.? \d{1,2}(?:, \d{4})?)?"
     rf"[ \t]*{_BRACKETED}[ \t]*[-–—:]"
 )
-DOMAIN = re.compile(r"\b((?:[A-Za-z0-9-]+\.)+(?:org|com|net|int|gov|edu|info|news|[a-z]{2}))\b")
+# Labels of at most 63 characters (as in DNS), at most 8 of them before the top level: a
+# long line of "a1.a1.a1..." (a caption printed twice is a removed line of any length)
+# made every word start try every number of labels (quadratic).
+DOMAIN = re.compile(
+    r"\b((?:[A-Za-z0-9-]{1,63}+\.){1,8}(?:org|com|net|int|gov|edu|info|news|[a-z]{2}))\b"
+)
 _NAME = r"[A-Z][\w/&.'’-]*(?: [A-Z][\w/&.'’-]*){0,3}"
 # What introduces an outlet's reference to itself: a text with none of these (nine in ten
 # Reuters articles) skips the SELF_REFERENCE search.

@@ -14,8 +14,11 @@ MAX_TITLE_CHARS = 160
 BYLINE = re.compile(
     r"^(?i:by|von|par|por|di|door)\s+[A-ZÀ-Þ][\w.'’-]*(?:\s+[A-ZÀ-Þ][\w.'’-]*){0,3}$"
 )
+# Possessive runs (`*+`): none can take a letter, so giving characters back never helps a
+# match, and three adjacent backtracking runs were cubic on a line of punctuation.
 TIME_ONLY = re.compile(
-    r"^[\W\d_]*(?:updated|published|posted|last updated)?[\W\d_]*(?:[ap]\.?m\.?)?[\W\d_]*$", re.I
+    r"^[\W\d_]*+(?:updated|published|posted|last updated)?[\W\d_]*+(?:[ap]\.?m\.?)?[\W\d_]*+$",
+    re.I,
 )
 
 
