@@ -23,6 +23,7 @@ from index import generations, schema, verify
 from index.extract import extract
 from index.journal import op_id
 from index.readers import raw_document
+from index.stories import StoryIndex
 from index.writer import index_fields
 
 log = logging.getLogger(__name__)
@@ -62,14 +63,18 @@ def last_per_id(entries: Iterable[tuple[int, dict]]) -> list[dict]:
     return list(final.values())
 
 
-def apply_ops(writer, ops: Iterable[dict]) -> None:
-    """Apply ops to an open Whoosh writer (replace or delete by id)."""
-    for op in ops:
-        if op["op"] == PUT:
-            raw = raw_document(op["doc"], origin="api")
-            writer.update_document(**index_fields(extract(raw)))
-        else:
-            writer.delete_by_term(schema.ID, op["id"])
+def apply_ops(writer, ops: Iterable[dict], folder: Path) -> None:
+    """Apply ops to an open Whoosh writer (replace or delete by id) of the generation in
+    `folder`, and record their stories first: a version never shows a story-less document."""
+    with StoryIndex(folder) as story_index:
+        for op in ops:
+            if op["op"] == PUT:
+                doc = extract(raw_document(op["doc"], origin="api"))
+                story_index.add(doc)
+                writer.update_document(**index_fields(doc))
+            else:
+                story_index.remove([op["id"]])
+                writer.delete_by_term(schema.ID, op["id"])
 
 
 def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> None:
@@ -81,7 +86,7 @@ def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> Non
         except LockError:
             raise generations.IndexBusy(name) from None
         try:
-            apply_ops(writer, last_per_id(entries))
+            apply_ops(writer, last_per_id(entries), generations.generation_path(root, name))
             writer.commit()
         except BaseException:
             generations.cancel_writer(writer)

@@ -12,16 +12,18 @@ import datetime as dt
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index import generations, schema
+from index import generations, schema, stories
 from index.applier import PUT, apply_ops, last_per_id
+from index.documents import Document
 from index.journal import op_id
 from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
 from index.storage import make_private_dir
+from index.writer import stored_document
 
 Progress = Callable[[int], None]
 
@@ -165,6 +167,8 @@ def _build_full(
         except BaseException:
             generations.cancel_writer(writer)
             raise
+        with ix.searcher() as searcher:
+            stories.assign_all(ix.storage.folder, _stored(searcher, None))
     finally:
         ix.close()
     present = set(ids.origin)
@@ -228,8 +232,9 @@ def _build_incremental(
             raise
     finally:
         ix.close()
-    # Documents now present: kept ones (in the copy, minus stale) and the re-read ones.
     new_ids = {doc_id for path in changed for doc_id in manifest.files[str(path.resolve())]["ids"]}
+    _update_stories(root, name, removed=stale_ids, added=new_ids)
+    # Documents now present: kept ones (in the copy, minus stale) and the re-read ones.
     ix = generations.open_generation(root, name)
     try:
         with ix.searcher() as searcher:
@@ -279,7 +284,7 @@ def _replay_and_switch(
             try:
                 writer = ix.writer()
                 try:
-                    apply_ops(writer, ops)
+                    apply_ops(writer, ops, generations.generation_path(root, name))
                     writer.commit()
                 except BaseException:
                     generations.cancel_writer(writer)
@@ -297,13 +302,36 @@ def _replay_and_switch(
     report.switched = True
 
 
+def _stored(searcher, wanted: set[str] | None) -> Iterator[Document]:
+    """The documents of a generation (those with ids in `wanted`, if given)."""
+    for fields in searcher.all_stored_fields():
+        if wanted is None or fields[schema.ID] in wanted:
+            yield stored_document(fields)
+
+
+def _update_stories(root: Path, name: str, *, removed: set[str], added: set[str]) -> None:
+    """Incremental: the re-read documents leave their stories and join them again."""
+    folder = generations.generation_path(root, name)
+    ix = generations.open_generation(root, name)
+    try:
+        with ix.searcher() as searcher, stories.StoryIndex(folder) as index:
+            index.remove(removed - added)
+            for doc in sorted(_stored(searcher, added), key=stories.build_order):
+                index.add(doc)
+    finally:
+        ix.close()
+
+
 def _link_copy(source: Path, target: Path) -> None:
     """Copy a generation by hard links: Whoosh never rewrites a file in place.
 
     Lock files are not linked: an flock belongs to the inode, so a shared one would make
-    writers of the two generations wait for each other.
+    writers of the two generations wait for each other. The stories file is copied: SQLite
+    does rewrite its file in place.
     """
     make_private_dir(target)
     for entry in source.iterdir():
-        if entry.is_file() and not entry.name.upper().endswith("LOCK"):
+        if entry.name == stories.FILE:
+            shutil.copyfile(entry, target / entry.name)
+        elif entry.is_file() and not entry.name.upper().endswith("LOCK"):
             os.link(entry, target / entry.name)
