@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from search.parser import MAX_QUERY_CHARS
 from search.request import (
+    COLLAPSES,
     FACETS,
     INTERVALS,
     MAX_FACET_SIZE,
@@ -150,6 +151,14 @@ class SearchArgs(FilterArgs):
             "(pseudo-relevance feedback); the matches and counts do not change."
         },
     )
+    collapse = fields.String(
+        load_default=None,
+        validate=validate.OneOf(COLLAPSES),
+        metadata={
+            "description": "`story`: one hit per story (its best-ranked member), each with "
+            "the story's size, sources and first report."
+        },
+    )
 
     @validates_schema
     def _within_window(self, data, **kwargs):
@@ -163,6 +172,17 @@ class SearchArgs(FilterArgs):
 
 class TimelineArgs(FilterArgs):
     interval = fields.String(load_default="year", validate=validate.OneOf(INTERVALS))
+
+
+class ActorArgs(FilterArgs):
+    interval = fields.String(load_default="year", validate=validate.OneOf(INTERVALS))
+
+
+class CompareArgs(ActorArgs):
+    @validates_schema
+    def _sources_given(self, data, **kwargs):
+        if not data.get("source"):
+            raise ValidationError("give the sources to compare (repeat `source`)", "source")
 
 
 class ExportArgs(FilterArgs):
@@ -319,6 +339,19 @@ class FacetValueOut(Schema):
     selected = fields.Boolean()
 
 
+class FirstReportOut(Schema):
+    id = fields.String()
+    source = fields.String(allow_none=True)
+    date = fields.Date(allow_none=True)
+
+
+class StorySummaryOut(Schema):
+    id = fields.String()
+    size = fields.Integer()
+    sources = fields.List(fields.String())
+    first = fields.Nested(FirstReportOut)
+
+
 class HitOut(Schema):
     id = fields.String()
     score = fields.Float()
@@ -328,6 +361,18 @@ class HitOut(Schema):
     language = fields.String()
     actors = fields.List(fields.String())
     snippet = fields.String(metadata={"description": "HTML: escaped text, matches in <mark>."})
+    story = fields.Method(
+        "_story",
+        metadata={
+            "description": "The story id; with `collapse=story`, the story: "
+            "{id, size, sources, first: {id, source, date}}."
+        },
+    )
+
+    def _story(self, hit):
+        if hit.story_summary is not None:
+            return StorySummaryOut().dump(hit.story_summary)
+        return hit.story or None
 
 
 class FacetsOut(Schema):
@@ -352,13 +397,83 @@ class SearchOut(Schema):
     missing_shards = fields.List(
         fields.Integer(), metadata={"description": "With `partial`: the shards not searched."}
     )
+    stories = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Stories matched (`total` counts articles)."},
+    )
 
     @post_dump
     def _complete_answers_say_nothing(self, data, **kwargs):
         if not data.get("partial"):
             data.pop("partial", None)
             data.pop("missing_shards", None)
+        if data.get("stories") is None:
+            data.pop("stories", None)
         return data
+
+
+class StoryMemberOut(Schema):
+    id = fields.String()
+    title = fields.String()
+    source = fields.String(allow_none=True)
+    date = fields.Date(allow_none=True)
+    adds = fields.List(
+        fields.String(),
+        metadata={"description": "Its sentences the earliest member does not have."},
+    )
+
+
+class StoryOut(Schema):
+    id = fields.String()
+    size = fields.Integer()
+    sources = fields.List(fields.String())
+    members = fields.List(fields.Nested(StoryMemberOut))
+
+
+class CountOut(Schema):
+    value = fields.String()
+    count = fields.Integer()
+
+
+class RelatedActorOut(Schema):
+    name = fields.String()
+    type = fields.String(allow_none=True)
+    count = fields.Integer(metadata={"description": "Articles naming both."})
+    score = fields.Float(metadata={"description": "JLH significance (Elasticsearch's)."})
+    search = fields.String(metadata={"description": "The search listing those articles."})
+
+
+class ActorViewOut(Schema):
+    name = fields.String()
+    type = fields.String(allow_none=True)
+    total = fields.Integer()
+    timeline = fields.List(
+        fields.Nested("BucketOut"), attribute="timeline.buckets", data_key="timeline"
+    )
+    undated = fields.Integer(attribute="timeline.undated")
+    sources = fields.List(fields.Nested(CountOut))
+    related = fields.List(fields.Nested(RelatedActorOut))
+
+
+class TermOut(Schema):
+    term = fields.String()
+    count = fields.Integer()
+    score = fields.Float()
+
+
+class SourceProfileOut(Schema):
+    source = fields.String()
+    total = fields.Integer()
+    timeline = fields.List(
+        fields.Nested("BucketOut"), attribute="timeline.buckets", data_key="timeline"
+    )
+    undated = fields.Integer(attribute="timeline.undated")
+    actors = fields.List(fields.Nested(CountOut))
+    terms = fields.List(fields.Nested(TermOut))
+
+
+class ComparisonOut(Schema):
+    sources = fields.List(fields.Nested(SourceProfileOut))
 
 
 class ActorOut(Schema):
@@ -385,6 +500,9 @@ class DocumentOut(Schema):
         metadata={"description": "Where each field came from: given, extracted or unknown."},
     )
     extra = fields.Dict(metadata={"description": "Input fields Sift keeps but does not index."})
+    story = fields.String(
+        allow_none=True, metadata={"description": "The story it belongs to (/stories/<id>)."}
+    )
 
 
 class ExportRecordOut(Schema):

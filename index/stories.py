@@ -90,9 +90,7 @@ def signature(doc: Document) -> tuple[np.ndarray, int]:
         " ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8")
         for i in range(max(1, len(words) - SHINGLE_WORDS + 1))
     }
-    minhash = MinHash(
-        num_perm=NUM_PERM, hashfunc=_crc, permutations=_PERMUTATIONS, scheme=SCHEME
-    )
+    minhash = MinHash(num_perm=NUM_PERM, hashfunc=_crc, permutations=_PERMUTATIONS, scheme=SCHEME)
     minhash.update_batch(list(shingles))
     return minhash.hashvalues.astype(np.uint64), len(shingles)
 
@@ -156,7 +154,7 @@ class StoryIndex:
     def remove(self, doc_ids: Iterable[str]) -> None:
         for doc_id in doc_ids:
             for table in ("docs", "bands", "keys"):
-                self.db.execute(f"DELETE FROM {table} WHERE id = ?", (doc_id,))  # noqa: S608
+                self.db.execute(f"DELETE FROM {table} WHERE id = ?", (doc_id,))
 
     def add(self, doc: Document) -> str:
         """Assign `doc` a story (replacing what it had) and record it; the story id."""
@@ -177,7 +175,7 @@ class StoryIndex:
     def _near_story(self, sig: np.ndarray, count: int, bands: list[int]) -> str | None:
         marks = ",".join("?" * len(bands))
         rows = self.db.execute(
-            "SELECT id, story, shingles, sig FROM docs WHERE id IN "  # noqa: S608
+            "SELECT id, story, shingles, sig FROM docs WHERE id IN "
             f"(SELECT DISTINCT id FROM bands WHERE key IN ({marks}))",
             bands,
         ).fetchall()
@@ -201,8 +199,7 @@ class StoryIndex:
             return None
         marks = ",".join("?" * len(weights))
         rows = self.db.execute(
-            f"SELECT id, key FROM keys WHERE key IN ({marks}) "  # noqa: S608
-            "AND day BETWEEN ? AND ?",
+            f"SELECT id, key FROM keys WHERE key IN ({marks}) AND day BETWEEN ? AND ?",
             [*weights, day - EVENT_DAYS, day + EVENT_DAYS],
         ).fetchall()
         shared: dict[str, list[str]] = {}

@@ -39,6 +39,7 @@ def get_document(doc_id: str):
         {
             **doc.__dict__,
             "text_html": view.text_html,
+            "story": view.story or None,
             "actors": [{"name": a.name, "type": a.type} for a in doc.actors],
         }
     )
