@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export SIFT_INDEX_DIR ?= var/index
 
-.PHONY: install run test lint stress bench bench-quick eval eval-extraction eval-relevance clean
+.PHONY: install run test lint stress bench bench-quick eval eval-extraction eval-relevance eval-stories clean
 
 $(BIN)/sift: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,12 @@ stress: install
 eval-extraction: install
 	$(BIN)/python -m benchmarks.extraction
 
-eval: eval-extraction eval-relevance
+eval: eval-extraction eval-relevance eval-stories
+
+## Story clusters on a labelled Reuters-21578 set, ingest and collapse cost
+## (benchmarks/README.md, "Stories").
+eval-stories: install
+	$(BIN)/python -m benchmarks.stories
 
 ## Ranking quality on public test collections (benchmarks/README.md, "Relevance").
 eval-relevance: $(VENV)/.bench

@@ -23,7 +23,7 @@ from index import generations, schema, verify
 from index.extract import extract
 from index.journal import op_id
 from index.readers import raw_document
-from index.stories import StoryIndex
+from index.stories import StoryIndex, entry_for
 from index.writer import index_fields
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def apply_ops(writer, ops: Iterable[dict], folder: Path) -> None:
         for op in ops:
             if op["op"] == PUT:
                 doc = extract(raw_document(op["doc"], origin="api"))
-                story_index.add(doc)
+                story_index.add(entry_for(doc))
                 writer.update_document(**index_fields(doc))
             else:
                 story_index.remove([op["id"]])

@@ -12,18 +12,16 @@ import datetime as dt
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from index import generations, schema, stories
 from index.applier import PUT, apply_ops, last_per_id
-from index.documents import Document
 from index.journal import op_id
 from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
 from index.storage import make_private_dir
-from index.writer import stored_document
 
 Progress = Callable[[int], None]
 
@@ -110,10 +108,9 @@ def _index_files(
     manifest: generations.Manifest,
     report: ReindexReport,
     progress: Progress | None,
-) -> int:
+) -> list[stories.Entry]:
     """Read every document of `files` in order; extract, analyse and add them in worker
-    processes (index/pipeline.py); how many were added."""
-    added = 0
+    processes (index/pipeline.py); the story entries of those added."""
     adder = ParallelAdder(writer, writer.storage.folder, progress=progress)
     with collector_paused():
         try:
@@ -129,7 +126,6 @@ def _index_files(
                             continue
                         adder.add(raw)
                         entry["ids"].append(raw.id)
-                        added += 1
                 except InputError as exc:
                     report.errors.append(exc)
                 manifest.files[key] = entry
@@ -138,7 +134,7 @@ def _index_files(
         except BaseException:
             adder.cancel()
             raise
-    return added
+    return adder.entries
 
 
 def _build_full(
@@ -159,7 +155,7 @@ def _build_full(
         writer = ix.writer(limitmb=generations.BUILD_MEMORY_MB)
         try:
             ids = _Ids()
-            count = _index_files(writer, files, ids, manifest, report, progress)
+            entries = _index_files(writer, files, ids, manifest, report, progress)
             if report.errors:
                 writer.cancel()
                 return
@@ -167,11 +163,11 @@ def _build_full(
         except BaseException:
             generations.cancel_writer(writer)
             raise
-        with ix.searcher() as searcher:
-            stories.assign_all(ix.storage.folder, _stored(searcher, None))
+        stories.assign_all(ix.storage.folder, entries)
     finally:
         ix.close()
     present = set(ids.origin)
+    count = len(entries)
     _replay_and_switch(root, name, manifest, report, count, present.__contains__, since=0)
 
 
@@ -222,7 +218,7 @@ def _build_incremental(
             for doc_id in stale_ids:
                 writer.delete_by_term(schema.ID, doc_id)
             ids = _Ids(taken)
-            _index_files(writer, changed, ids, manifest, report, progress)
+            entries = _index_files(writer, changed, ids, manifest, report, progress)
             if report.errors:
                 writer.cancel()
                 return
@@ -233,7 +229,10 @@ def _build_incremental(
     finally:
         ix.close()
     new_ids = {doc_id for path in changed for doc_id in manifest.files[str(path.resolve())]["ids"]}
-    _update_stories(root, name, removed=stale_ids, added=new_ids)
+    with stories.StoryIndex(generations.generation_path(root, name)) as index:
+        index.remove(stale_ids - new_ids)
+        for entry in sorted(entries, key=stories.build_order):
+            index.add(entry)
     # Documents now present: kept ones (in the copy, minus stale) and the re-read ones.
     ix = generations.open_generation(root, name)
     try:
@@ -300,26 +299,6 @@ def _replay_and_switch(
     report.api_writes_replayed = len(ops)
     report.documents = count
     report.switched = True
-
-
-def _stored(searcher, wanted: set[str] | None) -> Iterator[Document]:
-    """The documents of a generation (those with ids in `wanted`, if given)."""
-    for fields in searcher.all_stored_fields():
-        if wanted is None or fields[schema.ID] in wanted:
-            yield stored_document(fields)
-
-
-def _update_stories(root: Path, name: str, *, removed: set[str], added: set[str]) -> None:
-    """Incremental: the re-read documents leave their stories and join them again."""
-    folder = generations.generation_path(root, name)
-    ix = generations.open_generation(root, name)
-    try:
-        with ix.searcher() as searcher, stories.StoryIndex(folder) as index:
-            index.remove(removed - added)
-            for doc in sorted(_stored(searcher, added), key=stories.build_order):
-                index.add(doc)
-    finally:
-        ix.close()
 
 
 def _link_copy(source: Path, target: Path) -> None:

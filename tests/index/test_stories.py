@@ -40,7 +40,12 @@ def variants_of(name: str) -> list[dict]:
     half = "\n\n".join(paragraphs[: max(3, len(paragraphs) * 3 // 5)])
     return [
         {"id": "trimmed", "text": half, "title": meta.get("title"), "date": meta.get("date")},
-        {"id": "reheadlined", "text": text, "title": "A different headline", "date": meta.get("date")},
+        {
+            "id": "reheadlined",
+            "text": text,
+            "title": "A different headline",
+            "date": meta.get("date"),
+        },
         {
             "id": "boilerplate",
             "text": "Subscribe to our newsletter\n\n" + text + "\n\nShare this article",
