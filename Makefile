@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export SIFT_INDEX_DIR ?= var/index
 
-.PHONY: install run test lint stress bench bench-quick eval eval-extraction eval-relevance eval-stories clean
+.PHONY: install run test lint stress bench bench-quick eval eval-extraction eval-relevance eval-html eval-stories clean
 
 $(BIN)/sift: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,12 @@ stress: install
 eval-extraction: install
 	$(BIN)/python -m benchmarks.extraction
 
-eval: eval-extraction eval-relevance eval-stories
+## Article text from real web pages: Sift, trafilatura alone, the whole page (reads
+## ../shared/data/html-articles; JSON in benchmarks/results/html-latest.json).
+eval-html: install
+	$(BIN)/python -m benchmarks.html_eval
+
+eval: eval-extraction eval-relevance eval-html eval-stories
 
 ## Story clusters on a labelled Reuters-21578 set, ingest and collapse cost
 ## (benchmarks/README.md, "Stories").

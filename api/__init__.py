@@ -21,20 +21,24 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from api.headers import register_headers
     from api.index_handle import IndexHandle
     from api.limits import DB_FILE, install_rate_limits, parse_limit
+    from api.output import install_output
     from api.page_format import register_formatting
+    from api.paths import install_paths
     from api.routes import register_routes
     from api.settings import load_settings, open_backend
+    from index.extract.sources import use_sources_file
 
     settings = load_settings(config)
+    use_sources_file(settings.sources_file)
     app = Flask(__name__)
+    install_output(app)
+    install_paths(app)
     app.config.update(
         SIFT=settings,
         SIFT_INDEX=IndexHandle(open_backend(settings), settings.write_wait_s),
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
     register_error_handlers(app)
     install_rate_limits(
         app,

@@ -34,6 +34,7 @@ from search.request import (
     OPS,
     SORTS,
 )
+from search.stored import HEAD_CHARS
 
 MAX_FILTER_VALUES = 50
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -239,6 +240,16 @@ class DocumentArgs(Schema):
         load_default=None,
         validate=validate.Length(max=MAX_QUERY_CHARS),
         metadata={"description": "Mark this query's matches in `text_html`."},
+    )
+    text_offset = StrictInteger(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "The text from this character on (for texts over `text_length`)."},
+    )
+    text_length = StrictInteger(
+        load_default=HEAD_CHARS,
+        validate=validate.Range(min=1, max=HEAD_CHARS),
+        metadata={"description": f"At most this many characters of the text (≤ {HEAD_CHARS:,})."},
     )
 
 
@@ -497,9 +508,21 @@ class DocumentOut(Schema):
     provenance = fields.Dict(
         keys=fields.String(),
         values=fields.String(),
-        metadata={"description": "Where each field came from: given, extracted or unknown."},
+        metadata={
+            "description": "Where each field came from: given (with the document), page "
+            "(declared by the web page or feed), extracted (from the text) or unknown."
+        },
     )
     extra = fields.Dict(metadata={"description": "Input fields Sift keeps but does not index."})
+    text_truncated = fields.Boolean(
+        metadata={"description": "Present (true) only when `text` is part of the text."}
+    )
+    text_offset = fields.Integer(
+        metadata={"description": "Where `text` starts in the whole text (with `text_truncated`)."}
+    )
+    text_full_length = fields.Integer(
+        metadata={"description": "Characters in the whole text (with `text_truncated`)."}
+    )
     story = fields.String(
         allow_none=True, metadata={"description": "The story it belongs to (/stories/<id>)."}
     )

@@ -25,6 +25,7 @@ from search.results import (
     StoryView,
     Timeline,
 )
+from search.stored import HEAD_CHARS
 from search.suggest import Completion
 
 
@@ -43,8 +44,15 @@ class Backend(Protocol):
     ) -> Iterator[Document]: ...
 
     def document(
-        self, doc_id: str, q: str | None = None, *, keep_lines: bool = False
-    ) -> DocumentView | None: ...
+        self,
+        doc_id: str,
+        q: str | None = None,
+        *,
+        keep_lines: bool = False,
+        text_offset: int = 0,
+        text_length: int = HEAD_CHARS,
+    ) -> DocumentView | None:
+        """The document with `text_length` characters of its text from `text_offset`."""
 
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit] | None: ...
 

@@ -27,8 +27,7 @@ from index.analysis import STEMMED_LANGUAGES, document_terms, term
 from index.documents import Document
 from index.embedded import EmbeddedStore
 from index.stories import read_stories
-from index.writer import stored_document
-from search import analysis, budget, feedback, stories
+from search import analysis, budget, feedback, stored, stories
 from search import parser as p
 from search.errors import IndexUnavailable
 from search.facets import facet_counts
@@ -55,8 +54,10 @@ from search.snippets import match_spans, render, snippet
 from search.suggest import Completion, completions, did_you_mean
 from search.tables import Tables, build_tables
 
-# More-like-this: how many of a document's most distinctive terms make its query.
+# More-like-this: how many of a document's most distinctive terms make its query, and
+# how much of its text they are chosen from (all of a news article).
 SIMILAR_TERMS = 25
+SIMILAR_TEXT_CHARS = 50_000
 _UNDATED_LAST = np.int64(10**9)
 
 
@@ -228,7 +229,7 @@ class Engine:
             return None
         summary = self._story_summary(snap, code)
         ordered = stories.chronological(table.members(code), snap.tables.date, table.doc_ids)
-        docs = [stored_document(snap.searcher.stored_fields(d)) for d in ordered]
+        docs = [stored.head(snap.searcher, d).document for d in ordered]
         members = [
             StoryMember(
                 id=doc.id,
@@ -341,7 +342,7 @@ class Engine:
         return {hit.docnum: float(hit.score) for hit in results}
 
     def _hit(self, snap: _Snapshot, docnum: int, score: float, marks: Marks | None) -> Hit:
-        doc = stored_document(snap.searcher.stored_fields(docnum))
+        doc = stored.head(snap.searcher, docnum).document
         return Hit(
             id=doc.id,
             score=round(score, 4),
@@ -364,7 +365,7 @@ class Engine:
         """Every matching document, in order: for streaming exports (no page window)."""
         snap, order = self._export_order(q, filters, op, sort)
         for docnum in order:
-            yield stored_document(snap.searcher.stored_fields(docnum))
+            yield stored.whole(snap.searcher, docnum)
 
     @budget.limited
     def _export_order(self, q: str, filters: Filters, op: str, sort: str):
@@ -383,30 +384,47 @@ class Engine:
     def _sample(snap: _Snapshot, mask: np.ndarray) -> list[Document]:
         """The newest TERM_SAMPLE documents of `mask`."""
         docnums = _date_order(snap.tables, mask, oldest=False)[: analysis.TERM_SAMPLE]
-        return [stored_document(snap.searcher.stored_fields(int(d))) for d in docnums]
+        return [stored.head(snap.searcher, int(d)).document for d in docnums]
 
     # -- documents ------------------------------------------------------------------------
 
     @budget.limited
     def document(
-        self, doc_id: str, q: str | None = None, *, keep_lines: bool = False
+        self,
+        doc_id: str,
+        q: str | None = None,
+        *,
+        keep_lines: bool = False,
+        text_offset: int = 0,
+        text_length: int = stored.HEAD_CHARS,
     ) -> DocumentView | None:
         """A document by id, its text marked with `q`'s matches if given; None if unknown.
 
-        `keep_lines` keeps the text's line breaks in `text_html` (for reading pages).
+        Its text is the `text_length` characters from `text_offset` (by default the head
+        that hits read: reading further inflates the whole document). `keep_lines` keeps
+        the text's line breaks in `text_html` (for reading pages).
         """
         snap = self._snapshot()
         docnum = snap.searcher.document_number(**{schema.ID: doc_id})
         if docnum is None:
             return None
-        doc = stored_document(snap.searcher.stored_fields(docnum))
+        if text_offset + text_length <= stored.HEAD_CHARS:
+            found = stored.head(snap.searcher, docnum)
+            doc, full_length = found.document, found.text_length
+        else:
+            doc = stored.whole(snap.searcher, docnum)
+            full_length = len(doc.text)
+        if text_offset or len(doc.text) > text_length:
+            doc = replace(doc, text=doc.text[text_offset : text_offset + text_length])
         spans = []
         if q:
             node = p.parse(q)
             _, marks = compile_query(node, snap.reader, snap.tables.languages())
             spans = match_spans(doc.text, doc.language, marks)
-        html = render(doc.text, spans, keep_lines=keep_lines)
-        return DocumentView(doc, html, story=self._story_of(snap, docnum))
+        text_html = render(doc.text, spans, keep_lines=keep_lines)
+        return DocumentView(
+            doc, text_html, text_offset, full_length, story=self._story_of(snap, docnum)
+        )
 
     @budget.limited
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit] | None:
@@ -415,7 +433,7 @@ class Engine:
         docnum = snap.searcher.document_number(**{schema.ID: doc_id})
         if docnum is None:
             return None
-        doc = stored_document(snap.searcher.stored_fields(docnum))
+        doc = stored.head(snap.searcher, docnum).document
         terms = self._key_terms(snap, doc)
         if not terms:
             return []
@@ -438,7 +456,7 @@ class Engine:
     def _key_terms(snap: _Snapshot, doc: Document) -> list[tuple[str, float]]:
         lang = doc.language if doc.language in STEMMED_LANGUAGES else None
         stop = {term(word, lang) for word in _stopwords(doc.language)}
-        counts = Counter(document_terms(f"{doc.title}\n{doc.text}", lang))
+        counts = Counter(document_terms(f"{doc.title}\n{doc.text[:SIMILAR_TEXT_CHARS]}", lang))
         total = max(snap.tables.doc_count, 1)
         weighted = []
         text_field = schema.field_for(schema.TEXT, lang)
@@ -494,7 +512,7 @@ class Engine:
             docs = column.doc[(column.val == vid) & mask[column.doc]]
             if not docs.size:
                 return None
-            doc = stored_document(snap.searcher.stored_fields(int(docs.min())))
+            doc = stored.head(snap.searcher, int(docs.min())).document
             wanted = column.values[vid]
             return next((a.type for a in doc.actors if a.name == wanted), None)
 

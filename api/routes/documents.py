@@ -31,18 +31,24 @@ def not_found(doc_id: str) -> ApiError:
     errors=(404, 503),
 )
 def get_document(doc_id: str):
-    view = handle().backend.document(doc_id, g.args["q"])
+    args = g.args
+    view = handle().backend.document(
+        doc_id, args["q"], text_offset=args["text_offset"], text_length=args["text_length"]
+    )
     if view is None:
         raise not_found(doc_id)
     doc = view.document
-    return schemas.DocumentOut().dump(
-        {
-            **doc.__dict__,
-            "text_html": view.text_html,
-            "story": view.story or None,
-            "actors": [{"name": a.name, "type": a.type} for a in doc.actors],
-        }
-    )
+    body = {
+        **doc.__dict__,
+        "text_html": view.text_html,
+        "story": view.story or None,
+        "actors": [{"name": a.name, "type": a.type} for a in doc.actors],
+    }
+    if view.partial:  # only then: a whole document's answer is as it always was
+        body.update(
+            text_truncated=True, text_offset=view.text_offset, text_full_length=view.text_length
+        )
+    return schemas.DocumentOut().dump(body)
 
 
 @blueprint.get("/<doc_id>/similar")

@@ -114,6 +114,7 @@ def document(doc_id: str):
         state=state,
         args=args,
         doc=view.document,
+        view=view,
         text_html=text_html,
         matches=matches,
         similar=backend().similar(doc_id, SIMILAR_LIMIT) or [],
