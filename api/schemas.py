@@ -38,6 +38,7 @@ from search.stored import HEAD_CHARS
 
 MAX_FILTER_VALUES = 50
 EXPORT_FORMATS = ("csv", "jsonl")
+PAGE_COLLAPSES = (*COLLAPSES, "none")
 MAX_VALUE_CHARS = 200
 
 
@@ -210,6 +211,11 @@ class PageArgs(SearchArgs):
         load_default=None,
         validate=validate.OneOf(INTERVALS),
         metadata={"description": "Timeline bars per year, month or day (default: by span)."},
+    )
+    collapse = fields.String(
+        load_default="story",
+        validate=validate.OneOf(PAGE_COLLAPSES),
+        metadata={"description": "`story` (default): one result per story; `none`: every article."},
     )
 
 
