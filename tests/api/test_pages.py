@@ -52,9 +52,13 @@ def query_of(href: str) -> dict[str, list[str]]:
 def test_search_page_lists_hits_facets_and_headers(client):
     response, html = page(client, "/?q=NATO")
     text = response.get_data(as_text=True)
-    total = client.get("/api/v1/search?q=NATO").get_json()["total"]
+    counts = client.get("/api/v1/search?q=NATO").get_json()
+    total = counts["total"]
     assert f"{total} results for" in text
-    assert len(html.find("li", class_="hit")) == min(total, 10)
+    # one result per story by default; every article with collapse=none
+    assert len(html.find("li", class_="hit")) == min(counts["stories"], 10)
+    _, every = page(client, "/?q=NATO&collapse=none")
+    assert len(every.find("li", class_="hit")) == min(total, 10)
     assert "<mark>" in text
     boxes = html.find("input", type="checkbox")
     assert {box["name"] for box in boxes} >= {"source", "language", "year"}
@@ -95,7 +99,9 @@ def test_facet_links_toggle_one_value_and_keep_the_rest(client):
 
 
 def test_page_results_match_the_api(client):
-    api = client.get("/api/v1/search?q=coalition&sort=oldest&per_page=2&page=2").get_json()
+    api = client.get(
+        "/api/v1/search?q=coalition&sort=oldest&per_page=2&page=2&collapse=story"
+    ).get_json()
     response, _ = page(client, "/?q=coalition&sort=oldest&per_page=2&page=2")
     shown = re.findall(r'class="hit-title"><a href="/documents/([^"?]+)', response.get_data(True))
     assert shown == [hit["id"] for hit in api["hits"]]
