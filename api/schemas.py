@@ -213,9 +213,9 @@ class PageArgs(SearchArgs):
         metadata={"description": "Timeline bars per year, month or day (default: by span)."},
     )
     collapse = fields.String(
-        load_default="story",
+        load_default="none",
         validate=validate.OneOf(PAGE_COLLAPSES),
-        metadata={"description": "`story` (default): one result per story; `none`: every article."},
+        metadata={"description": "`story`: one result per story; `none` (default): every article."},
     )
 
 

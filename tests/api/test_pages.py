@@ -55,10 +55,10 @@ def test_search_page_lists_hits_facets_and_headers(client):
     counts = client.get("/api/v1/search?q=NATO").get_json()
     total = counts["total"]
     assert f"{total} results for" in text
-    # one result per story by default; every article with collapse=none
-    assert len(html.find("li", class_="hit")) == min(counts["stories"], 10)
-    _, every = page(client, "/?q=NATO&collapse=none")
-    assert len(every.find("li", class_="hit")) == min(total, 10)
+    # every article by default; one result per story with collapse=story
+    assert len(html.find("li", class_="hit")) == min(total, 10)
+    _, folded = page(client, "/?q=NATO&collapse=story")
+    assert len(folded.find("li", class_="hit")) == min(counts["stories"], 10)
     assert "<mark>" in text
     boxes = html.find("input", type="checkbox")
     assert {box["name"] for box in boxes} >= {"source", "language", "year"}
@@ -99,9 +99,7 @@ def test_facet_links_toggle_one_value_and_keep_the_rest(client):
 
 
 def test_page_results_match_the_api(client):
-    api = client.get(
-        "/api/v1/search?q=coalition&sort=oldest&per_page=2&page=2&collapse=story"
-    ).get_json()
+    api = client.get("/api/v1/search?q=coalition&sort=oldest&per_page=2&page=2").get_json()
     response, _ = page(client, "/?q=coalition&sort=oldest&per_page=2&page=2")
     shown = re.findall(r'class="hit-title"><a href="/documents/([^"?]+)', response.get_data(True))
     assert shown == [hit["id"] for hit in api["hits"]]

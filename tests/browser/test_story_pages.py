@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 
 def test_results_fold_a_story_and_its_page_lists_every_report(page):
-    page.goto("/?q=coalition")
+    page.goto("/?q=coalition&collapse=story")
     story_links = page.locator(".hit-story a")
     expect(story_links).to_have_count(1)
     expect(story_links.first).to_have_text("2 reports of this story")
@@ -26,8 +26,9 @@ def test_results_fold_a_story_and_its_page_lists_every_report(page):
     members.nth(1).locator("summary").click()
     expect(members.nth(1).locator(".story-adds li").first).to_be_visible()
 
-    page.goto("/?q=coalition&collapse=none")
+    page.goto("/?q=coalition")
     expect(page.locator(".hit")).to_have_count(folded + 1)
+    expect(page.locator(".stories-count a")).to_have_text("one result per story")
 
 
 def test_actor_page_links_who_appears_with_them_to_the_articles(page):
