@@ -39,6 +39,8 @@ from search.stored import HEAD_CHARS
 MAX_FILTER_VALUES = 50
 EXPORT_FORMATS = ("csv", "jsonl")
 PAGE_COLLAPSES = (*COLLAPSES, "none")
+# Sources one comparison reads samples of (each up to search/analysis.py's TERM_SAMPLE).
+MAX_COMPARED_SOURCES = 10
 MAX_VALUE_CHARS = 200
 
 
@@ -185,6 +187,10 @@ class CompareArgs(ActorArgs):
     def _sources_given(self, data, **kwargs):
         if not data.get("source"):
             raise ValidationError("give the sources to compare (repeat `source`)", "source")
+        if len(data["source"]) > MAX_COMPARED_SOURCES:
+            raise ValidationError(
+                f"compare at most {MAX_COMPARED_SOURCES} sources at once", "source"
+            )
 
 
 class ExportArgs(FilterArgs):

@@ -88,6 +88,8 @@ def test_compare_sources(client):
     words = {s["source"]: {t["term"] for t in s["terms"]} for s in body["sources"]}
     assert not words["RFE/RL"] & words["NATO"]
     assert_problem(client.get("/api/v1/compare?q=nato"), 400)
+    many = "&".join(f"source=S{i}" for i in range(11))
+    assert "source" in assert_problem(client.get(f"/api/v1/compare?{many}"), 400)["errors"]
 
 
 def test_collapse_rejects_unknown_values(client):
