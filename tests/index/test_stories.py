@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from index import generations, stories
-from index.applier import apply_pending, put_op
+from index.applier import apply_pending, delete_op, put_op
 from index.reindex import reindex
 from tests.conftest import DATA, SEEDS
 
@@ -109,3 +109,18 @@ def test_api_writes_join_a_story_or_start_one(tmp_path):
     found = story_map(root)
     assert found["reheadlined"] == found[FAZ]
     assert found["alone"] == stories.story_id("alone")
+
+
+def test_a_deleted_document_leaves_its_story_and_the_others_keep_it(tmp_path):
+    root = tmp_path / "index"
+    assert reindex(root, [SEEDS]).switched
+    story = story_map(root)[NATO_RFE]
+    generations.journal(root).append([delete_op(NATO_RFE)])
+    assert apply_pending(root) == 1
+    found = story_map(root)
+    assert NATO_RFE not in found and found[NATO_OTHER] == story
+    # its copies are gone from the candidates: a republished copy of it starts a story
+    generations.journal(root).append([put_op(variants_of(NATO_RFE)[1])])
+    assert apply_pending(root) == 1
+    assert story_map(root)["reheadlined"] == stories.story_id("reheadlined")
+    assert story_map(root)[NATO_OTHER] == story
