@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export SIFT_INDEX_DIR ?= var/index
 
-.PHONY: install run test lint stress bench bench-quick bench-cluster eval eval-extraction eval-relevance eval-html clean
+.PHONY: install run test lint stress bench bench-quick bench-cluster eval eval-extraction eval-relevance eval-html eval-stories clean
 
 $(BIN)/sift: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,12 @@ eval-extraction: install
 eval-html: install
 	$(BIN)/python -m benchmarks.html_eval
 
-eval: eval-extraction eval-relevance eval-html
+eval: eval-extraction eval-relevance eval-html eval-stories
+
+## Story clusters on a labelled Reuters-21578 set, ingest and collapse cost
+## (benchmarks/README.md, "Stories").
+eval-stories: install
+	$(BIN)/python -m benchmarks.stories
 
 ## Ranking quality on public test collections (benchmarks/README.md, "Relevance").
 eval-relevance: $(VENV)/.bench

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from api.output import Response, dumps
-from search.errors import IndexUnavailable, QueryTooComplex
+from search.errors import IndexUnavailable, NotSupported, QueryTooComplex
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ PROBLEM_TYPES = {
     "rate-limited": "Over SIFT_RATE_LIMIT or SIFT_WRITE_RATE_LIMIT; retry after `Retry-After`.",
     "insufficient-storage": "No disk space to record a write; nothing was stored.",
     "write-unavailable": "A write could not be recorded (I/O error); nothing was stored.",
+    "not-supported": "This backend cannot answer the request (stories, actors and "
+    "comparisons on a SphinxQL cluster).",
     "internal-error": "An unexpected failure; the details are in the server log.",
 }
 # How long clients should wait before retrying when no index is being served.
@@ -193,6 +195,10 @@ def register_error_handlers(app: Flask) -> None:
             "index-unavailable",
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
+
+    @app.errorhandler(NotSupported)
+    def _not_supported(exc: NotSupported):
+        return respond(501, "Not supported here", str(exc), "not-supported")
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -75,6 +75,7 @@ _STATUS_TEXT = {
     404: "Not found",
     413: "Body too large",
     429: "Over a rate limit; see Retry-After",
+    501: "Not supported by this backend (stories and actors on a cluster)",
     503: "No index is being served yet, or a write could not be recorded",
     507: "No disk space to record the write",
 }

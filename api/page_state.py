@@ -28,10 +28,18 @@ ORDER = (
     "page",
     "more",
     "interval",
+    "collapse",
 )
 LIST_PARAMS = ("source", "actor", "language", "year")
 # Values a URL leaves out because they are what the page assumes anyway.
-DEFAULTS = {"q": "", "op": "and", "sort": "relevance", "page": 1, "per_page": 10}
+DEFAULTS = {
+    "q": "",
+    "op": "and",
+    "sort": "relevance",
+    "page": 1,
+    "per_page": 10,
+    "collapse": "none",
+}
 # What a change to these keeps: the page number (only paging and view switches do).
 VIEW_PARAMS = ("page", "more", "interval", "per_page", "sort")
 

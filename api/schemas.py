@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from search.parser import MAX_QUERY_CHARS
 from search.request import (
+    COLLAPSES,
     FACETS,
     INTERVALS,
     MAX_FACET_SIZE,
@@ -37,6 +38,9 @@ from search.stored import HEAD_CHARS
 
 MAX_FILTER_VALUES = 50
 EXPORT_FORMATS = ("csv", "jsonl")
+PAGE_COLLAPSES = (*COLLAPSES, "none")
+# Sources one comparison reads samples of (each up to search/analysis.py's TERM_SAMPLE).
+MAX_COMPARED_SOURCES = 10
 MAX_VALUE_CHARS = 200
 
 
@@ -151,6 +155,14 @@ class SearchArgs(FilterArgs):
             "(pseudo-relevance feedback); the matches and counts do not change."
         },
     )
+    collapse = fields.String(
+        load_default=None,
+        validate=validate.OneOf(COLLAPSES),
+        metadata={
+            "description": "`story`: one hit per story (its best-ranked member), each with "
+            "the story's size, sources and first report."
+        },
+    )
 
     @validates_schema
     def _within_window(self, data, **kwargs):
@@ -164,6 +176,21 @@ class SearchArgs(FilterArgs):
 
 class TimelineArgs(FilterArgs):
     interval = fields.String(load_default="year", validate=validate.OneOf(INTERVALS))
+
+
+class ActorArgs(FilterArgs):
+    interval = fields.String(load_default="year", validate=validate.OneOf(INTERVALS))
+
+
+class CompareArgs(ActorArgs):
+    @validates_schema
+    def _sources_given(self, data, **kwargs):
+        if not data.get("source"):
+            raise ValidationError("give the sources to compare (repeat `source`)", "source")
+        if len(data["source"]) > MAX_COMPARED_SOURCES:
+            raise ValidationError(
+                f"compare at most {MAX_COMPARED_SOURCES} sources at once", "source"
+            )
 
 
 class ExportArgs(FilterArgs):
@@ -190,6 +217,11 @@ class PageArgs(SearchArgs):
         load_default=None,
         validate=validate.OneOf(INTERVALS),
         metadata={"description": "Timeline bars per year, month or day (default: by span)."},
+    )
+    collapse = fields.String(
+        load_default="none",
+        validate=validate.OneOf(PAGE_COLLAPSES),
+        metadata={"description": "`story`: one result per story; `none` (default): every article."},
     )
 
 
@@ -330,6 +362,19 @@ class FacetValueOut(Schema):
     selected = fields.Boolean()
 
 
+class FirstReportOut(Schema):
+    id = fields.String()
+    source = fields.String(allow_none=True)
+    date = fields.Date(allow_none=True)
+
+
+class StorySummaryOut(Schema):
+    id = fields.String()
+    size = fields.Integer()
+    sources = fields.List(fields.String())
+    first = fields.Nested(FirstReportOut)
+
+
 class HitOut(Schema):
     id = fields.String()
     score = fields.Float()
@@ -339,6 +384,18 @@ class HitOut(Schema):
     language = fields.String()
     actors = fields.List(fields.String())
     snippet = fields.String(metadata={"description": "HTML: escaped text, matches in <mark>."})
+    story = fields.Method(
+        "_story",
+        metadata={
+            "description": "The story id; with `collapse=story`, the story: "
+            "{id, size, sources, first: {id, source, date}}."
+        },
+    )
+
+    def _story(self, hit):
+        if hit.story_summary is not None:
+            return StorySummaryOut().dump(hit.story_summary)
+        return hit.story or None
 
 
 class FacetsOut(Schema):
@@ -363,13 +420,83 @@ class SearchOut(Schema):
     missing_shards = fields.List(
         fields.Integer(), metadata={"description": "With `partial`: the shards not searched."}
     )
+    stories = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Stories matched (`total` counts articles)."},
+    )
 
     @post_dump
     def _complete_answers_say_nothing(self, data, **kwargs):
         if not data.get("partial"):
             data.pop("partial", None)
             data.pop("missing_shards", None)
+        if data.get("stories") is None:
+            data.pop("stories", None)
         return data
+
+
+class StoryMemberOut(Schema):
+    id = fields.String()
+    title = fields.String()
+    source = fields.String(allow_none=True)
+    date = fields.Date(allow_none=True)
+    adds = fields.List(
+        fields.String(),
+        metadata={"description": "Its sentences the earliest member does not have."},
+    )
+
+
+class StoryOut(Schema):
+    id = fields.String()
+    size = fields.Integer()
+    sources = fields.List(fields.String())
+    members = fields.List(fields.Nested(StoryMemberOut))
+
+
+class CountOut(Schema):
+    value = fields.String()
+    count = fields.Integer()
+
+
+class RelatedActorOut(Schema):
+    name = fields.String()
+    type = fields.String(allow_none=True)
+    count = fields.Integer(metadata={"description": "Articles naming both."})
+    score = fields.Float(metadata={"description": "JLH significance (Elasticsearch's)."})
+    search = fields.String(metadata={"description": "The search listing those articles."})
+
+
+class ActorViewOut(Schema):
+    name = fields.String()
+    type = fields.String(allow_none=True)
+    total = fields.Integer()
+    timeline = fields.List(
+        fields.Nested("BucketOut"), attribute="timeline.buckets", data_key="timeline"
+    )
+    undated = fields.Integer(attribute="timeline.undated")
+    sources = fields.List(fields.Nested(CountOut))
+    related = fields.List(fields.Nested(RelatedActorOut))
+
+
+class TermOut(Schema):
+    term = fields.String()
+    count = fields.Integer()
+    score = fields.Float()
+
+
+class SourceProfileOut(Schema):
+    source = fields.String()
+    total = fields.Integer()
+    timeline = fields.List(
+        fields.Nested("BucketOut"), attribute="timeline.buckets", data_key="timeline"
+    )
+    undated = fields.Integer(attribute="timeline.undated")
+    actors = fields.List(fields.Nested(CountOut))
+    terms = fields.List(fields.Nested(TermOut))
+
+
+class ComparisonOut(Schema):
+    sources = fields.List(fields.Nested(SourceProfileOut))
 
 
 class ActorOut(Schema):
@@ -407,6 +534,9 @@ class DocumentOut(Schema):
     )
     text_full_length = fields.Integer(
         metadata={"description": "Characters in the whole text (with `text_truncated`)."}
+    )
+    story = fields.String(
+        allow_none=True, metadata={"description": "The story it belongs to (/stories/<id>)."}
     )
 
 

@@ -32,6 +32,7 @@ from index.extract.lexicon import lexicon
 from index.journal import op_id
 from index.language import load_profiles
 from index.readers import raw_document
+from index.stories import StoryIndex, entry_for
 from index.writer import index_fields
 
 log = logging.getLogger(__name__)
@@ -136,34 +137,47 @@ def _failed(root: Path, seq: int, op: dict, exc: Exception, replay: bool) -> boo
     return deadletter.record_failure(root, seq, op, exc, final=replay)
 
 
-def apply_ops(root: Path, writer, entries: Iterable[tuple[int, dict]], *, replay: bool = False):
-    """Apply (seq, op) entries to an open Whoosh writer (replace or delete by id); the
-    entries applied. A failing entry is counted and, once set aside (index/deadletter.py),
-    skipped; a `replay` (a reindex, which has no later try) sets it aside at once.
-    EntryFailed when the writer must be cancelled and the batch tried again."""
+def apply_ops(
+    root: Path,
+    writer,
+    entries: Iterable[tuple[int, dict]],
+    folder: Path,
+    *,
+    replay: bool = False,
+):
+    """Apply (seq, op) entries to an open Whoosh writer (replace or delete by id) of the
+    generation in `folder`, recording their stories first (a version never shows a
+    story-less document); the entries applied. A failing entry is counted and, once set
+    aside (index/deadletter.py), skipped; a `replay` (a reindex, which has no later try)
+    sets it aside at once. EntryFailed when the writer must be cancelled and the batch
+    tried again (the stories' transaction is then rolled back with it)."""
     skipped = deadletter.set_aside_seqs(root)
     applied = []
-    for seq, op in entries:
-        if seq in skipped:
-            continue
-        try:
-            fields = index_fields(document_of(op)) if op["op"] == PUT else None
-        except OSError:
-            raise  # not the entry's fault (a full disk): retried as it is
-        except Exception as exc:
-            if _failed(root, seq, op, exc, replay):
-                continue  # nothing reached the writer
-            raise EntryFailed(seq, set_aside=False) from exc
-        try:
-            if fields is None:
-                writer.delete_by_term(schema.ID, op["id"])
-            else:
-                writer.update_document(**fields)
-        except OSError:
-            raise
-        except Exception as exc:  # the writer may hold part of it: start again
-            raise EntryFailed(seq, _failed(root, seq, op, exc, replay)) from exc
-        applied.append((seq, op))
+    with StoryIndex(folder) as story_index:
+        for seq, op in entries:
+            if seq in skipped:
+                continue
+            try:
+                doc = document_of(op) if op["op"] == PUT else None
+                fields = None if doc is None else index_fields(doc)
+            except OSError:
+                raise  # not the entry's fault (a full disk): retried as it is
+            except Exception as exc:
+                if _failed(root, seq, op, exc, replay):
+                    continue  # nothing reached the writer
+                raise EntryFailed(seq, set_aside=False) from exc
+            try:
+                if doc is None:
+                    story_index.remove([op["id"]])
+                    writer.delete_by_term(schema.ID, op["id"])
+                else:
+                    story_index.add(entry_for(doc))
+                    writer.update_document(**fields)
+            except OSError:
+                raise
+            except Exception as exc:  # the writer may hold part of it: start again
+                raise EntryFailed(seq, _failed(root, seq, op, exc, replay)) from exc
+            applied.append((seq, op))
     return applied
 
 
@@ -176,7 +190,9 @@ def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> Non
         except LockError:
             raise generations.IndexBusy(name) from None
         try:
-            apply_ops(root, writer, last_entry_per_id(entries))
+            apply_ops(
+                root, writer, last_entry_per_id(entries), generations.generation_path(root, name)
+            )
             writer.commit()
         except BaseException:
             generations.cancel_writer(writer)

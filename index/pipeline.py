@@ -28,9 +28,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from index.codec.segments import write_segment
-from index.documents import RawDocument
+from index.documents import Document, RawDocument
 from index.extract import extract
 from index.language import load_profiles
+from index.stories import Entry, entry_for
 from index.writer import index_fields
 
 # Documents per round: each worker holds its share's postings in memory (about 50 bytes
@@ -57,15 +58,25 @@ def default_workers() -> int:
 
 
 def _build_segment(folder: str, raws: list[RawDocument]):
-    """Extract, analyse and write `raws` as one segment (in a worker, or in-process)."""
-    return write_segment(folder, map(_fields, raws))
+    """Extract, analyse and write `raws` as one segment (in a worker, or in-process); the
+    segment and the documents' story entries (their signatures are computed here, in
+    parallel, leaving only the assignment to the reading process)."""
+    entries = []
+
+    def fields():
+        for raw in raws:
+            doc = _extracted(raw)
+            entries.append(entry_for(doc))
+            yield index_fields(doc)
+
+    return write_segment(folder, fields()), entries
 
 
-def _fields(raw: RawDocument) -> dict:
-    """What one document adds; extraction never raises on any text (index/validate.py
+def _extracted(raw: RawDocument) -> Document:
+    """One document's metadata; extraction never raises on any text (index/validate.py
     has run), so a failure is a bug: it is named, not a traceback from a worker."""
     try:
-        return index_fields(extract(raw))
+        return extract(raw)
     except Exception as exc:
         raise RuntimeError(f"{raw.origin or raw.id}: extraction failed: {exc!r}") from None
 
@@ -126,6 +137,7 @@ class ParallelAdder:
         self.workers = workers or default_workers()
         self.progress = progress
         self._round: list[RawDocument] = []
+        self.entries: list[Entry] = []  # story entries of the documents added, in order
         self._pending: list[tuple[object, int]] = []  # (result, documents), oldest first
         self._pool = None  # the workers of the round being built, one round at a time
 
@@ -179,8 +191,10 @@ class ParallelAdder:
     def _collect(self) -> None:
         while self._pending:
             result, count = self._pending.pop(0)
-            segments = [segment for segment in result.get() if segment.doc_count_all()]
-            self.writer.segments.extend(segments)
+            built = result.get()
+            self.writer.segments.extend(seg for seg, _ in built if seg.doc_count_all())
+            for _, entries in built:
+                self.entries.extend(entries)
             if self.progress and count:
                 self.progress(count)
         self._shutdown()
@@ -194,10 +208,10 @@ class ParallelAdder:
 
 
 class _Done:
-    """A round built in this process, shaped like a pool's async result: its segment."""
+    """A round built in this process, shaped like a pool's async result."""
 
-    def __init__(self, segments: list):
-        self.segments = segments
+    def __init__(self, built: list):
+        self.built = built
 
     def get(self):
-        return self.segments
+        return self.built

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index import generations, schema
+from index import generations, schema, stories
 from index.applier import PUT, apply_ops, last_entry_per_id
 from index.journal import op_id
 from index.pipeline import ParallelAdder, collector_paused
@@ -115,10 +115,9 @@ def _index_files(
     report: ReindexReport,
     progress: Progress | None,
     limits: Limits,
-) -> int:
+) -> list[stories.Entry]:
     """Read every document of `files` in order; extract, analyse and add them in worker
-    processes (index/pipeline.py); how many were added."""
-    added = 0
+    processes (index/pipeline.py); the story entries of those added."""
     adder = ParallelAdder(writer, writer.storage.folder, progress=progress)
     with collector_paused():
         try:
@@ -134,7 +133,6 @@ def _index_files(
                             continue
                         adder.add(raw)
                         entry["ids"].append(raw.id)
-                        added += 1
                 except InputError as exc:
                     report.errors.append(exc)
                 manifest.files[key] = entry
@@ -143,7 +141,7 @@ def _index_files(
         except BaseException:
             adder.cancel()
             raise
-    return added
+    return adder.entries
 
 
 def _build_full(
@@ -165,7 +163,7 @@ def _build_full(
         writer = ix.writer(limitmb=generations.BUILD_MEMORY_MB)
         try:
             ids = _Ids()
-            count = _index_files(writer, files, ids, manifest, report, progress, limits)
+            entries = _index_files(writer, files, ids, manifest, report, progress, limits)
             if report.errors:
                 writer.cancel()
                 return
@@ -173,9 +171,11 @@ def _build_full(
         except BaseException:
             generations.cancel_writer(writer)
             raise
+        stories.assign_all(ix.storage.folder, entries)
     finally:
         ix.close()
     present = set(ids.origin)
+    count = len(entries)
     _replay_and_switch(root, name, manifest, report, count, present.__contains__, since=0)
 
 
@@ -227,7 +227,7 @@ def _build_incremental(
             for doc_id in stale_ids:
                 writer.delete_by_term(schema.ID, doc_id)
             ids = _Ids(taken)
-            _index_files(writer, changed, ids, manifest, report, progress, limits)
+            entries = _index_files(writer, changed, ids, manifest, report, progress, limits)
             if report.errors:
                 writer.cancel()
                 return
@@ -237,8 +237,12 @@ def _build_incremental(
             raise
     finally:
         ix.close()
-    # Documents now present: kept ones (in the copy, minus stale) and the re-read ones.
     new_ids = {doc_id for path in changed for doc_id in manifest.files[str(path.resolve())]["ids"]}
+    with stories.StoryIndex(generations.generation_path(root, name)) as index:
+        index.remove(stale_ids - new_ids)
+        for entry in sorted(entries, key=stories.build_order):
+            index.add(entry)
+    # Documents now present: kept ones (in the copy, minus stale) and the re-read ones.
     ix = generations.open_generation(root, name)
     try:
         with ix.searcher() as searcher:
@@ -286,7 +290,9 @@ def _replay_and_switch(
             try:
                 writer = ix.writer()
                 try:
-                    applied = apply_ops(root, writer, ops, replay=True)
+                    applied = apply_ops(
+                        root, writer, ops, generations.generation_path(root, name), replay=True
+                    )
                     writer.commit()
                 except BaseException:
                     generations.cancel_writer(writer)
@@ -310,9 +316,12 @@ def _link_copy(source: Path, target: Path) -> None:
     """Copy a generation by hard links: Whoosh never rewrites a file in place.
 
     Lock files are not linked: an flock belongs to the inode, so a shared one would make
-    writers of the two generations wait for each other.
+    writers of the two generations wait for each other. The stories file is copied: SQLite
+    does rewrite its file in place.
     """
     make_private_dir(target)
     for entry in source.iterdir():
-        if entry.is_file() and not entry.name.upper().endswith("LOCK"):
+        if entry.name == stories.FILE:
+            shutil.copyfile(entry, target / entry.name)
+        elif entry.is_file() and not entry.name.upper().endswith("LOCK"):
             os.link(entry, target / entry.name)

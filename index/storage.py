@@ -14,7 +14,11 @@ from pathlib import Path
 PRIVATE_DIR_MODE = 0o700
 CHECKSUMS_FILE = "checksums.json"
 # Files Sift keeps beside Whoosh's in a generation folder (not index data).
-SIFT_FILES = frozenset({CHECKSUMS_FILE, "manifest.json", "applied"})
+# A generation's stories (index/stories.py), and SQLite's rollback journal beside it.
+STORIES_FILE = "stories.sqlite3"
+SIFT_FILES = frozenset(
+    {CHECKSUMS_FILE, "manifest.json", "applied", STORIES_FILE, STORIES_FILE + "-journal"}
+)
 _CRC_CHUNK = 1 << 20
 
 

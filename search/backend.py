@@ -15,7 +15,16 @@ from typing import Protocol
 from index.backend import Store
 from index.documents import Document
 from search.request import Filters, SearchRequest
-from search.results import DocumentView, Hit, SearchResults, Stats, Timeline
+from search.results import (
+    ActorView,
+    Comparison,
+    DocumentView,
+    Hit,
+    SearchResults,
+    Stats,
+    StoryView,
+    Timeline,
+)
 from search.stored import HEAD_CHARS
 from search.suggest import Completion
 
@@ -54,6 +63,19 @@ class Backend(Protocol):
     ) -> Timeline: ...
 
     def stats(self) -> Stats: ...
+
+    def story(self, story: str) -> StoryView | None:
+        """A story's members in date order; None if unknown (NotSupported: no stories)."""
+
+    def actor(
+        self, name: str, q: str, filters: Filters, op: str = "and", interval: str = "year"
+    ) -> ActorView | None:
+        """An actor within the matches of `q` and `filters`; None if nothing names them."""
+
+    def compare(
+        self, q: str, filters: Filters, op: str = "and", interval: str = "year"
+    ) -> Comparison:
+        """Each source of `filters.sources` on the matches of `q` and the other filters."""
 
     def ready(self) -> bool:
         """Whether every search would be answered completely now."""

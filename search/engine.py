@@ -26,25 +26,29 @@ from index import generations, schema
 from index.analysis import STEMMED_LANGUAGES, document_terms, term
 from index.documents import Document
 from index.embedded import EmbeddedStore
-from search import budget, feedback, stored
+from index.stories import read_stories
+from search import analysis, budget, feedback, stored, stories
 from search import parser as p
 from search.errors import IndexUnavailable
 from search.facets import facet_counts
 from search.feedback import FEEDBACK_DOCS
-from search.filters import combine, filter_masks
+from search.filters import combine, filter_masks, value_ids
 from search.postings import PostingsCache, Scored, evaluate
 from search.queries import Marks, common_stop_words, compile_query
 from search.ranking import weighting
 from search.request import Filters, SearchRequest
 from search.results import (
-    Bucket,
+    ActorView,
+    Comparison,
     DocumentView,
     FacetValue,
     Hit,
     SearchResults,
     Stats,
+    StoryMember,
+    StorySummary,
+    StoryView,
     Timeline,
-    bucket_key,
 )
 from search.snippets import match_spans, render, snippet
 from search.suggest import Completion, completions, did_you_mean
@@ -127,7 +131,8 @@ class Engine:
         with self._tables_lock:
             shared = self._tables.get(version)
             if shared is None:
-                tables = build_tables(searcher.reader())
+                folder = generations.generation_path(self.root, name)
+                tables = build_tables(searcher.reader(), read_stories(folder))
                 shared = (tables, PostingsCache(searcher, tables.live))
                 self._tables = {version: shared}  # only the newest version is kept
         return _Snapshot(version, ix, searcher, *shared)
@@ -158,9 +163,12 @@ class Engine:
         plan = self._plan(snap, request)
         total = int(plan.final.sum())
         offset = (request.page - 1) * request.per_page
-        ranked = self._ranked(snap, plan, request.sort, offset + request.per_page)[offset:]
         marks = plan.marks if request.snippets else None
-        hits = [self._hit(snap, docnum, score, marks) for docnum, score in ranked]
+        if request.collapse == "story":
+            hits = self._collapsed(snap, plan, request, total, marks)
+        else:
+            ranked = self._ranked(snap, plan, request.sort, offset + request.per_page)[offset:]
+            hits = [self._hit(snap, docnum, score, marks) for docnum, score in ranked]
         facets = facet_counts(
             snap.tables,
             plan.matches,
@@ -179,7 +187,60 @@ class Engine:
             facets=facets,
             suggestion=suggestion,
             version=f"{snap.version.generation}.{snap.version.commit}",
+            stories=snap.tables.story.count(plan.final),
         )
+
+    def _collapsed(
+        self, snap: _Snapshot, plan: _Plan, request: SearchRequest, total: int, marks
+    ) -> list[Hit]:
+        """One hit per story, its best-ranked member, in rank order, paged."""
+        ranked = self._ranked(snap, plan, request.sort, total)
+        if not ranked:
+            return []
+        docnums = np.fromiter((d for d, _ in ranked), dtype=np.int64, count=len(ranked))
+        offset = (request.page - 1) * request.per_page
+        window = stories.first_per_story(snap.tables.story, docnums)
+        window = window[offset : offset + request.per_page]
+        hits = []
+        for at in window.tolist():
+            docnum, score = ranked[at]
+            hit = self._hit(snap, docnum, score, marks)
+            summary = self._story_summary(snap, int(snap.tables.story.codes[docnum]))
+            hits.append(replace(hit, story_summary=summary))
+        return hits
+
+    @staticmethod
+    def _story_summary(snap: _Snapshot, code: int) -> StorySummary:
+        tables = snap.tables
+
+        def source_of(docnum: int) -> str | None:
+            vid = int(tables.source.ids[docnum])
+            return tables.source.values[vid] if vid >= 0 else None
+
+        return stories.summary(tables.story, code, tables.date, source_of)
+
+    @budget.limited
+    def story(self, story: str) -> StoryView | None:
+        """A story's members in date order, with what each adds; None if unknown."""
+        snap = self._snapshot()
+        table = snap.tables.story
+        code = table.index.get(story)
+        if code is None or not table.members(code).size:
+            return None
+        summary = self._story_summary(snap, code)
+        ordered = stories.chronological(table.members(code), snap.tables.date, table.doc_ids)
+        docs = [stored.head(snap.searcher, d).document for d in ordered]
+        members = [
+            StoryMember(
+                id=doc.id,
+                title=doc.title,
+                source=doc.source,
+                date=doc.date,
+                adds=stories.added_sentences(doc.text, docs[0].text) if i else [],
+            )
+            for i, doc in enumerate(docs)
+        ]
+        return StoryView(story, len(members), summary.sources, members)
 
     @budget.limited
     def ranking(self, request: SearchRequest, depth: int) -> list[tuple[str, float]]:
@@ -291,7 +352,12 @@ class Engine:
             language=doc.language,
             actors=[actor.name for actor in doc.actors],
             snippet=snippet(doc.text, doc.language, marks) if marks is not None else "",
+            story=self._story_of(snap, docnum),
         )
+
+    @staticmethod
+    def _story_of(snap: _Snapshot, docnum: int) -> str:
+        return snap.tables.story.values[int(snap.tables.story.codes[docnum])]
 
     def export(
         self, q: str, filters: Filters, op: str = "and", sort: str = "relevance"
@@ -313,6 +379,12 @@ class Engine:
         plan = _Plan(node, query, marks, matches, {"all": final}, final, scored)
         ranked = self._ranked(snap, plan, sort, int(final.sum()))
         return snap, [docnum for docnum, _ in ranked]
+
+    @staticmethod
+    def _sample(snap: _Snapshot, mask: np.ndarray) -> list[Document]:
+        """The newest TERM_SAMPLE documents of `mask`."""
+        docnums = _date_order(snap.tables, mask, oldest=False)[: analysis.TERM_SAMPLE]
+        return [stored.head(snap.searcher, int(d)).document for d in docnums]
 
     # -- documents ------------------------------------------------------------------------
 
@@ -350,7 +422,9 @@ class Engine:
             _, marks = compile_query(node, snap.reader, snap.tables.languages())
             spans = match_spans(doc.text, doc.language, marks)
         text_html = render(doc.text, spans, keep_lines=keep_lines)
-        return DocumentView(doc, text_html, text_offset, full_length)
+        return DocumentView(
+            doc, text_html, text_offset, full_length, story=self._story_of(snap, docnum)
+        )
 
     @budget.limited
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit] | None:
@@ -412,20 +486,61 @@ class Engine:
     ) -> Timeline:
         """Matching documents per year, month or day (same query and filters as search)."""
         snap = self._snapshot()
+        final = self._scope(snap, q, filters, op)
+        return analysis.timeline_of(snap.tables.date, final, interval)
+
+    def _scope(self, snap: _Snapshot, q: str, filters: Filters, op: str) -> np.ndarray:
+        """The documents `q` and `filters` match, as a mask."""
         node, query, _ = self._compile(snap, q, op, filters)
         scored = self._evaluate(snap, node, query)
-        final = combine(
-            self._matches(snap, node, query, scored), filter_masks(snap.tables, filters)
+        return combine(self._matches(snap, node, query, scored), filter_masks(snap.tables, filters))
+
+    @budget.limited
+    def actor(
+        self, name: str, q: str, filters: Filters, op: str = "and", interval: str = "year"
+    ) -> ActorView | None:
+        """An actor within the matches of `q` and `filters`: mentions over time, sources,
+        and who is named with them more than chance; None if no document names them."""
+        snap = self._snapshot()
+        vids = value_ids(snap.tables.actor, (name,), canonicalise=True)
+        if not vids:
+            return None
+        scope = self._scope(snap, q, filters, op)
+
+        def type_of(vid: int, mask: np.ndarray) -> str | None:
+            column = snap.tables.actor
+            docs = column.doc[(column.val == vid) & mask[column.doc]]
+            if not docs.size:
+                return None
+            doc = stored.head(snap.searcher, int(docs.min())).document
+            wanted = column.values[vid]
+            return next((a.type for a in doc.actors if a.name == wanted), None)
+
+        return analysis.actor_view(snap.tables, vids, scope, interval, type_of)
+
+    @budget.limited
+    def compare(
+        self, q: str, filters: Filters, op: str = "and", interval: str = "year"
+    ) -> Comparison:
+        """Each of `filters.sources` on the matches of `q` and the other filters: matches
+        over time, top actors, and the words that set its coverage apart."""
+        snap = self._snapshot()
+        scope = self._scope(snap, q, replace(filters, sources=()), op)
+        masks = {
+            source: scope & snap.tables.source.mask_for(value_ids(snap.tables.source, (source,)))
+            for source in dict.fromkeys(filters.sources)
+        }
+        samples = {source: self._sample(snap, mask) for source, mask in masks.items()}
+        rest: list[Document] = []
+        if len(masks) == 1:  # one source: set apart from every other source's matches
+            rest = self._sample(snap, scope & ~next(iter(masks.values())))
+        terms = analysis.distinctive_words(samples, rest)
+        return Comparison(
+            [
+                analysis.source_profile(snap.tables, source, mask, interval, terms[source])
+                for source, mask in masks.items()
+            ]
         )
-        dates = snap.tables.date[final]
-        dated = dates[dates > 0]
-        divisor = {"year": 10000, "month": 100, "day": 1}[interval]
-        keys, counts = np.unique(dated // divisor, return_counts=True)
-        buckets = [
-            Bucket(bucket_key(int(k), interval), int(c))
-            for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
-        ]
-        return Timeline(interval, buckets, undated=int((dates == 0).sum()), total=int(final.sum()))
 
     def stats(self) -> Stats:
         snap = self._snapshot()

@@ -15,3 +15,7 @@ class IndexUnavailable(SearchError):
 
 class QueryTimeout(QueryTooComplex):
     """A query that ran past its time budget: too broad for the index it runs on."""
+
+
+class NotSupported(SearchError):
+    """A request this backend cannot answer (stories and actors on a SphinxQL cluster)."""

@@ -9,6 +9,7 @@ FACETS = ("source", "actor", "language", "year")
 SORTS = ("relevance", "newest", "oldest")
 OPS = ("and", "or")
 INTERVALS = ("year", "month", "day")
+COLLAPSES = ("story",)
 
 MAX_PER_PAGE = 100
 # Deepest hit a search will return (page * per_page): deeper paging costs CPU in
@@ -43,3 +44,4 @@ class SearchRequest:
     snippets: bool = True  # False: hits without snippets (ranking alone, for benchmarks)
     # Pseudo-relevance feedback (search/feedback.py): reorders by the best hits' words.
     expand: bool = False
+    collapse: str | None = None  # "story": one hit per story, its best-ranked member

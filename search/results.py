@@ -25,6 +25,8 @@ class Hit:
     language: str
     actors: list[str]
     snippet: str  # HTML: escaped text, matches in <mark>
+    story: str = ""  # the story id ("" where the backend keeps no stories)
+    story_summary: StorySummary | None = None  # with collapse=story
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class SearchResults:
     version: str = ""
     partial: bool = False  # a shard of a cluster had no live replica: its hits are missing
     missing_shards: list[int] = field(default_factory=list)
+    stories: int | None = None  # stories matched (None where the backend keeps none)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class DocumentView:
     text_html: str  # that text escaped, with the query's matches marked (if any)
     text_offset: int = 0
     text_length: int = 0  # characters in the whole text
+    story: str = ""
 
     @property
     def partial(self) -> bool:
@@ -86,3 +90,87 @@ class Stats:
     sources: list[FacetValue] = field(default_factory=list)
     languages: list[FacetValue] = field(default_factory=list)
     undated: int = 0
+
+
+@dataclass(frozen=True)
+class FirstReport:
+    """The earliest member of a story (undated members count as latest)."""
+
+    id: str
+    source: str | None
+    date: dt.date | None
+
+
+@dataclass(frozen=True)
+class StorySummary:
+    """What a collapsed hit says about its story."""
+
+    id: str
+    size: int
+    sources: list[str]
+    first: FirstReport
+
+
+@dataclass(frozen=True)
+class StoryMember:
+    id: str
+    title: str
+    source: str | None
+    date: dt.date | None
+    adds: list[str]  # its sentences the earliest member lacks (none for the earliest)
+
+
+@dataclass(frozen=True)
+class StoryView:
+    id: str
+    size: int
+    sources: list[str]
+    members: list[StoryMember]  # in date order, undated last
+
+
+@dataclass(frozen=True)
+class Count:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class RelatedActor:
+    """An actor named with another more often than chance: `count` articles together,
+    `score` how much more (JLH, as Elasticsearch's significant_terms)."""
+
+    name: str
+    type: str | None
+    count: int
+    score: float
+
+
+@dataclass(frozen=True)
+class ActorView:
+    name: str
+    type: str | None
+    total: int
+    timeline: Timeline
+    sources: list[Count]
+    related: list[RelatedActor]
+
+
+@dataclass(frozen=True)
+class SignificantTerm:
+    term: str
+    count: int  # the source's sampled matches holding it
+    score: float
+
+
+@dataclass(frozen=True)
+class SourceProfile:
+    source: str
+    total: int
+    timeline: Timeline
+    actors: list[Count]
+    terms: list[SignificantTerm]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    sources: list[SourceProfile]

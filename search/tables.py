@@ -21,6 +21,7 @@ import numpy as np
 from index import schema
 from index.analysis import fold
 from index.codec.postings import segment_term_ids
+from search.stories import StoryTable, build_story_table
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Tables:
     language: SingleColumn
     actor: MultiColumn
     date: np.ndarray  # int32 yyyymmdd, 0 when undated
+    story: StoryTable
 
     @property
     def doc_count(self) -> int:
@@ -184,8 +186,17 @@ def _dates(reader, size: int, live: np.ndarray) -> np.ndarray:
     return dates
 
 
-def build_tables(reader) -> Tables:
-    """The tables for one reader (one index version)."""
+def _doc_ids(reader, size: int, live: np.ndarray) -> list[str | None]:
+    pairs = _field_pairs(reader, schema.ID, live)
+    ids: list[str | None] = [None] * size
+    values = [raw.decode("utf-8") for raw in pairs.values]
+    for doc, val in zip(pairs.doc.tolist(), pairs.val.tolist(), strict=True):
+        ids[doc] = values[val]
+    return ids
+
+
+def build_tables(reader, story_of: dict[str, str] | None = None) -> Tables:
+    """The tables for one reader (one index version); `story_of`: id -> story id."""
     size = reader.doc_count_all()
     live = np.zeros(size, dtype=bool)
     live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
@@ -196,4 +207,5 @@ def build_tables(reader) -> Tables:
         language=_single(reader, schema.LANGUAGE, size, live),
         actor=_multi(reader, schema.ACTOR, size, live),
         date=_dates(reader, size, live),
+        story=build_story_table(_doc_ids(reader, size, live), story_of or {}),
     )

@@ -42,6 +42,7 @@ def get_document(doc_id: str):
     body = {
         **doc.__dict__,
         "text_html": view.text_html,
+        "story": view.story or None,
         "actors": [{"name": a.name, "type": a.type} for a in doc.actors],
     }
     if view.partial:  # only then: a whole document's answer is as it always was

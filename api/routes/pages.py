@@ -17,7 +17,7 @@ from api import schemas
 from api.errors import PAGES_BLUEPRINT, ApiError
 from api.openapi import raise_unknown
 from api.page_state import PageState
-from api.routes.search import refuse_if_partial, search_request
+from api.routes.search import filters_from, refuse_if_partial, search_request
 from api.timeline_view import timeline_view
 from search.request import FACETS, MAX_FACET_SIZE
 
@@ -61,11 +61,21 @@ def search():
     more = set(args["more"])
     # Without a query every document is equally relevant: browse the archive newest first.
     sort = "newest" if not args["q"].strip() and args["sort"] == "relevance" else args["sort"]
+    collapse = None if args["collapse"] == "none" else args["collapse"]
     results = refuse_if_partial(
         backend().search(
-            search_request({**args, "sort": sort, "facets": FACETS, "facet_size": MAX_FACET_SIZE})
+            search_request(
+                {
+                    **args,
+                    "sort": sort,
+                    "facets": FACETS,
+                    "facet_size": MAX_FACET_SIZE,
+                    "collapse": collapse,
+                }
+            )
         )
     )
+    listed = results.stories if collapse and results.stories is not None else results.total
     facets = {
         name: _facet_view(name, values, expanded=name in more)
         for name, values in results.facets.items()
@@ -79,7 +89,7 @@ def search():
         facets=facets,
         timeline=timeline_view(backend(), args, state),
         first=(args["page"] - 1) * args["per_page"] + 1,
-        last_page=max(1, -(-results.total // args["per_page"])),
+        last_page=max(1, -(-listed // args["per_page"])),
         per_page_choices=PER_PAGE_CHOICES,
         hit_actors=HIT_ACTORS,
     )
@@ -138,3 +148,29 @@ def help_page():
     if request.args:
         raise_unknown(list(request.args))
     return render_template("help.html")
+
+
+@blueprint.get("/stories/<story_id>")
+def story(story_id: str):
+    if request.args:
+        raise_unknown(list(request.args))
+    view = backend().story(story_id)
+    if view is None:
+        raise ApiError(404, "not-found", "Story not found", f"No story with id {story_id!r}.")
+    return render_template("story.html", story=view)
+
+
+@blueprint.get("/actors/<name>")
+def actor(name: str):
+    args = schemas.load_args(schemas.ActorArgs(), request.args)
+    view = backend().actor(name, args["q"], filters_from(args), args["op"], args["interval"])
+    if view is None:
+        raise ApiError(404, "not-found", "Actor not found", f"No document names {name!r}.")
+    return render_template("actor.html", actor=view, args=args)
+
+
+@blueprint.get("/compare")
+def compare():
+    args = schemas.load_args(schemas.CompareArgs(), request.args)
+    result = backend().compare(args["q"], filters_from(args), args["op"], args["interval"])
+    return render_template("compare.html", comparison=result, args=args)

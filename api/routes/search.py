@@ -42,6 +42,7 @@ def search_request(args: dict) -> SearchRequest:
         facets=args["facets"],
         facet_size=args["facet_size"],
         expand=args["expand"],
+        collapse=args["collapse"],
     )
 
 

@@ -35,18 +35,21 @@ from index.schema import ACTOR_TEXT, TITLE
 from index.writer import stored_document
 from search import parser as p
 from search.actors import resolve_actor
-from search.errors import IndexUnavailable
+from search.errors import IndexUnavailable, NotSupported
 from search.facets import top_values, year_values
 from search.queries import common_stop_words
 from search.ranking import ACTOR_BOOST, TITLE_WEIGHT
 from search.request import Filters, SearchRequest
 from search.results import (
+    ActorView,
     Bucket,
+    Comparison,
     DocumentView,
     FacetValue,
     Hit,
     SearchResults,
     Stats,
+    StoryView,
     Timeline,
     bucket_key,
 )
@@ -59,6 +62,8 @@ from search.suggest import Completion, completions, did_you_mean
 # Tries of a batch the front answered with an agent warning while every shard had a live
 # replica (the front keeps using a dead mirror until its next health check).
 FRONT_TRIES = 4
+# Stories and their analyses are kept by the embedded index only (index/stories.py).
+_NO_STORIES = "Stories, actors and comparisons are not supported on a cluster yet."
 # Groups a facet statement may return (actors are the many).
 FACET_GROUPS = 10_000
 # Seconds the languages present (what a word is compiled for) are reused.
@@ -206,6 +211,8 @@ class SphinxBackend:
         return node, match, marks, vocabulary
 
     def search(self, request: SearchRequest) -> SearchResults:
+        if request.collapse:
+            raise NotSupported(_NO_STORIES)
         started = time.perf_counter()
         slot = self._slot()
         node, match, marks, vocabulary = self._compile(slot, request.q, request.op, request.filters)
@@ -236,6 +243,19 @@ class SphinxBackend:
             partial=bool(missing),
             missing_shards=missing,
         )
+
+    def story(self, story: str) -> StoryView | None:
+        raise NotSupported(_NO_STORIES)
+
+    def actor(
+        self, name: str, q: str, filters: Filters, op: str = "and", interval: str = "year"
+    ) -> ActorView | None:
+        raise NotSupported(_NO_STORIES)
+
+    def compare(
+        self, q: str, filters: Filters, op: str = "and", interval: str = "year"
+    ) -> Comparison:
+        raise NotSupported(_NO_STORIES)
 
     def _complete(self, statements) -> tuple[list[list[tuple]], list[int]]:
         """The batch's results, retried while the front misses a shard that has a live

@@ -52,9 +52,13 @@ def query_of(href: str) -> dict[str, list[str]]:
 def test_search_page_lists_hits_facets_and_headers(client):
     response, html = page(client, "/?q=NATO")
     text = response.get_data(as_text=True)
-    total = client.get("/api/v1/search?q=NATO").get_json()["total"]
+    counts = client.get("/api/v1/search?q=NATO").get_json()
+    total = counts["total"]
     assert f"{total} results for" in text
+    # every article by default; one result per story with collapse=story
     assert len(html.find("li", class_="hit")) == min(total, 10)
+    _, folded = page(client, "/?q=NATO&collapse=story")
+    assert len(folded.find("li", class_="hit")) == min(counts["stories"], 10)
     assert "<mark>" in text
     boxes = html.find("input", type="checkbox")
     assert {box["name"] for box in boxes} >= {"source", "language", "year"}

@@ -1,0 +1,126 @@
+"""Stories at ingest: copies, versions and reports of one event share a story id."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from index import generations, stories
+from index.applier import apply_pending, delete_op, put_op
+from index.reindex import reindex
+from tests.conftest import DATA, SEEDS
+
+NATO_RFE = "001_3dbdce3846ecd486"
+NATO_OTHER = "002_75796edd39bcd684"
+FAZ = "000_360175e577de7cee"  # a different story
+NATO_2019 = "003_ec049e7e27b04e78"
+
+
+def story_map(root: Path) -> dict[str, str]:
+    name = generations.current_generation(root)
+    return stories.read_stories(generations.generation_path(root, name))
+
+
+def seed(name: str) -> tuple[str, dict]:
+    text = (SEEDS / f"{name}.txt").read_text("utf-8")
+    meta = json.loads((SEEDS / f"{name}.meta.json").read_text("utf-8"))
+    return text, meta
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    return path
+
+
+def variants_of(name: str) -> list[dict]:
+    """Republished versions of a seed: trimmed, re-headlined, with boilerplate, re-dated."""
+    text, meta = seed(name)
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    half = "\n\n".join(paragraphs[: max(3, len(paragraphs) * 3 // 5)])
+    return [
+        {"id": "trimmed", "text": half, "title": meta.get("title"), "date": meta.get("date")},
+        {
+            "id": "reheadlined",
+            "text": text,
+            "title": "A different headline",
+            "date": meta.get("date"),
+        },
+        {
+            "id": "boilerplate",
+            "text": "Subscribe to our newsletter\n\n" + text + "\n\nShare this article",
+            "source": "Copy Wire",
+            "date": meta.get("date"),
+        },
+        {"id": "redated", "text": text, "date": "2017-06-02"},
+    ]
+
+
+def test_the_seeds_two_reports_of_the_nato_decision_share_a_story(index_root):
+    found = story_map(index_root)
+    assert found[NATO_RFE] == found[NATO_OTHER]
+    others = {found[doc_id] for doc_id in found if doc_id not in (NATO_RFE, NATO_OTHER)}
+    assert found[NATO_RFE] not in others
+    assert found[FAZ] != found[NATO_2019]
+
+
+def test_republished_variants_join_the_original_and_others_stay_apart(tmp_path):
+    inputs = write_jsonl(tmp_path / "in" / "copies.jsonl", variants_of(FAZ))
+    root = tmp_path / "index"
+    assert reindex(root, [SEEDS, inputs]).switched
+    found = story_map(root)
+    for copy in ("trimmed", "reheadlined", "boilerplate", "redated"):
+        assert found[copy] == found[FAZ], copy
+    assert found[NATO_RFE] != found[FAZ]
+
+
+def test_the_same_input_gives_the_same_stories(tmp_path):
+    first, second = tmp_path / "one", tmp_path / "two"
+    assert reindex(first, [DATA, SEEDS]).switched and reindex(second, [DATA, SEEDS]).switched
+    assert story_map(first) == story_map(second)
+    # the story id is the earliest member's
+    assert story_map(first)[NATO_OTHER] == stories.story_id(NATO_RFE)
+
+
+def test_incremental_reindex_joins_existing_stories_without_recomputing(tmp_path):
+    root = tmp_path / "index"
+    assert reindex(root, [SEEDS]).switched
+    before = story_map(root)
+    extra = write_jsonl(tmp_path / "more" / "copies.jsonl", variants_of(NATO_RFE)[:2])
+    report = reindex(root, [SEEDS, extra.parent], incremental=True)
+    assert report.switched and report.files_unchanged >= 1
+    after = story_map(root)
+    assert {k: after[k] for k in before} == before
+    assert after["trimmed"] == after["reheadlined"] == before[NATO_RFE]
+
+
+def test_api_writes_join_a_story_or_start_one(tmp_path):
+    root = tmp_path / "index"
+    assert reindex(root, [SEEDS]).switched
+    store = generations.journal(root)
+    copy = variants_of(FAZ)[1]
+    unrelated = {
+        "id": "alone",
+        "text": "Dutch farmers protest nitrogen rules in The Hague.",
+        "date": "2019-10-01",
+    }
+    store.append([put_op(copy), put_op(unrelated)])
+    assert apply_pending(root) == 2
+    found = story_map(root)
+    assert found["reheadlined"] == found[FAZ]
+    assert found["alone"] == stories.story_id("alone")
+
+
+def test_a_deleted_document_leaves_its_story_and_the_others_keep_it(tmp_path):
+    root = tmp_path / "index"
+    assert reindex(root, [SEEDS]).switched
+    story = story_map(root)[NATO_RFE]
+    generations.journal(root).append([delete_op(NATO_RFE)])
+    assert apply_pending(root) == 1
+    found = story_map(root)
+    assert NATO_RFE not in found and found[NATO_OTHER] == story
+    # its copies are gone from the candidates: a republished copy of it starts a story
+    generations.journal(root).append([put_op(variants_of(NATO_RFE)[1])])
+    assert apply_pending(root) == 1
+    assert story_map(root)["reheadlined"] == stories.story_id("reheadlined")
+    assert story_map(root)[NATO_OTHER] == story
