@@ -156,6 +156,9 @@ def _plain(snippet: str) -> str:
 @click.option("--index-dir")
 def serve(host, port, workers, index_dir) -> None:
     """Serve the HTTP API with gunicorn; builds the index from seeds/ first if none exists."""
+    import logging.config
+
+    from api.logs import logging_config
     from index.generations import current_generation
     from index.reindex import reindex as run_reindex
 
@@ -171,7 +174,11 @@ def serve(host, port, workers, index_dir) -> None:
     }
     settings = load_settings(overrides)
     if current_generation(settings.index_dir) is None:
-        click.echo(f"no index in {settings.index_dir}: indexing the bundled seeds first", err=True)
+        # Logged like the server's own lines (one JSON object each), which follow it.
+        logging.config.dictConfig(logging_config())
+        logging.getLogger("sift.serve").warning(
+            "no index in %s: indexing the bundled seeds first", settings.index_dir
+        )
         run_reindex(settings.index_dir, [str(SEEDS_DIR)])
     env = gunicorn_env(
         settings.index_dir, host=settings.host, port=settings.port, workers=settings.workers

@@ -15,7 +15,8 @@ from flask import Flask, Response, json, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from search.errors import IndexUnavailable, QueryTooComplex
+from api.metrics import QUERY_REFUSALS
+from search.errors import IndexUnavailable, QueryTimeout, QueryTooComplex
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(QueryTooComplex)
     def _too_complex(exc: QueryTooComplex):
+        QUERY_REFUSALS.labels("budget" if isinstance(exc, QueryTimeout) else "cost-cap").inc()
         return respond(400, "Query too complex", str(exc), "query-too-complex", {"q": [str(exc)]})
 
     @app.errorhandler(IndexUnavailable)
@@ -200,9 +202,8 @@ def register_error_handlers(app: Flask) -> None:
             405: "This method is not allowed here.",
             413: "The request body is too large.",
         }.get(status, exc.description or exc.name)
-        headers = (
-            {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
-        )
+        allowed = getattr(exc, "valid_methods", None)  # set on 405s only
+        headers = {"Allow": ", ".join(allowed)} if allowed else None
         return respond(status, exc.name, detail, _SLUG_FOR_STATUS.get(status), headers=headers)
 
     @app.errorhandler(Exception)

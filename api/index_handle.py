@@ -47,6 +47,12 @@ class IndexHandle:
         if self._applier is not None:
             self._applier.stop()
 
+    def pending_writes(self) -> int:
+        """Journaled writes the served generation does not hold yet (the applier's backlog)."""
+        name = generations.current_generation(self.root)
+        applied = generations.read_applied(self.root, name) if name else 0
+        return max(0, generations.journal(self.root).last_seq() - applied)
+
     def write(self, ops: list[dict]) -> tuple[str, int]:
         """Journal `ops` durably, then try to make them searchable before answering.
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from api.limits import parse_limit
 
@@ -26,6 +27,8 @@ class Settings:
     # SIFT_RATE_LIMIT_STORAGE: the SQLite file all workers count in (default: in index_dir)
     rate_limit_storage: Path | None = None
     cors_origins: str = ""  # SIFT_CORS_ORIGINS: comma list of origins that may read; "" = off
+    # SIFT_TRUSTED_PROXIES: reverse proxies in front of Sift whose X-Forwarded-For is believed
+    trusted_proxies: int = 0
 
 
 def _limit(value: object) -> str:
@@ -33,9 +36,16 @@ def _limit(value: object) -> str:
     return str(value)
 
 
+def _count(value: object) -> int:
+    number = int(str(value))
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
 _ENV_PREFIX = "SIFT_"
 # How each setting is read from text (environment) or given values.
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Any], object]] = {
     "index_dir": Path,
     "api_key": lambda value: str(value) or None,
     "host": str,
@@ -49,6 +59,7 @@ _PARSERS = {
     "write_rate_limit": _limit,
     "rate_limit_storage": Path,
     "cors_origins": str,
+    "trusted_proxies": _count,
 }
 
 
@@ -70,7 +81,7 @@ def load_settings(
 ) -> Settings:
     """Defaults, overridden by SIFT_* environment variables, overridden by `overrides`."""
     environ = os.environ if environ is None else environ
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for f in fields(Settings):
         env_value = environ.get(_ENV_PREFIX + f.name.upper())
         if env_value is not None:

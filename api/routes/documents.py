@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from api import schemas
 from api.errors import ApiError, flatten_errors, invalid
 from api.limits import read_body
+from api.metrics import DOCUMENTS_WRITTEN
 from api.openapi import operation
 from index.applier import delete_op, put_op
 from index.readers import raw_document
@@ -72,6 +73,7 @@ def post_documents():
     read_body()  # first: over the limit is a 413, chunked or not
     records = _records(request.get_json(silent=True))
     status, seq = handle().write([put_op(record) for record in records])
+    DOCUMENTS_WRITTEN.labels("put").inc(len(records))
     body = schemas.WriteOut().dump(
         {"status": status, "ids": [r["id"] for r in records], "seq": seq}
     )
@@ -90,6 +92,7 @@ def delete_document(doc_id: str):
     if handle().engine.document(doc_id) is None:
         raise not_found(doc_id)
     status, seq = handle().write([delete_op(doc_id)])
+    DOCUMENTS_WRITTEN.labels("delete").inc()
     body = schemas.WriteOut().dump({"status": status, "ids": [doc_id], "seq": seq})
     return body, 200 if status == "applied" else 202
 
@@ -108,7 +111,9 @@ def _records(payload) -> list[dict]:
     try:
         records = schemas.DocumentIn(many=True).load(items)
     except ValidationError as exc:
-        messages = exc.messages if many else exc.messages.get(0, exc.messages)
+        messages = exc.messages
+        if not many and isinstance(messages, dict):  # one object: its errors, not item 0's
+            messages = messages.get(0, messages)
         raise invalid(flatten_errors(messages)) from None
     problems: dict[str, list[str]] = {}
     seen: set[str] = set()
