@@ -10,7 +10,7 @@ LOCKS := requirements/runtime.txt requirements/dev.txt
 UV_VERSION := 0.13.9
 LOCK_FLAGS := --quiet --generate-hashes --universal --python-version 3.11 --no-header
 
-.PHONY: install run test test-tools lint stress bench bench-quick eval eval-extraction \
+.PHONY: install run test test-tools lint stress bench bench-quick bench-metrics eval eval-extraction \
 	eval-relevance lock clean
 
 ## .venv with exactly the locked dependencies (hashes checked), then Sift itself.
@@ -77,6 +77,11 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
+
+## The HTTP p50 with and without the request counting behind /metrics (Reuters-21578;
+## benchmarks/results/metrics-cost.json).
+bench-metrics: install
+	$(BIN)/python -m benchmarks.metrics_cost $(BENCH_ARGS)
 
 clean:
 	rm -rf var build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -22,7 +22,10 @@ class Settings:
     max_batch_documents: int = 1000  # SIFT_MAX_BATCH_DOCUMENTS: documents per POST
     write_wait_s: float = 5.0  # SIFT_WRITE_WAIT_S: how long a write waits to be searchable
     query_budget_ms: int = 500  # SIFT_QUERY_BUDGET_MS: work one query may take; 0 = unlimited
-    rate_limit: str = "3000/minute"  # SIFT_RATE_LIMIT: API requests per client; "off"
+    # SIFT_RATE_LIMIT: requests per client; "off". 100 people behind one address, each
+    # typing a search every 30 s (25 requests: one completion a keystroke), stay under it
+    # (docs/operations.md, "Rate limits").
+    rate_limit: str = "6000/minute"
     write_rate_limit: str = "600/minute"  # SIFT_WRITE_RATE_LIMIT: writes per client; "off"
     # SIFT_RATE_LIMIT_STORAGE: the SQLite file all workers count in (default: in index_dir)
     rate_limit_storage: Path | None = None
