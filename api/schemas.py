@@ -22,6 +22,7 @@ from marshmallow import (
 )
 from werkzeug.datastructures import MultiDict
 
+from api import document_fields
 from search.parser import MAX_QUERY_CHARS
 from search.request import (
     FACETS,
@@ -347,48 +348,17 @@ class SearchOut(Schema):
     version = fields.String(metadata={"description": "The index version that answered."})
 
 
-class ActorOut(Schema):
-    name = fields.String()
-    type = fields.String()
-
-
-class DocumentOut(Schema):
-    id = fields.String()
-    title = fields.String()
-    source = fields.String(allow_none=True)
-    site = fields.String(allow_none=True)
-    date = fields.Date(allow_none=True)
-    language = fields.String()
-    url = fields.String(allow_none=True)
-    text = fields.String()
-    text_html = fields.String(metadata={"description": "Escaped text with `q`'s matches marked."})
-    actors = fields.List(fields.Nested(ActorOut))
-    places = fields.List(fields.String())
-    fetched = fields.String(allow_none=True)
-    provenance = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        metadata={"description": "Where each field came from: given, extracted or unknown."},
-    )
-    extra = fields.Dict(metadata={"description": "Input fields Sift keeps but does not index."})
-
-
-class ExportRecordOut(Schema):
-    """One line of a JSON Lines export (CSV has the same columns, lists joined by "; ")."""
-
-    id = fields.String()
-    title = fields.String()
-    source = fields.String(allow_none=True)
-    site = fields.String(allow_none=True)
-    date = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD"})
-    language = fields.String()
-    url = fields.String(allow_none=True)
-    actors = fields.List(fields.Nested(ActorOut))
-    places = fields.List(fields.String())
-    fetched = fields.String(allow_none=True)
-    provenance = fields.Dict(keys=fields.String(), values=fields.String())
-    extra = fields.Dict()
-    text = fields.String()
+DocumentOut = Schema.from_dict(
+    {
+        **document_fields.schema_fields(),
+        "text_html": fields.String(
+            metadata={"description": "Escaped text with `q`'s matches marked."}
+        ),
+    },
+    name="DocumentOut",
+)
+# One line of a JSON Lines export (CSV has the same columns, lists joined by "; ").
+ExportRecordOut = Schema.from_dict(document_fields.schema_fields(), name="ExportRecordOut")
 
 
 class SimilarOut(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 from marshmallow import ValidationError
 
-from api import schemas
+from api import document_fields, schemas
 from api.errors import ApiError, flatten_errors, invalid
 from api.limits import read_body
 from api.metrics import DOCUMENTS_WRITTEN
@@ -35,14 +35,8 @@ def get_document(doc_id: str):
     view = handle().engine.document(doc_id, g.args["q"])
     if view is None:
         raise not_found(doc_id)
-    doc = view.document
-    return schemas.DocumentOut().dump(
-        {
-            **doc.__dict__,
-            "text_html": view.text_html,
-            "actors": [{"name": a.name, "type": a.type} for a in doc.actors],
-        }
-    )
+    data = document_fields.record(view.document)
+    return schemas.DocumentOut().dump({**data, "text_html": view.text_html})
 
 
 @blueprint.get("/<doc_id>/similar")
