@@ -109,3 +109,36 @@ def test_a_skipped_test_fails(tmp_path):
     # A skip in the test is a failure; a skip marker acts in setup, so an error.
     assert "1 failed, 1 error" in result.stdout and "skipped" not in result.stdout.splitlines()[-1]
     assert "the tool is missing" in result.stdout and "never here" in result.stdout
+
+
+def _system_deps(tmp_path, *needs: str, uid: int, python: str = sys.executable):
+    """Run scripts/system-deps with a recording `apt-get` and an `id` saying `uid`."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    calls = tmp_path / "apt-calls"
+    (bin_dir / "apt-get").write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    (bin_dir / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "PYTHON": python}
+    result = subprocess.run(
+        ["scripts/system-deps", *needs], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    return result, calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_system_deps_asks_apt_only_for_what_is_missing(tmp_path):
+    result, calls = _system_deps(tmp_path, "venv", "chromium", "searchd", uid=0)
+    assert result.returncode == 0 and calls == []  # all present: not even `apt-get update`
+    result, calls = _system_deps(tmp_path, "venv", "chromium", uid=0, python="/nonexistent")
+    assert result.returncode == 0
+    assert calls == ["update -qq", "install -y -qq python3-venv"]
+
+
+def test_system_deps_without_root_says_what_to_install(tmp_path):
+    result, calls = _system_deps(tmp_path, "venv", uid=1000, python="/nonexistent")
+    assert result.returncode == 1 and calls == []
+    assert result.stderr.strip().splitlines() == [
+        "Sift needs these system packages: python3-venv. Install them (e.g. sudo apt-get "
+        "install -y python3-venv) and run make again."
+    ]
