@@ -92,7 +92,70 @@ def metrics_cost(r: dict) -> str:
     )
 
 
+NAMES = {"scifact": "SciFact", "cranfield": "Cranfield", "cisi": "CISI"}
+
+
+def _target(ndcg: float, expanded: float | None, target: float) -> str:
+    if ndcg >= target:
+        return f"{target:.2f}: met"
+    if expanded is not None and expanded >= target:
+        return f"{target:.2f}: met with `expand=true` only"
+    return f"{target:.2f}: **not met**"
+
+
+def relevance(r: dict) -> str:
+    """`make eval-relevance`: nDCG@10 beside the anchors, MAP and recall, paired tests."""
+    anchors, collections, targets = r["anchors"], r["collections"], r["targets"]
+    head = ["collection", *anchors, "**Sift**", "Sift `expand=true`", "target"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, c in collections.items():
+        ndcg = c["sift"]["measures"]["nDCG@10"]
+        expanded = c.get("sift expand", {}).get("measures", {}).get("nDCG@10")
+        cells = [
+            NAMES.get(name, name),
+            *(f"{figures[name]:.4f}" for figures in anchors.values()),
+            f"**{ndcg:.4f}**",
+            f"{expanded:.4f}" if expanded is not None else "-",
+            _target(ndcg, expanded, targets[name]),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "| collection | Sift MAP | Sift R@100 | `expand` MAP | `expand` R@100 |"]
+    lines.append("|---|---|---|---|---|")
+    for name, c in collections.items():
+        cells = [NAMES.get(name, name)]
+        for label in ("sift", "sift expand"):
+            m = c.get(label, {}).get("measures", {})
+            cells += [f"{m[k]:.4f}" if k in m else "-" for k in ("AP", "R@100")]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for name, c in collections.items():
+        halves = c["sift"].get("halves")
+        if halves:
+            lines.append(
+                f"{NAMES.get(name, name)} by half: development (odd ids) "
+                f"{halves['development']:.4f}, held out (even ids) {halves['held_out']:.4f}."
+            )
+    lines += ["", f"Paired randomization tests against {r['baseline']} (p < {r['alpha']}):", ""]
+    for name, c in collections.items():
+        for label in ("sift", "sift expand"):
+            if label not in c:
+                continue
+            tests = "; ".join(
+                f"{m} {d:+.4f} (p = {p:.3f}{', significant' if p < r['alpha'] else ''})"
+                for m, d, p in c[label]["paired"]
+            )
+            lines.append(f"- {NAMES.get(name, name)}, {label}: {tests}")
+    cpu = ", ".join(f"{NAMES.get(n, n)} {c['cpu_s']:.0f} s" for n, c in collections.items())
+    lines += ["", f"CPU (indexing, both rankings, 1,000-deep runs): {cpu}."]
+    return (
+        f"`make eval-relevance` of {r['when'][:10]}, `benchmarks/results/relevance.json`:\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
 RENDERERS: dict[str, Callable[[dict], str]] = {
+    "relevance": relevance,
     "reuters-latest": speed,
     "metrics-cost": metrics_cost,
 }
