@@ -27,15 +27,13 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from api.metrics import install_metrics
     from api.page_format import register_formatting
     from api.routes import register_routes
-    from api.settings import load_settings
+    from api.settings import load_settings, open_backend
 
     settings = load_settings(config)
     app = Flask(__name__)
     app.config.update(
         SIFT=settings,
-        SIFT_INDEX=IndexHandle(
-            settings.index_dir, settings.write_wait_s, settings.query_budget_ms / 1000
-        ),
+        SIFT_INDEX=IndexHandle(open_backend(settings), settings.write_wait_s),
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import click
 
-from api.settings import load_settings
+from api.settings import load_settings, open_backend
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 
-def _index_dir(given: str | None) -> Path:
-    return Path(given) if given else load_settings().index_dir
+def _settings(index_dir: str | None, **overrides):
+    """The settings with what the command line gave (None: not given) on top."""
+    given = {"index_dir": index_dir, **overrides}
+    return load_settings({key: value for key, value in given.items() if value is not None})
 
 
 def _echo_json(data) -> None:
@@ -31,7 +33,10 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--index-dir", help="Index folder (default: $SIFT_INDEX_DIR or ./var/index).")
 @click.option("--incremental", is_flag=True, help="Re-read only added, changed and removed files.")
-def reindex(paths: tuple[str, ...], index_dir: str | None, incremental: bool) -> None:
+@click.option("--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER).")
+def reindex(
+    paths: tuple[str, ...], index_dir: str | None, incremental: bool, cluster: str | None
+) -> None:
     """Build the index from PATHS (files or folders; default: the bundled seeds/).
 
     The new index replaces the served one only once it is complete; on any error the
@@ -39,9 +44,8 @@ def reindex(paths: tuple[str, ...], index_dir: str | None, incremental: bool) ->
     """
     from index.generations import IndexBusy
     from index.reindex import ReindexFailed
-    from index.reindex import reindex as run_reindex
 
-    root = _index_dir(index_dir)
+    store = open_backend(_settings(index_dir, cluster=cluster)).store
     targets = list(paths) or [str(SEEDS_DIR)]
     bar = None
     if sys.stderr.isatty():
@@ -49,8 +53,8 @@ def reindex(paths: tuple[str, ...], index_dir: str | None, incremental: bool) ->
 
         bar = tqdm(unit=" docs", desc="indexing", file=sys.stderr)
     try:
-        report = run_reindex(
-            root, targets, incremental=incremental, progress=bar.update if bar else None
+        report = store.reindex(
+            targets, incremental=incremental, progress=bar.update if bar else None
         )
     except IndexBusy:
         raise click.ClickException(
@@ -89,6 +93,7 @@ def reindex(paths: tuple[str, ...], index_dir: str | None, incremental: bool) ->
 @click.option("--expand", is_flag=True, help="Reorder by the best hits' words (feedback).")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as the HTTP API.")
 @click.option("--index-dir")
+@click.option("--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER).")
 def search(
     query: str,
     sources,
@@ -103,6 +108,7 @@ def search(
     expand: bool,
     as_json: bool,
     index_dir: str | None,
+    cluster: str | None,
 ) -> None:
     """Search from the shell."""
     from marshmallow import ValidationError
@@ -110,7 +116,6 @@ def search(
 
     from api import schemas
     from api.routes.search import search_request
-    from search.engine import Engine
     from search.errors import SearchError
 
     args = MultiDict(
@@ -126,7 +131,7 @@ def search(
             args.add(name, value)
     try:
         loaded = schemas.load_args(schemas.SearchArgs(), args)
-        results = Engine(_index_dir(index_dir)).search(search_request(loaded))
+        results = open_backend(_settings(index_dir, cluster=cluster)).search(search_request(loaded))
     except ValidationError as exc:
         raise click.ClickException(f"invalid arguments: {exc.messages}") from None
     except SearchError as exc:
@@ -154,35 +159,27 @@ def _plain(snippet: str) -> str:
 @click.option("--port", help="Port (default $SIFT_PORT or 8000).")
 @click.option("--workers", help="gunicorn workers (default $SIFT_WORKERS or 2).")
 @click.option("--index-dir")
-def serve(host, port, workers, index_dir) -> None:
+@click.option("--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER).")
+def serve(host, port, workers, index_dir, cluster) -> None:
     """Serve the HTTP API with gunicorn; builds the index from seeds/ first if none exists."""
     import logging.config
 
     from api.logs import logging_config
-    from index.generations import current_generation
-    from index.reindex import reindex as run_reindex
 
-    overrides = {
-        key: value
-        for key, value in {
-            "host": host,
-            "port": port,
-            "workers": workers,
-            "index_dir": index_dir,
-        }.items()
-        if value is not None
-    }
-    settings = load_settings(overrides)
-    if current_generation(settings.index_dir) is None:
+    settings = _settings(index_dir, host=host, port=port, workers=workers, cluster=cluster)
+    store = open_backend(settings).store
+    if not store.built():
         # Logged like the server's own lines (one JSON object each), which follow it.
         logging.config.dictConfig(logging_config())
         logging.getLogger("sift.serve").warning(
             "no index in %s: indexing the bundled seeds first", settings.index_dir
         )
-        run_reindex(settings.index_dir, [str(SEEDS_DIR)])
+        store.reindex([str(SEEDS_DIR)])
     env = gunicorn_env(
         settings.index_dir, host=settings.host, port=settings.port, workers=settings.workers
     )
+    if settings.cluster is not None:
+        env["SIFT_CLUSTER"] = str(settings.cluster)
     command = gunicorn_command()
     os.execvpe(command[0], command, env)
 
@@ -209,14 +206,14 @@ def gunicorn_env(index_dir, *, host: str, port: int, workers: int) -> dict[str, 
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--index-dir")
-def stats(as_json: bool, index_dir: str | None) -> None:
+@click.option("--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER).")
+def stats(as_json: bool, index_dir: str | None, cluster: str | None) -> None:
     """Documents, index size, last reindex, counts per source and language."""
     from api import schemas
-    from search.engine import Engine
     from search.errors import IndexUnavailable
 
     try:
-        result = Engine(_index_dir(index_dir)).stats()
+        result = open_backend(_settings(index_dir, cluster=cluster)).stats()
     except IndexUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     data = schemas.StatsOut().dump(result)
@@ -248,7 +245,7 @@ def verify(index_dir: str | None, repair: bool, as_json: bool) -> None:
     from index.verify import verify as run_verify
 
     try:
-        report = run_verify(_index_dir(index_dir), repair=repair)
+        report = run_verify(_settings(index_dir).index_dir, repair=repair)
     except IndexBusy:
         raise click.ClickException("the index stayed busy; try --repair again later") from None
     if as_json:
@@ -299,3 +296,71 @@ def extract(file: str, as_json: bool) -> None:
         )
         click.echo(f"{'places:':10} " + "; ".join(data["places"]))
         click.echo()
+
+
+@main.group()
+def cluster() -> None:
+    """A local SphinxQL cluster: searchd daemons on loopback ports (needs Sphinx's searchd)."""
+
+
+@cluster.command("init")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--shards", type=click.IntRange(1, 64), required=True)
+@click.option("--replicas", type=click.IntRange(1, 8), required=True)
+@click.option("--base-port", type=click.IntRange(1024, 65000), help="First of consecutive ports.")
+def cluster_init(folder: str, shards: int, replicas: int, base_port: int | None) -> None:
+    """Write searchd configurations and FOLDER/cluster.toml (ports free now, or from P)."""
+    from index.cluster.layout import init_cluster
+
+    try:
+        path = init_cluster(Path(folder), shards, replicas, base_port)
+    except (FileExistsError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {path}; start it with: sift cluster start {folder}")
+
+
+@cluster.command("start")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def cluster_start(folder: str) -> None:
+    """Start every daemon of FOLDER's cluster not running yet (pids in each searchd.pid)."""
+    from index.cluster import daemons
+
+    try:
+        started = daemons.start(Path(folder))
+    except daemons.ClusterError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{len(started)} daemons up; use it with --cluster {Path(folder) / 'cluster.toml'}")
+
+
+@cluster.command("stop")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def cluster_stop(folder: str) -> None:
+    """Stop every daemon of FOLDER's cluster (searchd --stopwait)."""
+    from index.cluster import daemons
+
+    try:
+        daemons.stop(Path(folder))
+    except daemons.ClusterError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cluster.command("status")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def cluster_status(folder: str, as_json: bool) -> None:
+    """Every daemon: role, shard, address, pid, up."""
+    from index.cluster import daemons
+
+    try:
+        found = daemons.status(Path(folder))
+    except daemons.ClusterError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"daemons": found}))
+        return
+    for d in found:
+        shard = "-" if d["shard"] is None else d["shard"]
+        state = "up" if d["up"] else "DOWN"
+        click.echo(f"{d['role']:8} shard {shard:>2}  {d['address']:21} pid {d['pid']}  {state}")
+    if not all(d["up"] for d in found):
+        raise SystemExit(1)

@@ -32,6 +32,7 @@ PROBLEM_TYPES = {
     "not-found": "No such route or document.",
     "payload-too-large": "The request body is over SIFT_MAX_BODY_BYTES.",
     "index-unavailable": "No index is being served yet; retry after `Retry-After` seconds.",
+    "partial-results": "A cluster shard has no live replica and SIFT_CLUSTER_PARTIAL=fail.",
     "rate-limited": "Over SIFT_RATE_LIMIT or SIFT_WRITE_RATE_LIMIT; retry after `Retry-After`.",
     "insufficient-storage": "No disk space to record a write; nothing was stored.",
     "write-unavailable": "A write could not be recorded (I/O error); nothing was stored.",

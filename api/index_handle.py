@@ -1,4 +1,4 @@
-"""The per-process handle on the index: one Engine for reads, the journal for writes.
+"""The per-process handle on the index: one Backend for reads, its store for writes.
 
 Created by the app factory, so under gunicorn each worker opens its own after fork
 (no preloaded app holding index files across fork). The applier thread that makes
@@ -11,12 +11,11 @@ import logging
 import os
 import threading
 import time
-from pathlib import Path
 
 from api.errors import RETRY_AFTER_S, ApiError
 from index import generations
-from index.applier import ApplierThread, apply_pending
-from search.engine import Engine
+from index.backend import Applier
+from search.backend import Backend
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +25,11 @@ WRITE_POLL_S = 0.01
 
 
 class IndexHandle:
-    def __init__(self, root: Path, write_wait_s: float, query_budget_s: float | None = None):
-        self.root = Path(root)
-        self.engine = Engine(self.root, budget_s=query_budget_s)
+    def __init__(self, backend: Backend, write_wait_s: float):
+        self.backend = backend
+        self.store = backend.store
         self.write_wait_s = write_wait_s
-        self._applier: ApplierThread | None = None
+        self._applier: Applier | None = None
         self._applier_pid: int | None = None
         self._lock = threading.Lock()
 
@@ -39,7 +38,7 @@ class IndexHandle:
         with self._lock:
             if self._applier_pid == os.getpid() and self._applier and self._applier.is_alive():
                 return
-            self._applier = ApplierThread(self.root)
+            self._applier = self.store.applier()
             self._applier.start()
             self._applier_pid = os.getpid()
 
@@ -49,9 +48,7 @@ class IndexHandle:
 
     def pending_writes(self) -> int:
         """Journaled writes the served generation does not hold yet (the applier's backlog)."""
-        name = generations.current_generation(self.root)
-        applied = generations.read_applied(self.root, name) if name else 0
-        return max(0, generations.journal(self.root).last_seq() - applied)
+        return max(0, self.store.journaled() - (self.store.applied() or 0))
 
     def write(self, ops: list[dict]) -> tuple[str, int]:
         """Journal `ops` durably, then try to make them searchable before answering.
@@ -62,21 +59,21 @@ class IndexHandle:
         """
         self.start_applier()
         try:
-            seq = generations.journal(self.root).append(ops)
+            seq = self.store.append(ops)
         except OSError as exc:
             raise _not_journaled(exc) from None
         deadline = time.monotonic() + self.write_wait_s
         while True:
-            name = generations.current_generation(self.root)
-            if name and generations.read_applied(self.root, name) >= seq:
+            applied = self.store.applied()
+            if applied is not None and applied >= seq:
                 return "applied", seq
             if time.monotonic() >= deadline:
                 break
             try:
-                if apply_pending(self.root) is None:
+                if self.store.apply_pending() is None:
                     time.sleep(WRITE_POLL_S)  # another process is applying
-                elif name is None:
-                    break  # no generation to apply to yet: the next reindex replays it
+                elif applied is None:
+                    break  # no index to apply to yet: the next reindex replays it
             except Exception:  # durable in the journal already: the applier retries
                 log.exception("applying journal entries failed; the applier will retry")
                 break

@@ -94,7 +94,7 @@ class _IndexCollector:
     def collect(self) -> Iterator[Metric]:
         ready = GaugeMetricFamily("sift_index_ready", "1 if an index is open and answering.")
         try:
-            stats = self.handle.engine.stats()
+            stats = self.handle.backend.stats()
         except SearchError:
             ready.add_metric([], 0)
             yield ready

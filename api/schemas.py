@@ -16,6 +16,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_dump,
     post_load,
     validate,
     validates_schema,
@@ -346,6 +347,20 @@ class SearchOut(Schema):
     facets = fields.Nested(FacetsOut)
     suggestion = fields.String(allow_none=True)
     version = fields.String(metadata={"description": "The index version that answered."})
+    # Shadows Schema.partial (load's option) on the class only: instances set their own.
+    partial = fields.Boolean(  # type: ignore[assignment]
+        metadata={"description": "Present (true) only when a cluster shard had no live replica."}
+    )
+    missing_shards = fields.List(
+        fields.Integer(), metadata={"description": "With `partial`: the shards not searched."}
+    )
+
+    @post_dump
+    def _complete_answers_say_nothing(self, data, **kwargs):
+        if not data.get("partial"):
+            data.pop("partial", None)
+            data.pop("missing_shards", None)
+        return data
 
 
 DocumentOut = Schema.from_dict(

@@ -6,9 +6,12 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.limits import parse_limit
+
+if TYPE_CHECKING:
+    from search.backend import Backend
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,31 @@ class Settings:
     # SIFT_RATE_LIMIT_STORAGE: the SQLite file all workers count in (default: in index_dir)
     rate_limit_storage: Path | None = None
     cors_origins: str = ""  # SIFT_CORS_ORIGINS: comma list of origins that may read; "" = off
+    # SIFT_CLUSTER: a cluster.toml (or its folder): serve that SphinxQL cluster, not index_dir
+    cluster: Path | None = None
+    # SIFT_CLUSTER_PARTIAL: "report" answers with `"partial": true` while a shard has no live
+    # replica; "fail" answers 503 instead
+    cluster_partial: str = "report"
     # SIFT_TRUSTED_PROXIES: reverse proxies in front of Sift whose X-Forwarded-For is believed
     trusted_proxies: int = 0
+
+
+def open_backend(settings: Settings) -> Backend:
+    """The backend these settings name (the one place the CLI and the app build it)."""
+    from search.backend import open_backend as open_named
+
+    return open_named(
+        settings.index_dir, cluster=settings.cluster, budget_s=settings.query_budget_ms / 1000
+    )
+
+
+CLUSTER_PARTIAL = ("report", "fail")
+
+
+def _choice(value: object, allowed: tuple[str, ...]) -> str:
+    if str(value) not in allowed:
+        raise ValueError(value)
+    return str(value)
 
 
 def _limit(value: object) -> str:
@@ -63,6 +89,8 @@ _PARSERS: dict[str, Callable[[Any], object]] = {
     "rate_limit_storage": Path,
     "cors_origins": str,
     "trusted_proxies": _count,
+    "cluster": lambda value: Path(value) if str(value) else None,
+    "cluster_partial": lambda value: _choice(value, CLUSTER_PARTIAL),
 }
 
 

@@ -33,8 +33,9 @@ from pathlib import Path
 from whoosh.index import FileIndex
 
 from index import schema
+from index.codec.storage import DurableFileStorage
 from index.journal import Journal
-from index.storage import DurableFileStorage, fsync_dir, make_private_dir, write_atomically
+from index.storage import fsync_dir, make_private_dir, write_atomically
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index import generations, schema
+from index.codec.storage import DurableFileStorage, committed_files
 from index.journal import COMPACT_TMP
-from index.storage import DurableFileStorage, crc32_file, is_index_file, read_checksums
+from index.storage import crc32_file, is_index_file, read_checksums
 
 # Seconds `repair` waits for a running reindex or writer before giving up.
 REPAIR_LOCK_WAIT_S = 30.0
@@ -74,11 +75,10 @@ def referenced_files(path: Path) -> set[str] | None:
     """Files the generation's latest TOC needs (the TOC included); None if unreadable."""
     try:
         ix = DurableFileStorage(str(path)).open_index()
-        toc = ix._read_toc()  # Whoosh's own record of the commit: its segments
+        generation, segment_ids = committed_files(ix)
     except Exception:
         return None
-    segment_ids = {segment.segment_id() for segment in toc.segments}
-    needed = {f"_{ix.indexname}_{toc.generation}.toc"}
+    needed = {f"_{ix.indexname}_{generation}.toc"}
     for entry in os.listdir(path):
         if entry.split(".", 1)[0] in segment_ids:
             needed.add(entry)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from whoosh import query as wq
@@ -24,6 +25,7 @@ from whoosh.lang import NoStopWords, stopwords_for_language
 from index import generations, schema
 from index.analysis import STEMMED_LANGUAGES, document_terms, term
 from index.documents import Document
+from index.embedded import EmbeddedStore
 from index.writer import stored_document
 from search import budget, feedback
 from search import parser as p
@@ -35,7 +37,16 @@ from search.postings import PostingsCache, Scored, evaluate
 from search.queries import Marks, common_stop_words, compile_query
 from search.ranking import weighting
 from search.request import Filters, SearchRequest
-from search.results import Bucket, DocumentView, FacetValue, Hit, SearchResults, Stats, Timeline
+from search.results import (
+    Bucket,
+    DocumentView,
+    FacetValue,
+    Hit,
+    SearchResults,
+    Stats,
+    Timeline,
+    bucket_key,
+)
 from search.snippets import match_spans, render, snippet
 from search.suggest import Completion, completions, did_you_mean
 from search.tables import Tables, build_tables
@@ -43,6 +54,18 @@ from search.tables import Tables, build_tables
 # More-like-this: how many of a document's most distinctive terms make its query.
 SIMILAR_TERMS = 25
 _UNDATED_LAST = np.int64(10**9)
+
+
+class _Plan(NamedTuple):
+    """What `search` and `ranking` share: the user's query and what it matches and scores."""
+
+    node: p.Node  # the parsed query tree
+    query: wq.Query  # the compiled (with `expand`, the expanded) Whoosh query
+    marks: Marks  # what snippets highlight
+    matches: np.ndarray  # documents the user's query matches (mask)
+    masks: dict  # filter name -> mask
+    final: np.ndarray  # matches and every filter (mask)
+    scored: Scored | None  # matches and scores in one pass; None where Whoosh answers
 
 
 @dataclass
@@ -63,6 +86,7 @@ class Engine:
 
     def __init__(self, root: str | Path, budget_s: float | None = None):
         self.root = Path(root)
+        self.store = EmbeddedStore(self.root)
         self.budget_s = budget_s  # seconds of work one request may take (search/budget.py)
         self._local = threading.local()
         self._tables: dict[generations.Version, tuple[Tables, PostingsCache]] = {}
@@ -130,19 +154,21 @@ class Engine:
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
         snap = self._snapshot()
-        node, query, marks, matches, masks, final, scored = self._plan(snap, request)
-        total = int(final.sum())
+        plan = self._plan(snap, request)
+        total = int(plan.final.sum())
         offset = (request.page - 1) * request.per_page
-        ranked = self._ranked(
-            snap, node, query, final, masks, request.sort, offset + request.per_page, scored
-        )[offset:]
-        if not request.snippets:
-            marks = None
+        ranked = self._ranked(snap, plan, request.sort, offset + request.per_page)[offset:]
+        marks = plan.marks if request.snippets else None
         hits = [self._hit(snap, docnum, score, marks) for docnum, score in ranked]
         facets = facet_counts(
-            snap.tables, matches, masks, request.filters, request.facets, request.facet_size
+            snap.tables,
+            plan.matches,
+            plan.masks,
+            request.filters,
+            request.facets,
+            request.facet_size,
         )
-        suggestion = did_you_mean(snap.reader, request.q, node)
+        suggestion = did_you_mean(snap.reader, request.q, plan.node)
         return SearchResults(
             total=total,
             page=request.page,
@@ -163,11 +189,10 @@ class Engine:
         measuring ranking quality (benchmarks/relevance.py), not exposed over HTTP.
         """
         snap = self._snapshot()
-        node, query, _, _, masks, final, scored = self._plan(snap, request)
-        ranked = self._ranked(snap, node, query, final, masks, request.sort, depth, scored)
+        ranked = self._ranked(snap, self._plan(snap, request), request.sort, depth)
         return [(snap.searcher.stored_fields(docnum)[schema.ID], score) for docnum, score in ranked]
 
-    def _plan(self, snap: _Snapshot, request: SearchRequest):
+    def _plan(self, snap: _Snapshot, request: SearchRequest) -> _Plan:
         """What `search` and `ranking` share: the compiled query, its matches and scores.
 
         With `expand`, the query and scores returned are the expanded ones (search/
@@ -177,12 +202,12 @@ class Engine:
         scored = self._evaluate(snap, node, query)
         matches = self._matches(snap, node, query, scored)
         masks = filter_masks(snap.tables, request.filters)
-        final = combine(matches, masks)
+        plan = _Plan(node, query, marks, matches, masks, combine(matches, masks), scored)
         if request.expand and request.sort == "relevance" and not isinstance(node, p.MatchAll):
-            best = self._ranked(snap, node, query, final, masks, "relevance", FEEDBACK_DOCS, scored)
+            best = self._ranked(snap, plan, "relevance", FEEDBACK_DOCS)
             query = feedback.expand(snap.searcher, query, node, best)
-            scored = self._evaluate(snap, node, query)
-        return node, query, marks, matches, masks, final, scored
+            plan = plan._replace(query=query, scored=self._evaluate(snap, node, query))
+        return plan
 
     def _compile(self, snap: _Snapshot, q: str, op: str, filters: Filters):
         """The query tree, Whoosh query and marks of `q` over the languages searched."""
@@ -221,17 +246,16 @@ class Engine:
         return mask & snap.tables.live
 
     def _ranked(
-        self,
-        snap: _Snapshot,
-        node: p.Node,
-        query: wq.Query,
-        final: np.ndarray,
-        masks: dict,
-        sort: str,
-        limit: int,
-        scored: Scored | None = None,
+        self, snap: _Snapshot, plan: _Plan, sort: str, limit: int
     ) -> list[tuple[int, float]]:
-        """(docnum, score) of the first `limit` hits in the requested order."""
+        """(docnum, score) of the first `limit` hits of `plan` in the requested order."""
+        node, query, final, masks, scored = (
+            plan.node,
+            plan.query,
+            plan.final,
+            plan.masks,
+            plan.scored,
+        )
         if limit <= 0 or not final.any():
             return []
         if sort == "relevance" and scored is not None:
@@ -281,13 +305,12 @@ class Engine:
         """The export's documents in order: found under the query budget (reading them
         afterwards is not, it grows with the archive, not with the query's breadth)."""
         snap = self._snapshot()
-        node, query, _ = self._compile(snap, q, op, filters)
+        node, query, marks = self._compile(snap, q, op, filters)
         scored = self._evaluate(snap, node, query)
-        final = combine(
-            self._matches(snap, node, query, scored), filter_masks(snap.tables, filters)
-        )
-        total = int(final.sum())
-        ranked = self._ranked(snap, node, query, final, {"all": final}, sort, total, scored)
+        matches = self._matches(snap, node, query, scored)
+        final = combine(matches, filter_masks(snap.tables, filters))
+        plan = _Plan(node, query, marks, matches, {"all": final}, final, scored)
+        ranked = self._ranked(snap, plan, sort, int(final.sum()))
         return snap, [docnum for docnum, _ in ranked]
 
     # -- documents ------------------------------------------------------------------------
@@ -360,7 +383,9 @@ class Engine:
     @budget.limited
     def suggest(self, text: str, limit: int = 10) -> list[Completion]:
         snap = self._snapshot()
-        return completions(snap.reader, snap.tables, text, limit)
+        actor = snap.tables.actor
+        counts = actor.counts(snap.tables.live).tolist()
+        return completions(snap.reader, list(zip(actor.values, counts, strict=True)), text, limit)
 
     # -- aggregates -----------------------------------------------------------------------
 
@@ -380,7 +405,7 @@ class Engine:
         divisor = {"year": 10000, "month": 100, "day": 1}[interval]
         keys, counts = np.unique(dated // divisor, return_counts=True)
         buckets = [
-            Bucket(_bucket_key(int(k), interval), int(c))
+            Bucket(bucket_key(int(k), interval), int(c))
             for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
         ]
         return Timeline(interval, buckets, undated=int((dates == 0).sum()), total=int(final.sum()))
@@ -418,14 +443,6 @@ def _date_order(tables: Tables, final: np.ndarray, *, oldest: bool) -> np.ndarra
     dates = tables.date[docnums].astype(np.int64)
     key = np.where(dates > 0, dates if oldest else -dates, _UNDATED_LAST)
     return docnums[np.lexsort((docnums, key))]
-
-
-def _bucket_key(value: int, interval: str) -> str:
-    if interval == "year":
-        return f"{value:04d}"
-    if interval == "month":
-        return f"{value // 100:04d}-{value % 100:02d}"
-    return f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
 
 
 def _all_values(values: list[str], counts: np.ndarray) -> list[FacetValue]:

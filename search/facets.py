@@ -37,7 +37,7 @@ def facet_counts(
         }[name]
         selected = set(value_ids(column, selected_values, canonicalise=name == "actor"))
         counts = column.counts(scope)
-        result[name] = _top(column.values, counts, selected, size)
+        result[name] = top_values(column.values, counts, selected, size)
         known = {column.values[vid] for vid in selected}
         for value in selected_values:  # selected values the index does not hold
             if not value_ids(column, (value,), canonicalise=name == "actor") and value not in known:
@@ -45,7 +45,9 @@ def facet_counts(
     return result
 
 
-def _top(values: list[str], counts: np.ndarray, selected: set[int], size: int) -> list[FacetValue]:
+def top_values(
+    values: list[str], counts: np.ndarray, selected: set[int], size: int
+) -> list[FacetValue]:
     nonzero = np.flatnonzero(counts)
     if len(nonzero) > size:
         # Only values counted at least as often as the size-th best can be listed: sort
@@ -71,9 +73,15 @@ def _count_years(years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _years(tables: Tables, scope: np.ndarray, filters: Filters, size: int) -> list[FacetValue]:
-    """Years by count (newest first on display); the chosen years, or the range's, selected."""
     dated = tables.date[scope]
     years, counts = _count_years(dated[dated > 0] // 10000)
+    return year_values(years.tolist(), counts.tolist(), filters, size)
+
+
+def year_values(
+    years: list[int], counts: list[int], filters: Filters, size: int
+) -> list[FacetValue]:
+    """Years by count (newest first on display); the chosen years, or the range's, selected."""
     low = filters.date_from.year if filters.date_from else None
     high = filters.date_to.year if filters.date_to else None
     ranged = low is not None or high is not None
@@ -84,9 +92,7 @@ def _years(tables: Tables, scope: np.ndarray, filters: Filters, size: int) -> li
             return year in chosen
         return ranged and (low is None or year >= low) and (high is None or year <= high)
 
-    pairs = sorted(
-        zip(years.tolist(), counts.tolist(), strict=True), key=lambda yc: (-yc[1], -yc[0])
-    )
+    pairs = sorted(zip(years, counts, strict=True), key=lambda yc: (-yc[1], -yc[0]))
     top = pairs[:size]
     top += [pair for pair in pairs[size:] if is_selected(pair[0])]
     listed = {year for year, _ in top}

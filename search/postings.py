@@ -24,11 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
-from whoosh.matching import FilterMatcher
 from whoosh.query.compound import Or
-from whoosh.util.numeric import byte_to_length
 
+from index.codec.postings import field_b, read_lengths, read_postings
 from search import budget
 from search.ranking import FieldedTerm, LanguageBM25, field_idf
 
@@ -38,7 +36,6 @@ CACHE_POSTINGS = 4_000_000
 # Whoosh's own thresholds for choosing an Or matcher (whoosh.query.compound.Or).
 _OR_ARRAY_DOC_LIMIT = 5000
 
-_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 
@@ -146,7 +143,7 @@ class PostingsCache:
                 self._terms.move_to_end(key)
                 return found
         budget.check()  # reading a term's postings is the unit of work that grows
-        ids, weights, values = _read_postings(reader, field, btext, positions)
+        ids, weights, values = read_postings(reader, field, btext, positions)
         live = self.live[ids + offset]
         if not live.all():
             ids, weights = ids[live], weights[live]
@@ -187,7 +184,7 @@ class PostingsCache:
                 avgfl = searcher.avg_field_length(field) or 1
             stats = self._stats[(field, btext)] = (idf, avgfl)
         idf, avgfl = stats
-        b = w._field_B.get(field, w.B)
+        b = field_b(w, field)
         k1 = w.K1
         fl = self._field_lengths(seg, reader, field)[ids]
         # scoring.bm25, term by term in the same order:
@@ -211,7 +208,7 @@ class PostingsCache:
             if not self.doc_frequency(seg, reader, field, btext):
                 continue
             budget.check()
-            ids, tfs, _ = _read_postings(reader, field, btext, False)
+            ids, tfs, _ = read_postings(reader, field, btext, False)
             live = self.live[ids + offset]
             ids, tfs = ids[live], tfs[live]
             b, avgfl = w.field_b(field), w.average_length(searcher, field)
@@ -240,75 +237,9 @@ class PostingsCache:
         key = (seg, field)
         lengths = self._lengths.get(key)
         if lengths is None:
-            lengths = _read_lengths(reader, field)
+            lengths = read_lengths(reader, field)
             self._lengths[key] = lengths
         return lengths
-
-
-def _read_postings(reader, field, btext, positions):
-    """(ids, weights, encoded values or None) of a term in one segment, deleted included."""
-    matcher = reader.postings(field, btext)
-    if isinstance(matcher, FilterMatcher):  # the deletion filter: live is applied later
-        matcher = matcher.child
-    ids: list = []
-    weights: list = []
-    values: list | None = [] if positions else None
-    if isinstance(matcher, W3LeafMatcher):
-        # Block by block: each block's ids and weights decode in one call.
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
-            if values is not None:
-                matcher._read_values()
-                values.extend(matcher._values)
-            if matcher._lastblock:
-                break
-            matcher._goto(matcher._nextoffset)
-    else:
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            if values is not None:
-                values.append(matcher.value())
-            matcher.next()
-    return (
-        np.array(ids, dtype=np.int64),
-        np.array(weights, dtype=np.float64),
-        values,
-    )
-
-
-def matcher_ids(matcher) -> np.ndarray:
-    """Every id of one segment's postings matcher (deleted documents included), read a
-    block at a time where it is Whoosh's own block reader."""
-    if not isinstance(matcher, W3LeafMatcher):
-        return np.fromiter(matcher.all_ids(), dtype=np.int64)
-    ids: list = []
-    while matcher.is_active():
-        matcher._read_ids()
-        ids.extend(matcher._ids)
-        if matcher._lastblock:
-            break
-        matcher._goto(matcher._nextoffset)
-    return np.array(ids, dtype=np.int64)
-
-
-def _read_lengths(reader, field: str) -> np.ndarray:
-    """Every document's length in `field`, as Whoosh's scorer sees it (byte-quantised)."""
-    count = reader.doc_count_all()
-    perdoc = getattr(reader, "_perdoc", None)
-    if isinstance(perdoc, W3PerDocReader):
-        column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-        codes = np.zeros(count, dtype=np.uint8)
-        if column is not None:
-            raw = column._dbfile.get(column._basepos, column._count)
-            codes[: column._count] = np.frombuffer(raw, dtype=np.uint8)
-        return _LENGTH_OF_BYTE[codes]
-    return np.array(
-        [reader.doc_field_length(d, field) or 0 for d in range(count)], dtype=np.float64
-    )
 
 
 # -- evaluation -----------------------------------------------------------------------------

@@ -176,15 +176,19 @@ class Compiler:
                 "language": schema.LANGUAGE,
             }[field_name]
             return _or([wq.Term(target, word) for word in words])
-        self.expanded[0] += len(words)
+        self._count_expansion(len(words))
+        self.marks.words.update(words)
+        clauses = [self._word(word, field_name) for word in words]
+        return _or(clauses)
+
+    def _count_expansion(self, words: int) -> None:
+        """Count words a prefix or fuzzy term stands for against the query's cap."""
+        self.expanded[0] += words
         if self.expanded[0] > MAX_EXPANDED_WORDS:
             raise QueryTooComplex(
                 f"the prefix and fuzzy terms match more than {MAX_EXPANDED_WORDS} words "
                 "together; use fewer of them or longer prefixes"
             )
-        self.marks.words.update(words)
-        clauses = [self._word(word, field_name) for word in words]
-        return _or(clauses)
 
     def _prefix_words(self, prefix: str) -> list[str]:
         folded = fold(prefix)

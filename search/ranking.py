@@ -15,6 +15,7 @@ from whoosh import query as wq
 
 from index import schema
 from index.analysis import STEMMED_LANGUAGES
+from index.codec import postings as codec
 
 # Measured on the relevance collections (benchmarks/README.md, "Relevance"); chosen on the
 # SciFact queries with odd ids, the other half and Cranfield and CISI left untouched.
@@ -72,7 +73,7 @@ class LanguageBM25(scoring.BM25F):
         return (parent.field_length(fieldname) / docs if docs else 0.0) or 1.0
 
     def field_b(self, fieldname: str) -> float:
-        return self._field_B.get(fieldname, self.B)
+        return codec.field_b(self, fieldname)
 
     def scorer(self, searcher, fieldname, text, qf=1):
         if not searcher.schema[fieldname].scorable:

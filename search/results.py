@@ -37,6 +37,8 @@ class SearchResults:
     facets: dict[str, list[FacetValue]]
     suggestion: str | None
     version: str = ""
+    partial: bool = False  # a shard of a cluster had no live replica: its hits are missing
+    missing_shards: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,15 @@ class DocumentView:
 class Bucket:
     key: str  # "2017", "2017-05" or "2017-05-24"
     count: int
+
+
+def bucket_key(value: int, interval: str) -> str:
+    """A timeline bucket's key from a yyyy, yyyymm or yyyymmdd number."""
+    if interval == "year":
+        return f"{value:04d}"
+    if interval == "month":
+        return f"{value // 100:04d}-{value % 100:02d}"
+    return f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from index.analysis import WORD_RE, fold
 from search import budget
 from search import parser as p
 from search.errors import QueryTimeout
-from search.tables import Tables
 
 # Misspellings rarely touch the first letters; requiring them keeps the search small.
 SHARED_PREFIX = 2
@@ -60,20 +59,20 @@ class Completion:
     count: int  # documents
 
 
-def completions(reader, tables: Tables, text: str, limit: int = 10) -> list[Completion]:
-    """Completions of the last word of `text`: actor names first, then indexed words."""
+def completions(
+    reader, actors: list[tuple[str, int]], text: str, limit: int = 10
+) -> list[Completion]:
+    """Completions of the last word of `text`: actor names (`actors`: each with its
+    documents) first, then indexed words."""
     head, _, last = text.rpartition(" ")
     prefix = fold(last.strip())
     if not prefix:
         return []
     lead = (head.strip() + " ") if head.strip() else ""
     found: list[Completion] = []
-    actor_counts = tables.actor.counts(tables.live)
-    for vid, name in enumerate(tables.actor.values):
-        if actor_counts[vid] and any(
-            fold(part).startswith(prefix) for part in re.split(r"[\s\-]+", name)
-        ):
-            found.append(Completion(lead + name, "actor", int(actor_counts[vid])))
+    for name, count in actors:
+        if count and any(fold(part).startswith(prefix) for part in re.split(r"[\s\-]+", name)):
+            found.append(Completion(lead + name, "actor", count))
     found.sort(key=lambda c: (-c.count, c.text))
     found = found[: limit // 2 or 1]
     words = []

@@ -11,22 +11,16 @@ an API write a version costs its new small segment, not the whole archive again.
 
 from __future__ import annotations
 
-import io
-import pickle
 import threading
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermsReader
-from whoosh.system import unpack_int
 
 from index import schema
 from index.analysis import fold
-from search.postings import matcher_ids
+from index.codec.postings import segment_term_ids
 
 
 @dataclass(frozen=True)
@@ -82,28 +76,6 @@ class Tables:
         return [value for value, count in zip(self.language.values, counts, strict=True) if count]
 
 
-def _block_ids(postings: bytes) -> list[int]:
-    """The document numbers in one term's W3 postings (header, then blocks of: signed
-    length, pickled block info, pickled and maybe compressed data), decoded as
-    W3LeafMatcher decodes them but without a matcher object per term."""
-    if postings[:4] != WHOOSH3_HEADER_MAGIC:
-        raise ValueError("not W3 postings")
-    ids: list[int] = []
-    pos = 4
-    while True:
-        (size,) = unpack_int(postings[pos : pos + 4])
-        pos += 4
-        block = io.BytesIO(postings[pos : pos + abs(size)])
-        info = pickle.load(block)  # leaves the stream at the data, as read_pickle does
-        data = block.read()
-        if info[3]:  # compression level
-            data = zlib.decompress(data)
-        ids.extend(accumulate(pickle.loads(data)[0]))  # ids are delta-encoded
-        pos += abs(size)
-        if size < 0:  # the last block
-            return ids
-
-
 @dataclass(frozen=True)
 class _Pairs:
     """One field of one segment: its terms in lexicon order and (document, term) pairs."""
@@ -147,26 +119,7 @@ def _read_pairs(leaf, field: str) -> _Pairs:
     for each term's postings costs two hash lookups and a matcher per term, which for
     Reuters' 23,000 actor names took over a second.
     """
-    values: list[bytes] = []
-    docs: list[np.ndarray] = []
-    terms = getattr(leaf, "_terms", None)
-    fmt = leaf.schema[field].format
-    if isinstance(terms, W3TermsReader):
-        for btext, terminfo in leaf.iter_field(field):
-            if terminfo.is_inlined():
-                matcher = terms._codec.postings_reader(terms._postfile, terminfo, fmt)
-                ids = matcher_ids(matcher)
-            else:
-                start, length = terminfo.extent()
-                if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves a 1-tuple
-                    (length,) = length
-                ids = np.array(_block_ids(terms._postfile.get(start, length)), np.int64)
-            values.append(btext)
-            docs.append(ids)
-    else:
-        for btext in leaf.lexicon(field):
-            values.append(btext)
-            docs.append(np.fromiter(leaf.postings(field, btext).all_ids(), dtype=np.int64))
+    values, docs = segment_term_ids(leaf, field)
     doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
     val = np.repeat(np.arange(len(values), dtype=np.int32), [len(d) for d in docs])
     return _Pairs(values, doc, val)

@@ -32,7 +32,7 @@ def not_found(doc_id: str) -> ApiError:
     errors=(404, 503),
 )
 def get_document(doc_id: str):
-    view = handle().engine.document(doc_id, g.args["q"])
+    view = handle().backend.document(doc_id, g.args["q"])
     if view is None:
         raise not_found(doc_id)
     data = document_fields.record(view.document)
@@ -47,7 +47,7 @@ def get_document(doc_id: str):
     errors=(404, 503),
 )
 def similar(doc_id: str):
-    hits = handle().engine.similar(doc_id, g.args["limit"])
+    hits = handle().backend.similar(doc_id, g.args["limit"])
     if hits is None:
         raise not_found(doc_id)
     return schemas.SimilarOut().dump({"id": doc_id, "hits": hits})
@@ -83,7 +83,7 @@ def post_documents():
     extra_statuses={202: "Durable; gone from searches within seconds"},
 )
 def delete_document(doc_id: str):
-    if handle().engine.document(doc_id) is None:
+    if handle().backend.document(doc_id) is None:
         raise not_found(doc_id)
     status, seq = handle().write([delete_op(doc_id)])
     DOCUMENTS_WRITTEN.labels("delete").inc()

@@ -26,7 +26,7 @@ def healthz():
 @blueprint.get("/readyz")
 @operation(summary="An index is open and answering", response=schemas.HealthOut, errors=(503,))
 def readyz():
-    if not current_app.config["SIFT_INDEX"].engine.ready():
+    if not current_app.config["SIFT_INDEX"].backend.ready():
         raise ApiError(
             503,
             "index-unavailable",
@@ -50,7 +50,7 @@ def metrics():
     errors=(503,),
 )
 def stats():
-    return schemas.StatsOut().dump(current_app.config["SIFT_INDEX"].engine.stats())
+    return schemas.StatsOut().dump(current_app.config["SIFT_INDEX"].backend.stats())
 
 
 @blueprint.get("/api/v1/openapi.json")

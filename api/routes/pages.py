@@ -33,8 +33,8 @@ SIMILAR_LIMIT = 6
 _MARK_RE = re.compile(r"<mark>")
 
 
-def engine():
-    return current_app.config["SIFT_INDEX"].engine
+def backend():
+    return current_app.config["SIFT_INDEX"].backend
 
 
 def page_args() -> dict:
@@ -61,7 +61,7 @@ def search():
     more = set(args["more"])
     # Without a query every document is equally relevant: browse the archive newest first.
     sort = "newest" if not args["q"].strip() and args["sort"] == "relevance" else args["sort"]
-    results = engine().search(
+    results = backend().search(
         search_request({**args, "sort": sort, "facets": FACETS, "facet_size": MAX_FACET_SIZE})
     )
     facets = {
@@ -75,7 +75,7 @@ def search():
         sort=sort,
         results=results,
         facets=facets,
-        timeline=timeline_view(engine(), args, state),
+        timeline=timeline_view(backend(), args, state),
         first=(args["page"] - 1) * args["per_page"] + 1,
         last_page=max(1, -(-results.total // args["per_page"])),
         per_page_choices=PER_PAGE_CHOICES,
@@ -105,7 +105,7 @@ def _facet_view(name: str, values, *, expanded: bool) -> dict:
 def document(doc_id: str):
     args = page_args()
     state = PageState(args)
-    view = engine().document(doc_id, args["q"] or None, keep_lines=True)
+    view = backend().document(doc_id, args["q"] or None, keep_lines=True)
     if view is None:
         raise ApiError(404, "not-found", "Document not found", f"No document with id {doc_id!r}.")
     text_html, matches = _numbered_marks(view.text_html.strip())
@@ -118,7 +118,7 @@ def document(doc_id: str):
         details=[(label, data[name]) for name, label in document_fields.PAGE_DETAILS if data[name]],
         text_html=text_html,
         matches=matches,
-        similar=engine().similar(doc_id, SIMILAR_LIMIT) or [],
+        similar=backend().similar(doc_id, SIMILAR_LIMIT) or [],
     )
 
 

@@ -7,14 +7,15 @@ import itertools
 from flask import Blueprint, Response, current_app, g, stream_with_context
 
 from api import export, schemas
+from api.errors import RETRY_AFTER_S, ApiError
 from api.openapi import operation
 from search.request import Filters, SearchRequest
 
 blueprint = Blueprint("search", __name__, url_prefix="/api/v1")
 
 
-def engine():
-    return current_app.config["SIFT_INDEX"].engine
+def backend():
+    return current_app.config["SIFT_INDEX"].backend
 
 
 def filters_from(args: dict) -> Filters:
@@ -50,7 +51,15 @@ def search_request(args: dict) -> SearchRequest:
     errors=(503,),
 )
 def search():
-    results = engine().search(search_request(g.args))
+    results = backend().search(search_request(g.args))
+    if results.partial and current_app.config["SIFT"].cluster_partial == "fail":
+        raise ApiError(
+            503,
+            "partial-results",
+            "Partial results",
+            f"Shards {results.missing_shards} have no live replica; the answer would be partial.",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     return schemas.instance(schemas.SearchOut).dump(results)
 
 
@@ -63,7 +72,7 @@ def search():
 )
 def timeline():
     args = g.args
-    result = engine().timeline(args["q"], filters_from(args), args["op"], args["interval"])
+    result = backend().timeline(args["q"], filters_from(args), args["op"], args["interval"])
     return schemas.instance(schemas.TimelineOut).dump(result)
 
 
@@ -75,7 +84,7 @@ def timeline():
     errors=(503,),
 )
 def suggest():
-    found = engine().suggest(g.args["q"], g.args["limit"])
+    found = backend().suggest(g.args["q"], g.args["limit"])
     return schemas.instance(schemas.SuggestOut).dump({"q": g.args["q"], "suggestions": found})
 
 
@@ -90,7 +99,7 @@ def suggest():
 )
 def export_results():
     args = g.args
-    docs = engine().export(args["q"], filters_from(args), args["op"], args["sort"])
+    docs = backend().export(args["q"], filters_from(args), args["op"], args["sort"])
     # Take the first document now, so a missing index or an over-complex query is
     # answered as a problem before the streamed response starts.
     first = list(itertools.islice(docs, 1))

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from index import generations, pipeline
 from index.analysis import document_terms
+from index.codec import segments
 from index.documents import Document
 from index.extract import extract
 from index.readers import input_files, read_file
@@ -40,7 +41,7 @@ def _plain_build(root: Path, paths) -> Path:
 
 def _blocks(reader, field: str, btext: bytes) -> list[tuple] | None:
     """Each posting block's header (count, last id, max weight, lengths). Not its
-    compression: the pipeline stores small blocks plain (pipeline.MIN_COMPRESSED_BYTES),
+    compression: the pipeline stores small blocks plain (segments.MIN_COMPRESSED_BYTES),
     and the postings compared beside this show they decode the same."""
     if not reader.is_atomic():
         return None  # blocks differ with segmentation; compared for one-segment builds
@@ -55,7 +56,7 @@ def _blocks(reader, field: str, btext: bytes) -> list[tuple] | None:
 
 
 def _contents(folder: Path) -> dict:
-    from index.storage import DurableFileStorage
+    from index.codec.storage import DurableFileStorage
 
     ix = DurableFileStorage(str(folder)).open_index()
     with ix.reader() as reader:
@@ -164,7 +165,7 @@ def test_multi_block_terms_equal_whoosh_writer(tmp_path):
         for i in range(300)
     ]
     contents = []
-    for name, builder in (("fast", pipeline.SegmentBuilder), ("plain", None)):
+    for name, builder in (("fast", segments.SegmentBuilder), ("plain", None)):
         make_private_dir(tmp_path / name)
         ix = generations.create_generation(tmp_path / name, "g")
         if builder is None:

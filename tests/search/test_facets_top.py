@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.facets import _count_years, _top
+from search.facets import _count_years, top_values
 from search.results import FacetValue
 
 
@@ -23,7 +23,7 @@ def test_top_values_equal_a_full_sort(counts, size, selected):
     full = sorted(np.flatnonzero(array).tolist(), key=lambda vid: (-counts[vid], values[vid]))
     chosen = full[:size] + sorted(vid for vid in selected if vid not in full[:size])
     expected = [FacetValue(values[v], counts[v], v in selected) for v in chosen]
-    assert _top(values, array, selected, size) == expected
+    assert top_values(values, array, selected, size) == expected
 
 
 @given(st.lists(st.integers(1900, 2100), max_size=60), st.sampled_from([np.int32, np.int64]))

@@ -123,7 +123,7 @@ def test_a_new_version_reads_only_its_new_segments(fresh_root, monkeypatch):
 
 
 def test_an_empty_index_has_empty_tables(tmp_path):
-    from index.storage import DurableFileStorage
+    from index.codec.storage import DurableFileStorage
 
     ix = DurableFileStorage(str(tmp_path)).create_index(schema.build_schema())
     with ix.reader() as reader:

@@ -1,0 +1,148 @@
+"""Reading Whoosh's postings, length columns and terms tables in bulk, as numpy arrays.
+
+Whoosh reads one posting at a time through matcher objects; search/postings.py and
+search/tables.py need whole lists at once. These readers decode W3 blocks directly (the
+block layout, the per-document length column, the terms table), and fall back to
+Whoosh's public matcher API for any other reader.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zlib
+from itertools import accumulate
+
+import numpy as np
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3LeafMatcher,
+    W3PerDocReader,
+    W3TermsReader,
+    _lenfield,
+)
+from whoosh.matching import FilterMatcher
+from whoosh.system import unpack_int
+from whoosh.util.numeric import byte_to_length
+
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+def field_b(weighting, field: str) -> float:
+    """A BM25F model's length normalisation (B) for `field`."""
+    return weighting._field_B.get(field, weighting.B)
+
+
+def read_postings(reader, field, btext, positions):
+    """(ids, weights, encoded values or None) of a term in one segment, deleted included."""
+    matcher = reader.postings(field, btext)
+    if isinstance(matcher, FilterMatcher):  # the deletion filter: live is applied later
+        matcher = matcher.child
+    ids: list = []
+    weights: list = []
+    values: list | None = [] if positions else None
+    if isinstance(matcher, W3LeafMatcher):
+        # Block by block: each block's ids and weights decode in one call.
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.extend(matcher._ids)
+            weights.extend(matcher._weights)
+            if values is not None:
+                matcher._read_values()
+                values.extend(matcher._values)
+            if matcher._lastblock:
+                break
+            matcher._goto(matcher._nextoffset)
+    else:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            if values is not None:
+                values.append(matcher.value())
+            matcher.next()
+    return (
+        np.array(ids, dtype=np.int64),
+        np.array(weights, dtype=np.float64),
+        values,
+    )
+
+
+def matcher_ids(matcher) -> np.ndarray:
+    """Every id of one segment's postings matcher (deleted documents included), read a
+    block at a time where it is Whoosh's own block reader."""
+    if not isinstance(matcher, W3LeafMatcher):
+        return np.fromiter(matcher.all_ids(), dtype=np.int64)
+    ids: list = []
+    while matcher.is_active():
+        matcher._read_ids()
+        ids.extend(matcher._ids)
+        if matcher._lastblock:
+            break
+        matcher._goto(matcher._nextoffset)
+    return np.array(ids, dtype=np.int64)
+
+
+def read_lengths(reader, field: str) -> np.ndarray:
+    """Every document's length in `field`, as Whoosh's scorer sees it (byte-quantised)."""
+    count = reader.doc_count_all()
+    perdoc = getattr(reader, "_perdoc", None)
+    if isinstance(perdoc, W3PerDocReader):
+        column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+        codes = np.zeros(count, dtype=np.uint8)
+        if column is not None:
+            raw = column._dbfile.get(column._basepos, column._count)
+            codes[: column._count] = np.frombuffer(raw, dtype=np.uint8)
+        return _LENGTH_OF_BYTE[codes]
+    return np.array(
+        [reader.doc_field_length(d, field) or 0 for d in range(count)], dtype=np.float64
+    )
+
+
+def segment_term_ids(leaf, field: str) -> tuple[list[bytes], list[np.ndarray]]:
+    """Every term of `field` in one segment, in lexicon order, with its document numbers
+    (deleted ones included)."""
+    values: list[bytes] = []
+    docs: list[np.ndarray] = []
+    terms = getattr(leaf, "_terms", None)
+    fmt = leaf.schema[field].format
+    if isinstance(terms, W3TermsReader):
+        for btext, terminfo in leaf.iter_field(field):
+            if terminfo.is_inlined():
+                matcher = terms._codec.postings_reader(terms._postfile, terminfo, fmt)
+                ids = matcher_ids(matcher)
+            else:
+                start, length = terminfo.extent()
+                if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves a 1-tuple
+                    (length,) = length
+                ids = np.array(_block_ids(terms._postfile.get(start, length)), np.int64)
+            values.append(btext)
+            docs.append(ids)
+    else:
+        for btext in leaf.lexicon(field):
+            values.append(btext)
+            docs.append(np.fromiter(leaf.postings(field, btext).all_ids(), dtype=np.int64))
+    return values, docs
+
+
+def _block_ids(postings: bytes) -> list[int]:
+    """The document numbers in one term's W3 postings (header, then blocks of: signed
+    length, pickled block info, pickled and maybe compressed data), decoded as
+    W3LeafMatcher decodes them but without a matcher object per term."""
+    if postings[:4] != WHOOSH3_HEADER_MAGIC:
+        raise ValueError("not W3 postings")
+    ids: list[int] = []
+    pos = 4
+    while True:
+        (size,) = unpack_int(postings[pos : pos + 4])
+        pos += 4
+        block = io.BytesIO(postings[pos : pos + abs(size)])
+        info = pickle.load(block)  # leaves the stream at the data, as read_pickle does
+        data = block.read()
+        if info[3]:  # compression level
+            data = zlib.decompress(data)
+        ids.extend(accumulate(pickle.loads(data)[0]))  # ids are delta-encoded
+        pos += abs(size)
+        if size < 0:  # the last block
+            return ids
