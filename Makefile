@@ -10,8 +10,8 @@ LOCKS := requirements/runtime.txt requirements/dev.txt
 UV_VERSION := 0.13.9
 LOCK_FLAGS := --quiet --generate-hashes --universal --python-version 3.11 --no-header
 
-.PHONY: install run test test-tools lint stress bench bench-quick bench-metrics eval eval-extraction \
-	eval-relevance lock clean
+.PHONY: install run test test-tools lint stress bench bench-quick bench-metrics eval \
+	eval-extraction eval-relevance eval-html lock clean
 
 ## .venv with exactly the locked dependencies (hashes checked), then Sift itself.
 $(BIN)/sift: pyproject.toml $(LOCKS)
@@ -64,7 +64,12 @@ $(BIN)/uv:
 eval-extraction: install
 	$(BIN)/python -m benchmarks.extraction
 
-eval: eval-extraction eval-relevance
+## Article text from real web pages: Sift, trafilatura alone, the whole page (reads
+## ../shared/data/html-articles; JSON in benchmarks/results/html-latest.json).
+eval-html: install
+	$(BIN)/python -m benchmarks.html_eval
+
+eval: eval-extraction eval-relevance eval-html
 
 ## Ranking quality on public test collections (docs/benchmarks.md, "Relevance").
 eval-relevance: install

@@ -15,7 +15,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     # `api.cli`, and Flask, the routes and the search engine are a third of a second of
     # start-up they never use.
     from flask import Flask
-    from flask.json.provider import DefaultJSONProvider
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from api.cors import install_cors, parse_origins
@@ -25,22 +24,24 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from api.limits import DB_FILE, install_rate_limits, parse_limit
     from api.logs import install_request_ids
     from api.metrics import install_metrics
+    from api.output import install_output
     from api.page_format import register_formatting
+    from api.paths import install_paths
     from api.routes import register_routes
     from api.settings import load_settings, open_backend
+    from index.extract.sources import use_sources_file
 
     settings = load_settings(config)
+    use_sources_file(settings.sources_file)
     app = Flask(__name__)
+    install_output(app)
+    install_paths(app)
     app.config.update(
         SIFT=settings,
         SIFT_INDEX=IndexHandle(open_backend(settings), settings.write_wait_s),
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
-    # Keys in the order the schemas give them; text as UTF-8, not \\u escapes.
-    assert isinstance(app.json, DefaultJSONProvider)
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
     if settings.trusted_proxies:
         # The client is the address the nearest trusted proxy saw (X-Forwarded-For), so
         # rate limits count people rather than the proxy, and logs name them.

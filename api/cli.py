@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -27,6 +28,12 @@ def _echo_json(data) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Sift: full-text search for news archives."""
+    from index.extract.sources import use_sources_file
+
+    try:
+        use_sources_file(load_settings().sources_file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
@@ -65,6 +72,8 @@ def reindex(
     finally:
         if bar:
             bar.close()
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     for error in report.errors:
         click.echo(f"skipped {error.where}: {error.reason}", err=True)
     if not report.switched:
@@ -263,6 +272,78 @@ def verify(index_dir: str | None, repair: bool, as_json: bool) -> None:
             click.echo(f"PROBLEM:        {problem}", err=True)
     if not report.ok:
         raise SystemExit(1)
+
+
+@main.command()
+@click.argument("feeds_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--once", is_flag=True, help="Poll every feed once, then exit.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    default=900,
+    show_default=True,
+    help="Seconds between two rounds.",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Seconds between two requests to one host (a robots.txt Crawl-delay can raise it).",
+)
+@click.option("--index-dir", help="Index folder (default: $SIFT_INDEX_DIR or ./var/index).")
+def follow(feeds_file: str, once: bool, interval: float, delay: float, index_dir: str | None):
+    """Poll the feed URLs in FEEDS_FILE (one a line), add each new item's page.
+
+    Pages are added through the same durable journal as API writes: a crash loses and
+    duplicates nothing, and the next run resumes. Dead feeds and pages are reported on
+    stderr; the others go on.
+    """
+    import time
+
+    from index.fetch import PoliteFetcher
+    from index.follow import STATE_DIR, Follower, lock, read_feed_list
+    from index.generations import IndexBusy
+
+    try:
+        feeds = read_feed_list(Path(feeds_file))
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    settings = _settings(index_dir)
+    store = open_backend(settings).store
+    if settings.cluster is None:
+        state_dir = settings.index_dir / STATE_DIR
+    else:
+        folder = settings.cluster if settings.cluster.is_dir() else settings.cluster.parent
+        state_dir = folder / STATE_DIR
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(lock(state_dir))
+        except IndexBusy:
+            raise click.ClickException("another `sift follow` is running on this index") from None
+        try:
+            follower = Follower(
+                store,
+                state_dir,
+                PoliteFetcher(delay_s=delay),
+                lambda line: click.echo(line, err=True),
+            )
+        except (ValueError, OSError) as exc:  # a damaged or unreadable state file
+            raise click.ClickException(
+                f"cannot read the follow state in {state_dir}: {exc}"
+            ) from None
+        while True:
+            try:
+                result = follower.run_round(feeds)
+            except OSError as exc:  # the journal or the index cannot be written (disk full)
+                raise click.ClickException(f"cannot write to the index: {exc}") from None
+            click.echo(
+                f"{result.feeds} feeds polled ({result.not_modified} not modified), "
+                f"{result.added} new articles added, {len(result.problems)} problems"
+            )
+            if once:
+                return
+            time.sleep(interval)
 
 
 @main.command()

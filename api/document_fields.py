@@ -73,7 +73,10 @@ FIELDS: tuple[DocumentField, ...] = (
         lambda: fields.Dict(
             keys=fields.String(),
             values=fields.String(),
-            metadata={"description": "Where each field came from: given, extracted or unknown."},
+            metadata={
+                "description": "Where each field came from: given (with the document), page "
+                "(declared by the web page or feed), extracted (from the text) or unknown."
+            },
         ),
         csv=None,
     ),

@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
-from flask import Flask, Response, json, render_template, request
+from flask import Flask, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from api.metrics import QUERY_REFUSALS
+from api.output import Response, dumps
 from search.errors import IndexUnavailable, QueryTimeout, QueryTooComplex
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response = Response(dumps(body), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Iterator
 
 from api.document_fields import CSV_COLUMNS, csv_row, record
+from api.output import dumps
 from index.documents import Document
 
 # Documents written per chunk handed to the WSGI server: big enough to amortise the
@@ -60,7 +60,7 @@ def csv_lines(docs: Iterable[Document]) -> Iterator[str]:
 
 def json_lines(docs: Iterable[Document]) -> Iterator[str]:
     for chunk in _chunks(docs):
-        yield "".join(json.dumps(record(doc), ensure_ascii=False) + "\n" for doc in chunk)
+        yield "".join(dumps(record(doc)) + "\n" for doc in chunk)
 
 
 WRITERS = {"csv": csv_lines, "jsonl": json_lines}

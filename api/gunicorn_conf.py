@@ -12,12 +12,17 @@ import shutil
 import tempfile
 
 from gunicorn import util as _gunicorn_util
+from gunicorn.workers import gthread as _gthread
 
 from api.logs import logging_config
 
 bind = f"{os.environ.get('SIFT_HOST', '127.0.0.1')}:{os.environ.get('SIFT_PORT', '8000')}"
 workers = int(os.environ.get("SIFT_WORKERS", "2"))
-worker_class = "sync"
+# Threads, not one process per connection: a sync worker gives itself to one socket
+# until it sends a request, so 50 idle connections stopped every search (18 s and more).
+# gthread threads share the worker's engine (per-thread searchers, shared tables).
+worker_class = "gthread"
+threads = int(os.environ.get("SIFT_THREADS", "8"))
 preload_app = False
 # A last resort only: queries are capped well below this (search/parser.py, queries.py).
 timeout = 30
@@ -64,6 +69,11 @@ def _problem_error(sock, status_int, reason, mesg):
 
 
 _gunicorn_util.write_error = _problem_error
+# gthread hands each new connection to a thread that waits up to 5 s for its first bytes
+# before parking it in the poller: 50 idle sockets then held 8 threads for half a minute.
+# A client sends its request as it connects; one that has not after 10 ms waits in the
+# poller (for gunicorn's keepalive, 2 s) without a thread, and is served when it does.
+_gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.01
 
 
 _made_metrics_dir: list[str] = []  # the folder on_starting made, removed on exit

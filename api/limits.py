@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, request
+from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import ApiError
@@ -158,7 +159,18 @@ def read_body() -> bytes:
     For a body sent without a length (chunked), Werkzeug stops reading at the limit and
     hands over the truncated bytes without a word; a byte beyond them means too large.
     """
-    data = request.get_data(cache=True)
+    try:
+        data = request.get_data(cache=True)
+    except (ParseException, OSError) as exc:  # `zz` as a chunk size, say: gunicorn then
+        log.info("unreadable request body: %s", exc)  # closes the connection itself
+        raise ApiError(
+            400,
+            "invalid-parameters",
+            "Bad Request",
+            "The request body could not be read: its chunked encoding is malformed or it "
+            "ended before its Content-Length.",
+            errors={"body": ["Malformed or incomplete body."]},
+        ) from None
     limit = request.max_content_length
     unbounded = limit is not None and request.content_length is None and len(data) >= limit
     if unbounded and request.environ["wsgi.input"].read(1):

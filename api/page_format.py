@@ -47,6 +47,7 @@ LANGUAGE_NAMES = {
 
 PROVENANCE_NOTES = {
     "given": "supplied with the document",
+    "page": "declared by the web page or feed (JSON-LD, OpenGraph, <meta>)",
     "extracted": "found in the text by Sift",
     "unknown": "neither given nor found",
 }

@@ -34,6 +34,7 @@ from search.request import (
     OPS,
     SORTS,
 )
+from search.stored import HEAD_CHARS
 
 MAX_FILTER_VALUES = 50
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -221,6 +222,16 @@ class DocumentArgs(Schema):
         validate=validate.Length(max=MAX_QUERY_CHARS),
         metadata={"description": "Mark this query's matches in `text_html`."},
     )
+    text_offset = StrictInteger(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "The text from this character on (for texts over `text_length`)."},
+    )
+    text_length = StrictInteger(
+        load_default=HEAD_CHARS,
+        validate=validate.Range(min=1, max=HEAD_CHARS),
+        metadata={"description": f"At most this many characters of the text (≤ {HEAD_CHARS:,})."},
+    )
 
 
 class ActorIn(Schema):
@@ -368,6 +379,17 @@ DocumentOut = Schema.from_dict(
         **document_fields.schema_fields(),
         "text_html": fields.String(
             metadata={"description": "Escaped text with `q`'s matches marked."}
+        ),
+        "text_truncated": fields.Boolean(
+            metadata={"description": "Present (true) only when `text` is part of the text."}
+        ),
+        "text_offset": fields.Integer(
+            metadata={
+                "description": "Where `text` starts in the whole text (with `text_truncated`)."
+            }
+        ),
+        "text_full_length": fields.Integer(
+            metadata={"description": "Characters in the whole text (with `text_truncated`)."}
         ),
     },
     name="DocumentOut",

@@ -33,6 +33,8 @@ class Settings:
     # SIFT_RATE_LIMIT_STORAGE: the SQLite file all workers count in (default: in index_dir)
     rate_limit_storage: Path | None = None
     cors_origins: str = ""  # SIFT_CORS_ORIGINS: comma list of origins that may read; "" = off
+    # SIFT_SOURCES_FILE: a TOML file of outlets (domains -> names) added to the shipped table
+    sources_file: Path | None = None
     # SIFT_CLUSTER: a cluster.toml (or its folder): serve that SphinxQL cluster, not index_dir
     cluster: Path | None = None
     # SIFT_CLUSTER_PARTIAL: "report" answers with `"partial": true` while a shard has no live
@@ -89,6 +91,7 @@ _PARSERS: dict[str, Callable[[Any], object]] = {
     "rate_limit_storage": Path,
     "cors_origins": str,
     "trusted_proxies": _count,
+    "sources_file": lambda value: Path(value) if str(value) else None,
     "cluster": lambda value: Path(value) if str(value) else None,
     "cluster_partial": lambda value: _choice(value, CLUSTER_PARTIAL),
 }

@@ -20,6 +20,7 @@ from pathlib import Path
 from whoosh.index import LockError
 
 from index import generations, schema, verify
+from index.documents import RawDocument
 from index.extract import extract
 from index.journal import op_id
 from index.readers import raw_document
@@ -40,8 +41,10 @@ RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
 
 
-def put_op(record: dict) -> dict:
-    return {"op": PUT, "doc": record}
+def put_op(record: dict, provenance: dict[str, str] | None = None) -> dict:
+    """A put of `record`; `provenance` marks fields a web page declared (`sift follow`),
+    kept beside the record so that no API body can claim it."""
+    return {"op": PUT, "doc": record, **({"provenance": provenance} if provenance else {})}
 
 
 def delete_op(doc_id: str) -> dict:
@@ -62,12 +65,19 @@ def last_per_id(entries: Iterable[tuple[int, dict]]) -> list[dict]:
     return list(final.values())
 
 
+def put_document(op: dict) -> RawDocument:
+    """The document a put op writes, with the provenance `sift follow` journalled beside it;
+    ValueError if the record is invalid."""
+    raw = raw_document(op["doc"], origin="api")
+    raw.provenance = dict(op.get("provenance") or {})
+    return raw
+
+
 def apply_ops(writer, ops: Iterable[dict]) -> None:
     """Apply ops to an open Whoosh writer (replace or delete by id)."""
     for op in ops:
         if op["op"] == PUT:
-            raw = raw_document(op["doc"], origin="api")
-            writer.update_document(**index_fields(extract(raw)))
+            writer.update_document(**index_fields(extract(put_document(op))))
         else:
             writer.delete_by_term(schema.ID, op["id"])
 
@@ -120,6 +130,21 @@ def apply_pending(root: Path, *, wait_s: float | None = 0.0) -> int | None:
         return None
 
 
+def clean_up(root: Path) -> None:
+    """Remove what killed writers left in the live generation (if no one is writing)."""
+    try:
+        with generations.writer_lock(root, wait_s=0):
+            name = generations.current_generation(root)
+            if name is not None:
+                removed = verify.clean_generation(root, name)
+                if removed:
+                    log.info("removed %d leftover files of interrupted commits", len(removed))
+    except generations.IndexBusy:
+        pass  # someone is writing; a later start cleans up
+    except OSError:
+        log.exception("cleaning up the live generation failed")
+
+
 class ApplierThread(threading.Thread):
     """Background loop in each API worker: notice journal growth, apply it."""
 
@@ -131,7 +156,7 @@ class ApplierThread(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
-        self._clean_up()
+        clean_up(self.root)
         journal = generations.journal(self.root)
         settled = None  # (journal state, generation) known to be fully applied
         pause = RETRY_FIRST_S
@@ -148,20 +173,6 @@ class ApplierThread(threading.Thread):
                     pause = min(pause * 2, RETRY_MAX_S)
             self.wake.wait(self.interval_s)
             self.wake.clear()
-
-    def _clean_up(self) -> None:
-        """Remove what killed writers left in the live generation (if no one is writing)."""
-        try:
-            with generations.writer_lock(self.root, wait_s=0):
-                name = generations.current_generation(self.root)
-                if name is not None:
-                    removed = verify.clean_generation(self.root, name)
-                    if removed:
-                        log.info("removed %d leftover files of interrupted commits", len(removed))
-        except generations.IndexBusy:
-            pass  # someone is writing; a later start cleans up
-        except OSError:
-            log.exception("cleaning up the live generation failed")
 
     def stop(self) -> None:
         self._stopping.set()

@@ -2,7 +2,8 @@
 
 `RawDocument` is what a reader or the write API hands over: only what was *given*.
 `Document` is what ingest indexes: cleaned text plus every facet, each field marked
-with where it came from (`given`, `extracted` or `unknown`), so the API can say so.
+with where it came from (`given` by the user, `page` from a web page's or feed's own
+metadata, `extracted` from the text, or `unknown`), so the API can say so.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ ACTOR_TYPES = (PERSON, ORGANISATION)
 
 GIVEN = "given"
 EXTRACTED = "extracted"
+PAGE = "page"  # from a web page's metadata (JSON-LD, OpenGraph, <meta>) or a feed item's
 UNKNOWN = "unknown"
 
 # Language code for text too short or too mixed to tell.
@@ -49,6 +51,9 @@ class RawDocument:
     fetched: str | None = None  # when a crawler fetched it: the year for datelines
     extra: dict = field(default_factory=dict)  # unknown input fields, kept, not indexed
     origin: str | None = None  # where it was read from (a path), for error messages
+    # Where given fields came from when not from the user: {"title": PAGE, "date": EXTRACTED}
+    # for a web page's metadata, or a date guessed from its markup. Absent means GIVEN.
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,7 +1,10 @@
-"""Input readers: `.txt` (+ `.meta.json` sidecar), `.json`, `.jsonl`, `.jsonl.gz` -> RawDocument.
+"""Input readers: `.txt` (+ `.meta.json` sidecar), `.json`, `.jsonl`, `.jsonl.gz` -> RawDocument;
+web pages, WARC files and feeds go to index/archives.py.
 
 A file that cannot be read or parsed raises `InputError` naming the file (and line) and the
-reason; the caller reports it and decides what a failure means for the run.
+reason; the caller reports it and decides what a failure means for the run. Readers of
+archives also report what they skip inside a file (a revisit record, a broken one) through
+`notice`, without failing the file.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from index.documents import RawDocument
@@ -17,6 +20,9 @@ from index.documents import RawDocument
 SIDECAR_SUFFIX = ".meta.json"
 TEXT_SUFFIX = ".txt"
 JSON_SUFFIXES = (".jsonl.gz", ".jsonl", ".json")
+# Web pages, WARC files and RSS/Atom feeds (index/archives.py).
+ARCHIVE_SUFFIXES = (".html.gz", ".html", ".htm", ".warc.gz", ".warc", ".rss", ".atom", ".xml")
+Notice = Callable[[str], None]
 
 # Fields of the input format; anything else is kept in `extra`, not indexed.
 KNOWN_FIELDS = (
@@ -48,7 +54,7 @@ def is_input_file(path: Path) -> bool:
     name = path.name
     if name.endswith(SIDECAR_SUFFIX) or name.startswith("."):
         return False
-    return name.endswith(TEXT_SUFFIX) or name.endswith(JSON_SUFFIXES)
+    return name.endswith((TEXT_SUFFIX, *JSON_SUFFIXES, *ARCHIVE_SUFFIXES))
 
 
 def input_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -65,8 +71,8 @@ def input_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def read_file(path: Path) -> Iterator[RawDocument]:
-    """The documents in one input file."""
+def read_file(path: Path, notice: Notice | None = None) -> Iterator[RawDocument]:
+    """The documents in one input file; `notice` hears what was skipped inside it."""
     name = path.name
     if name.endswith(TEXT_SUFFIX):
         yield _read_text(path)
@@ -74,9 +80,15 @@ def read_file(path: Path) -> Iterator[RawDocument]:
         yield from _read_json_lines(path)
     elif name.endswith(".json"):
         yield from _read_json(path)
+    elif name.endswith(ARCHIVE_SUFFIXES):
+        from index.archives import read_archive  # trafilatura loads only when needed
+
+        yield from read_archive(path, notice or (lambda message: None))
     else:
         raise InputError(
-            str(path), "unsupported file type (expected .txt, .json, .jsonl, .jsonl.gz)"
+            str(path),
+            "unsupported file type (expected .txt, .json, .jsonl, .jsonl.gz, .html, .htm, "
+            ".html.gz, .warc, .warc.gz, .rss, .atom, .xml)",
         )
 
 

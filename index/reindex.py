@@ -40,6 +40,7 @@ class ReindexReport:
     files_removed: int = 0
     api_writes_replayed: int = 0
     errors: list[InputError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what readers skipped inside files
     seconds: float = 0.0
 
 
@@ -119,7 +120,7 @@ def _index_files(
                 key = str(path.resolve())
                 entry = {**_signature(path), "ids": []}
                 try:
-                    for raw in read_file(path):
+                    for raw in read_file(path, report.notes.append):
                         where = raw.origin or str(path)
                         problem = ids.claim(raw.id, where)
                         if problem:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from index import aliases, schema
+from index import aliases, schema, stored_json
 from index.analysis import STEMMED_LANGUAGES, document_terms, terms_of, word_list
 from index.documents import Actor, Document
 
@@ -66,8 +66,9 @@ def _meta(doc: Document) -> dict:
 
 
 def stored_document(stored: dict) -> Document:
-    """The Document behind a hit's stored fields."""
-    meta = json.loads(stored.get(schema.META) or "{}")
+    """The Document behind a hit's stored fields (its metadata read by `stored_json`:
+    finite numbers, bounded nesting, whatever was stored)."""
+    meta = stored_json.loads(stored.get(schema.META) or "{}")
     date = stored.get(schema.DATE)
     return Document(
         id=stored[schema.ID],

@@ -16,6 +16,7 @@ from index.backend import Store
 from index.documents import Document
 from search.request import Filters, SearchRequest
 from search.results import DocumentView, Hit, SearchResults, Stats, Timeline
+from search.stored import HEAD_CHARS
 from search.suggest import Completion
 
 
@@ -36,8 +37,15 @@ class Backend(Protocol):
     ) -> Iterator[Document]: ...
 
     def document(
-        self, doc_id: str, q: str | None = None, *, keep_lines: bool = False
-    ) -> DocumentView | None: ...
+        self,
+        doc_id: str,
+        q: str | None = None,
+        *,
+        keep_lines: bool = False,
+        text_offset: int = 0,
+        text_length: int = HEAD_CHARS,
+    ) -> DocumentView | None:
+        """The document with `text_length` characters of its text from `text_offset`."""
 
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit] | None: ...
 

@@ -88,6 +88,16 @@ def check() -> None:
         )
 
 
+def spent() -> bool:
+    """Whether `check()` would raise now: for work that can stop early instead (a
+    snippet's search for matches), so the budget counts it without failing the query."""
+    try:
+        check()
+    except QueryTimeout:
+        return True
+    return False
+
+
 def remaining() -> float | None:
     """Seconds left in the current budget (None: unlimited)."""
     deadline = _current.get()

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -26,8 +26,7 @@ from index import generations, schema
 from index.analysis import STEMMED_LANGUAGES, document_terms, term
 from index.documents import Document
 from index.embedded import EmbeddedStore
-from index.writer import stored_document
-from search import budget, feedback
+from search import budget, feedback, stored
 from search import parser as p
 from search.errors import IndexUnavailable
 from search.facets import facet_counts
@@ -51,8 +50,10 @@ from search.snippets import match_spans, render, snippet
 from search.suggest import Completion, completions, did_you_mean
 from search.tables import Tables, build_tables
 
-# More-like-this: how many of a document's most distinctive terms make its query.
+# More-like-this: how many of a document's most distinctive terms make its query, and
+# how much of its text they are chosen from (all of a news article).
 SIMILAR_TERMS = 25
+SIMILAR_TEXT_CHARS = 50_000
 _UNDATED_LAST = np.int64(10**9)
 
 
@@ -280,7 +281,7 @@ class Engine:
         return {hit.docnum: float(hit.score) for hit in results}
 
     def _hit(self, snap: _Snapshot, docnum: int, score: float, marks: Marks | None) -> Hit:
-        doc = stored_document(snap.searcher.stored_fields(docnum))
+        doc = stored.head(snap.searcher, docnum).document
         return Hit(
             id=doc.id,
             score=round(score, 4),
@@ -298,7 +299,7 @@ class Engine:
         """Every matching document, in order: for streaming exports (no page window)."""
         snap, order = self._export_order(q, filters, op, sort)
         for docnum in order:
-            yield stored_document(snap.searcher.stored_fields(docnum))
+            yield stored.whole(snap.searcher, docnum)
 
     @budget.limited
     def _export_order(self, q: str, filters: Filters, op: str, sort: str):
@@ -317,23 +318,39 @@ class Engine:
 
     @budget.limited
     def document(
-        self, doc_id: str, q: str | None = None, *, keep_lines: bool = False
+        self,
+        doc_id: str,
+        q: str | None = None,
+        *,
+        keep_lines: bool = False,
+        text_offset: int = 0,
+        text_length: int = stored.HEAD_CHARS,
     ) -> DocumentView | None:
         """A document by id, its text marked with `q`'s matches if given; None if unknown.
 
-        `keep_lines` keeps the text's line breaks in `text_html` (for reading pages).
+        Its text is the `text_length` characters from `text_offset` (by default the head
+        that hits read: reading further inflates the whole document). `keep_lines` keeps
+        the text's line breaks in `text_html` (for reading pages).
         """
         snap = self._snapshot()
         docnum = snap.searcher.document_number(**{schema.ID: doc_id})
         if docnum is None:
             return None
-        doc = stored_document(snap.searcher.stored_fields(docnum))
+        if text_offset + text_length <= stored.HEAD_CHARS:
+            found = stored.head(snap.searcher, docnum)
+            doc, full_length = found.document, found.text_length
+        else:
+            doc = stored.whole(snap.searcher, docnum)
+            full_length = len(doc.text)
+        if text_offset or len(doc.text) > text_length:
+            doc = replace(doc, text=doc.text[text_offset : text_offset + text_length])
         spans = []
         if q:
             node = p.parse(q)
             _, marks = compile_query(node, snap.reader, snap.tables.languages())
             spans = match_spans(doc.text, doc.language, marks)
-        return DocumentView(doc, render(doc.text, spans, keep_lines=keep_lines))
+        text_html = render(doc.text, spans, keep_lines=keep_lines)
+        return DocumentView(doc, text_html, text_offset, full_length)
 
     @budget.limited
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit] | None:
@@ -342,7 +359,7 @@ class Engine:
         docnum = snap.searcher.document_number(**{schema.ID: doc_id})
         if docnum is None:
             return None
-        doc = stored_document(snap.searcher.stored_fields(docnum))
+        doc = stored.head(snap.searcher, docnum).document
         terms = self._key_terms(snap, doc)
         if not terms:
             return []
@@ -365,7 +382,7 @@ class Engine:
     def _key_terms(snap: _Snapshot, doc: Document) -> list[tuple[str, float]]:
         lang = doc.language if doc.language in STEMMED_LANGUAGES else None
         stop = {term(word, lang) for word in _stopwords(doc.language)}
-        counts = Counter(document_terms(f"{doc.title}\n{doc.text}", lang))
+        counts = Counter(document_terms(f"{doc.title}\n{doc.text[:SIMILAR_TEXT_CHARS]}", lang))
         total = max(snap.tables.doc_count, 1)
         weighted = []
         text_field = schema.field_for(schema.TEXT, lang)

@@ -16,6 +16,7 @@ from whoosh import query as wq
 
 from index import schema
 from index.analysis import STEMMED_LANGUAGES, fold, stop_words, term
+from index.translit import has_cyrillic, to_latin
 from search import budget
 from search import parser as p
 from search.actors import resolve_actor
@@ -106,6 +107,18 @@ class Compiler:
     # -- leaves ---------------------------------------------------------------------------
 
     def _word(
+        self, word: str, field_name: str | None, weight: int = 1, skip: set = frozenset()
+    ) -> wq.Query:
+        """A word as written, and a word in Cyrillic also romanised: "Мишустин" finds the
+        articles that write "Mishustin" (and the Latin name extraction files a Cyrillic
+        one under finds the Cyrillic article: index/translit.py)."""
+        query = self._word_as_written(word, field_name, weight, skip)
+        if field_name in (None, "text", "title", "actor") and has_cyrillic(word):
+            latin = self._word_as_written(to_latin(word), field_name, weight, skip)
+            query = _or([query, latin])
+        return query
+
+    def _word_as_written(
         self, word: str, field_name: str | None, weight: int = 1, skip: set = frozenset()
     ) -> wq.Query:
         """A word in every language's fields (but the `skip` ones), boosted by `weight`."""

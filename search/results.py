@@ -43,8 +43,15 @@ class SearchResults:
 
 @dataclass(frozen=True)
 class DocumentView:
-    document: Document
-    text_html: str  # full text escaped, with the query's matches marked (if any)
+    document: Document  # its text: the part asked for (from `text_offset`)
+    text_html: str  # that text escaped, with the query's matches marked (if any)
+    text_offset: int = 0
+    text_length: int = 0  # characters in the whole text
+
+    @property
+    def partial(self) -> bool:
+        """Whether `document.text` is less than the whole text."""
+        return self.text_offset > 0 or len(self.document.text) < self.text_length
 
 
 @dataclass(frozen=True)

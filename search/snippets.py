@@ -18,9 +18,15 @@ from itertools import accumulate
 
 from index import aliases
 from index.analysis import MAX_TOKEN_CHARS, STEMMED_LANGUAGES, WORD_RE, terms_of
+from search import budget
 from search.queries import Marks
 
 SNIPPET_CHARS = 240
+# A snippet's matches are looked for this many characters at a time (a whole news
+# article at once: the same snippet as reading all of it), up to SCAN_LIMIT_CHARS
+# (about 30 ms): a huge document gets a snippet from its first part with matches.
+SCAN_CHARS = 50_000
+SCAN_LIMIT_CHARS = 100_000
 # Characters of context kept before the first match of the chosen passage.
 LEAD_CHARS = 60
 ELLIPSIS = "…"
@@ -157,10 +163,39 @@ def _escape_lines(text: str) -> str:
 
 def snippet(text: str, language: str | None, marks: Marks, size: int = SNIPPET_CHARS) -> str:
     """The passage of about `size` characters with the most distinct matches, as HTML."""
-    spans = match_spans(text, language, marks)
+    spans = _first_spans(text, language, marks)
     start, end = _best_window(text, spans, size)
     body = render(text, spans, start, end).strip()
     return (ELLIPSIS if start > 0 else "") + body + (ELLIPSIS if end < len(text) else "")
+
+
+def _first_spans(text: str, language: str | None, marks: Marks) -> list[tuple[int, int, str]]:
+    """The matches of the first part of `text` that has any, read SCAN_CHARS at a time.
+
+    A news article is one part, read whole. A huge text is read only up to its first
+    matches (and at most SCAN_LIMIT_CHARS), and each part is work the query's budget
+    counts: once that is spent, the snippet is the text's start, unmarked.
+    """
+    if not _marks_anything(marks):
+        return []
+    start = 0
+    while start < min(len(text), SCAN_LIMIT_CHARS):
+        end = _word_end(text, start + SCAN_CHARS)
+        spans = match_spans(text[start:end], language, marks)
+        if spans:
+            return [(a + start, b + start, key) for a, b, key in spans]
+        if budget.spent():
+            break
+        start = end
+    return []
+
+
+def _marks_anything(marks: Marks) -> bool:
+    return (
+        any(marks.terms.values())
+        or any(marks.phrases.values())
+        or bool(marks.plain_phrases or marks.words or marks.prefixes or marks.actors)
+    )
 
 
 def _best_window(text: str, spans: list[tuple[int, int, str]], size: int) -> tuple[int, int]:

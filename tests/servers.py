@@ -60,18 +60,22 @@ def gunicorn(
     log_dir: Path,
     *,
     workers: int = 2,
-    worker_class: str = "sync",
-    threads: int = 1,
+    worker_class: str | None = None,
+    threads: int | None = None,
     preexec_fn=None,
     **settings: object,
 ) -> Iterator[Server]:
-    """gunicorn with Sift's own config on a free 127.0.0.1 port; SIFT_* from `settings`."""
+    """gunicorn with Sift's own config on a free 127.0.0.1 port; SIFT_* from `settings`.
+
+    `worker_class` and `threads` override the config's (gthread) when given."""
     port = free_port()
     env = gunicorn_env(index_dir, host="127.0.0.1", port=port, workers=workers)
     env["SIFT_API_KEY"] = API_KEY
     env.update({f"SIFT_{name.upper()}": str(value) for name, value in settings.items()})
     log_path = log_dir / f"gunicorn-{port}.log"
-    command = gunicorn_command("--worker-class", worker_class, "--threads", str(threads))
+    options = ("--worker-class", worker_class) if worker_class else ()
+    options += ("--threads", str(threads)) if threads else ()
+    command = gunicorn_command(*options)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=log, preexec_fn=preexec_fn

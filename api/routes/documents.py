@@ -32,11 +32,18 @@ def not_found(doc_id: str) -> ApiError:
     errors=(404, 503),
 )
 def get_document(doc_id: str):
-    view = handle().backend.document(doc_id, g.args["q"])
+    args = g.args
+    view = handle().backend.document(
+        doc_id, args["q"], text_offset=args["text_offset"], text_length=args["text_length"]
+    )
     if view is None:
         raise not_found(doc_id)
-    data = document_fields.record(view.document)
-    return schemas.DocumentOut().dump({**data, "text_html": view.text_html})
+    body = {**document_fields.record(view.document), "text_html": view.text_html}
+    if view.partial:  # only then: a whole document's answer is as it always was
+        body.update(
+            text_truncated=True, text_offset=view.text_offset, text_full_length=view.text_length
+        )
+    return schemas.DocumentOut().dump(body)
 
 
 @blueprint.get("/<doc_id>/similar")

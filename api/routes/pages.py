@@ -116,6 +116,7 @@ def document(doc_id: str):
         args=args,
         doc=view.document,
         details=[(label, data[name]) for name, label in document_fields.PAGE_DETAILS if data[name]],
+        view=view,
         text_html=text_html,
         matches=matches,
         similar=backend().similar(doc_id, SIMILAR_LIMIT) or [],

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 
-from flask import Blueprint, Response, current_app, g, stream_with_context
+from flask import Blueprint, current_app, g, stream_with_context
 
 from api import export, schemas
 from api.errors import RETRY_AFTER_S, ApiError
 from api.openapi import operation
+from api.output import Response
 from search.request import Filters, SearchRequest
 
 blueprint = Blueprint("search", __name__, url_prefix="/api/v1")

@@ -23,14 +23,14 @@ from pathlib import Path
 import pymysql
 
 from index import generations
-from index.applier import DELETE, MAX_BATCH, last_per_id
+from index.applier import DELETE, MAX_BATCH, last_per_id, put_document
 from index.cluster.layout import SLOTS, Cluster
 from index.cluster.rows import COLUMNS, doc_key, row, shard_of, words_of
 from index.cluster.sql import connect, live_slot, set_live_slot
 from index.extract import extract
 from index.journal import Journal, op_id
 from index.pipeline import default_workers
-from index.readers import InputError, input_files, raw_document, read_file
+from index.readers import InputError, input_files, read_file
 from index.reindex import ReindexFailed, ReindexReport
 from index.storage import make_private_dir, write_atomically
 
@@ -295,7 +295,7 @@ def write_ops(conn, slot: str, ops: list[dict]) -> None:
             with conn.cursor() as cur:
                 cur.execute(f"DELETE FROM docs_{slot} WHERE id = %s", (doc_key(op["id"]),))
         else:
-            rows.append(row(extract(raw_document(op["doc"], origin="api"))))
+            rows.append(row(extract(put_document(op))))
     _insert([conn], slot, rows)
 
 

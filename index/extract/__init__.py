@@ -2,9 +2,11 @@
 
 `extract()` cleans the body (clean.py), reads its layout (layout.py), then fills every
 field that was not given: title (title.py), language (index/language.py), date
-(dates.py), source and site (sources.py), actors and places (actors.py). Each field's
-provenance says whether it was given, extracted, or is unknown. Nothing here raises on
-bad input: unreadable given values are treated as not given, odd text as unknown.
+(dates.py; dateparse.py beyond English when that finds none), source and site
+(sources.py), actors and places (actors.py). Each field's provenance says whether it was
+given (by the user, or by a web page's metadata: `page`), extracted, or is unknown.
+Nothing here raises on bad input: unreadable given values are treated as not given, odd
+text as unknown.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from index.documents import (
     Document,
     RawDocument,
 )
-from index.extract import actors, dates, sources, title
+from index.extract import actors, dateparse, dates, sources, title
 from index.extract.clean import clean
 from index.extract.layout import layout
 from index.language import detect_language
@@ -70,7 +72,7 @@ def extract(raw: RawDocument) -> Document:
 
     def pick(field: str, given, find):
         if given is not None and given != "":  # an empty list given means none
-            provenance[field] = GIVEN
+            provenance[field] = raw.provenance.get(field, GIVEN)
             return given
         value = find()
         provenance[field] = EXTRACTED if value not in (None, "", [], UNDETERMINED) else UNKNOWN
@@ -97,7 +99,14 @@ def extract(raw: RawDocument) -> Document:
         language=language,
         source=source,
         site=site if site != source else None,
-        date=pick("date", given_date(raw.date), lambda: dates.find_date(page, raw.fetched)),
+        date=pick(
+            "date",
+            given_date(raw.date),
+            lambda: (
+                dates.find_date(page, raw.fetched)
+                or dateparse.parsed_date(page, language, raw.fetched)
+            ),
+        ),
         url=raw.url,
         actors=doc_actors,
         places=pick("places", None, lambda: actors.places_of(mentions)),

@@ -21,7 +21,10 @@ from itertools import pairwise
 from operator import itemgetter
 
 from index.documents import ORGANISATION, PERSON, Actor
+from index.extract.bylines import without_authors
 from index.extract.lexicon import LOWER, UPPER, Lexicon, fold, lexicon
+from index.extract.russian_names import nominative
+from index.translit import has_cyrillic, person_name
 
 PLACE = "place"
 ROLE = "role"
@@ -31,6 +34,8 @@ MAX_CHARS = 200_000
 # A person's name has at most this many words after its title ("Recep Tayyip Erdogan").
 MAX_NAME_WORDS = 4
 MAX_ACRONYM = 6
+# A compound role is longer than its ending ("Finanzminister", not "Minister" alone).
+MIN_COMPOUND_ROLE = 7
 # A line at least this long that runs on into the next is hard-wrapped prose.
 WRAPPED_LINE_CHARS = 50
 # Distinct runs (and name words) whose analysis is remembered: runs repeat within and
@@ -43,7 +48,8 @@ _HYPHEN_SUFFIXES = (
     "style|made|bound|allied|friendly|like|type|wide|related|affiliated|inspired|dominated|"
     "speaking|language|registered|listed|designated|imposed|brokered|appointed|installed"
 )
-_PREFIXES = "al|el|ad|an|ar|as|ash|at|az|bin|ibn|abu|abd|ul|ud|d|l"
+# Arabic particles, and French and Italian elided articles ("l'Allemagne", "dell'Italia").
+_PREFIXES = "al|el|ad|an|ar|as|ash|at|az|bin|ibn|abu|abd|ul|ud|d|l|dell|nell|all|dall|sull"
 _CONNECTORS = (
     "of|for|and|the|on|in|de|del|della|dei|der|den|di|da|dal|dos|das|do|du|la|le|van|von|zu|"
     "ter|ten|y|al|el|bin|ibn|bint|ben|&"
@@ -68,6 +74,11 @@ WORD_CHAR = re.compile(r"[\w'’-]")  # what LOWER_WORD reads as part of a word
 POSSESSIVE = re.compile(r"['’]s?$")
 CONNECTOR_WORDS = frozenset(_CONNECTORS.split("|"))
 ORG_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "in"})
+NAME_SPLITTING_CONNECTORS = frozenset({"de", "del", "di", "da", "du"})
+# What joins a role to its complement outside English ("ministre de la Santé").
+ROLE_COMPLEMENT_CONNECTORS = frozenset(
+    ["de", "del", "della", "des", "du", "di", "da", "do", "la", "der"]
+)
 ACRONYM_DEFINITION = re.compile(r"[ \t]*\([ \t]*([A-Z][A-Za-z.&]{1,7})[ \t]*\)")
 # Left context: the lower-case words just before a run ("Vatican spokesman Matteo Bruni").
 LEFT_WORD = re.compile(r"[\w'’-]+$")
@@ -108,6 +119,9 @@ class _Piece:
     after_role: bool = False
     known: bool = False  # from the alias or source table
     after_descriptor: bool = False  # "carmaker Toyota"
+    after_determiner: bool = False  # "El Gobierno": never a person
+    lower_role: bool = False  # a ROLE written in lower case mid-sentence ("Глава")
+    after_connector: bool = False  # "ministre de la Santé ...", "presidente del Consiglio ..."
     suffix_only: bool = False  # a lone "Airways", "Newsroom"
     regnal: str | None = None  # "Pope" before a one-word name
 
@@ -144,15 +158,18 @@ def find_mentions(text: str) -> list[Mention]:
     mentions = [_mention(p) for p in pieces if p.type in (PERSON, ORGANISATION, PLACE)]
     mentions += _headline_mentions(text, held_back, mentions, lex)
     mentions.sort(key=lambda m: m.start)
-    return mentions
+    return without_authors(text, mentions, lex)
 
 
 def actors_of(mentions: list[Mention]) -> list[Actor]:
     """Distinct actors in order of first mention, each under its canonical name."""
     seen: dict[str, Actor] = {}
     for m in mentions:
-        if m.type in (PERSON, ORGANISATION) and m.canonical not in seen:
-            seen[m.canonical] = Actor(m.canonical, m.type)
+        # A person named in Cyrillic is filed under the Latin name of the nominative
+        # ("Михаилом Мишустиным" -> "Mikhail Mishustin").
+        name = person_name(nominative(m.canonical)) if m.type == PERSON else m.canonical
+        if m.type in (PERSON, ORGANISATION) and name not in seen:
+            seen[name] = Actor(name, m.type)
     return list(seen.values())
 
 
@@ -215,6 +232,9 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
     if not tokens:
         return []
     run_start = tokens[0].start
+    # "El Gobierno", "Die Bundesregierung": an article opens the run, so it names a thing
+    # or an institution ("El Mundo"), never a person.
+    determined = len(tokens) > 1 and _is_determiner(tokens, lex)
     if _sentence_initial(text, run_start):
         # "Arriving in ...", "Supported by ...": an ordinary word capitalised by position.
         while tokens and _is_ordinary_word(text, tokens[0], lex) and not _known_at(tokens, 0, lex):
@@ -226,7 +246,7 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
         if not current:
             return
         for part in _split_connectors(current, lex):
-            pieces.append(_Piece(part, after_role=bool(pieces) and pieces[-1].type == ROLE))
+            pieces.append(_Piece(part, after_role=_right_after_role(text, pieces, part)))
         current.clear()
 
     i = 0
@@ -250,6 +270,8 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
         if role_end:
             flush()
             piece = _Piece(tokens[i:role_end], ROLE)
+            last = tokens[role_end - 1].key
+            piece.lower_role = last in lex.lower_roles and last not in lex.roles
             if tokens[role_end - 1].key in lex.regnal:
                 piece.regnal = tokens[role_end - 1].text
             pieces.append(piece)
@@ -265,14 +287,50 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
     flush()
     if pieces and pieces[0].type is None:
         word_before = _word_before(text, run_start)
-        pieces[0].after_role = word_before in lex.roles or word_before in lex.honorifics
+        pieces[0].after_role = _is_role(word_before, lex)
         pieces[0].after_descriptor = word_before in lex.org_descriptors
+        pieces[0].after_determiner = determined
+        pieces[0].after_connector = word_before in ROLE_COMPLEMENT_CONNECTORS
     for n, piece in enumerate(pieces):
         if piece.type is None:
             _classify(text, piece, lex)
         if piece.type == PERSON and n and pieces[n - 1].regnal and len(piece.tokens) == 1:
             piece.regnal = pieces[n - 1].regnal
     return [p for p in _merge_organisations(text, pieces) if p.type != ROLE]
+
+
+def _right_after_role(text: str, pieces: list[_Piece], part: list[_Token]) -> bool:
+    """Whether `part` follows a role directly ("Bundeskanzlerin Angela Merkel"), not across
+    a connector ("die Gesundheitsminister der Länder")."""
+    if not pieces or pieces[-1].type != ROLE:
+        return False
+    if pieces[-1].lower_role and len(part) < 2:
+        return False  # "Глава Центробанка": a role's complement, not a surname
+    return text[pieces[-1].tokens[-1].end : part[0].start].isspace()
+
+
+def _is_determiner(tokens: list[_Token], lex: Lexicon) -> bool:
+    """An article opening a run ("El Gobierno", "Die Bundesregierung"), unless both words
+    open names ("Les Ferdinand") or the run is a known name ("La Paz")."""
+    first = tokens[0]
+    return (
+        first.key in lex.determiners
+        and not (first.key in lex.given_names and tokens[1].key in lex.given_names)
+        and not _known_at(tokens, 0, lex)
+    )
+
+
+def _is_role(key: str, lex: Lexicon, opens: bool = True, compound: bool = True) -> bool:
+    """A role or title word, or a German compound ending in one ("Außenministerin").
+    Roles that French, Spanish, Italian or Russian write in lower case ("maire",
+    "председатель") count only before a name or opening a run, never inside one
+    ("Bruno Le Maire")."""
+    return (
+        key in lex.roles
+        or key in lex.honorifics
+        or (compound and len(key) > MIN_COMPOUND_ROLE and key.endswith(lex.role_suffixes))
+        or (opens and key in lex.lower_roles)
+    )
 
 
 def _is_ordinary_word(text: str, token: _Token, lex: Lexicon) -> bool:
@@ -332,7 +390,9 @@ def _role_phrase_end(tokens: list[_Token], i: int, lex: Lexicon) -> int | None:
     j, last_role = i, None
     while j < len(tokens):
         key = tokens[j].key
-        if key in lex.roles or key in lex.honorifics:
+        # After a given name, "Dorfmeister" is a surname, not a compound role.
+        after_given_name = j > 0 and _opens_name(tokens[j - 1], lex)
+        if _is_role(key, lex, opens=j == i == 0, compound=not after_given_name):
             last_role = j
         elif key in ("of", "for") and last_role == j - 1:
             department_end = _department_end(tokens, j + 1, lex)
@@ -378,7 +438,7 @@ def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
             t.key in ORG_CONNECTORS
             and not _capitalised(t)
             and not _joins(parts[-1], t.key, tokens[n + 1 :], lex)
-        ):
+        ) or _before_full_name(tokens, n, lex):
             parts.append([])
             continue
         parts[-1].append(t)
@@ -391,6 +451,21 @@ def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
         if part:
             out.append(part)
     return out
+
+
+def _before_full_name(tokens: list[_Token], n: int, lex: Lexicon) -> bool:
+    """ "El PSOE de Pedro Sánchez", "il governo di Mario Draghi": a lower-case "de", "di",
+    "da" after a name and before a given name and a surname parts two names ("Rebelo de
+    Sousa" and "Lula da Silva" stay whole: "Sousa" and "Silva" open no name)."""
+    t = tokens[n]
+    return (
+        t.key in NAME_SPLITTING_CONNECTORS
+        and not _capitalised(t)
+        and 0 < n < len(tokens) - 2
+        and _opens_name(tokens[n + 1], lex)
+        and not _opens_name(tokens[n + 2], lex)
+        and _capitalised(tokens[n + 2])
+    )
 
 
 def _joins(left: list[_Token], connector: str, right: list[_Token], lex: Lexicon) -> bool:
@@ -418,13 +493,20 @@ def _joins(left: list[_Token], connector: str, right: list[_Token], lex: Lexicon
 
 # --- step 3: typing by evidence ---------------------------------------------------------
 
-LOCATIVE = re.compile(r"\b(?:in|near|at|from|to|outside|of|across|into)[ \t]+(?:the[ \t]+)?$")
+# "in", "near", "from" in English and the languages Sift reads beyond it ("à Nantes",
+# "nach Leipzig", "desde Sevilla", "в Казани").
+LOCATIVE = re.compile(
+    r"(?<!\w)(?:in|near|at|from|to|outside|of|across|into|à|au|aux|en|dans|vers|nach|aus|bei"
+    r"|desde|hacia|em|naar|uit|w|we|ze|в|во|из|под)[ \t]+(?:the[ \t]+)?$"
+)
 
 
 def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
     """Type a piece by the evidence in and just before it; leave it undecided otherwise."""
     tokens = piece.tokens
     first, last = tokens[0], tokens[-1]
+    if piece.after_determiner and len(tokens) == 2 and last.key in lex.org_suffixes:
+        return  # "El Gobierno", "Die Bundesregierung": the government, not a name
     if len(tokens) == 1 and first.is_acronym:
         if _is_organisation_acronym(first, lex):
             piece.type = ORGANISATION
@@ -496,15 +578,18 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
     """A role before it, or a given name (or initial) opening two to four words; never a
     phrase with a nationality or place in it ("West African", "German Anke Huber" is
     "Anke Huber" once the nationality is cut off)."""
+    if piece.after_determiner:
+        return False
     tokens = piece.tokens
     while len(tokens) > 1 and tokens[0].key in lex.demonyms:
         tokens = tokens[1:]
     if len(tokens) > MAX_NAME_WORDS:
         return False
-    for t in tokens:
+    tokens = _without_leading_noun(piece, tokens, lex)
+    for n, t in enumerate(tokens):
         if (
             t.key in lex.demonyms
-            or t.key in lex.affiliations
+            or (t.key in lex.affiliations and not (n == 0 and piece.after_role))
             or (t.is_acronym and not INITIAL.fullmatch(t.text))
         ):
             return False
@@ -515,6 +600,22 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
         piece.tokens = tokens
         return True
     return False
+
+
+def _without_leading_noun(piece: _Piece, tokens: list[_Token], lex: Lexicon) -> list[_Token]:
+    """ "ministre de la Santé Olivier Véran", "presidente del Consiglio Mario Draghi",
+    "Глава Центробанка Эльвира Набиуллина", "МИД Мария Захарова", "l'État Emmanuel
+    Macron": a word that ends a role's complement, then a full name. Only after a
+    connector, in Cyrillic, or with an elided article: in English such a word is part of
+    a name ("Innisbrook Hilton Resort")."""
+    if len(tokens) != 3 or not _opens_name(tokens[1], lex) or tokens[0].key in lex.places:
+        return tokens
+    first = tokens[0]
+    if _opens_name(first, lex) and first.key not in lex.departments:
+        return tokens
+    if piece.after_connector or has_cyrillic(first.text) or ELIDED.match(first.text):
+        return tokens[1:]
+    return tokens
 
 
 def _opens_name(token: _Token, lex: Lexicon) -> bool:
@@ -556,6 +657,7 @@ def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
 
 
 PARTICLE = re.compile(rf"^(?:{_PREFIXES})[-'’]")
+ELIDED = re.compile(r"^(?:l|d|dell|nell|all|dall|sull)['’]", re.IGNORECASE)
 
 
 def _name_keys(piece_or_text) -> list[str]:

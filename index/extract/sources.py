@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from index.extract.layout import Layout
@@ -48,16 +49,44 @@ class Outlets:
     by_domain: dict[str, str]  # lower-case domain -> outlet name
 
 
+# A user's sources file (SIFT_SOURCES_FILE), read after the shipped table: its entries win.
+_user_table: Path | None = None
+
+
+def use_sources_file(path: str | Path | None) -> None:
+    """Add the outlets of a TOML file in `index/data/sources.toml`'s format to the shipped
+    table (None: the shipped table alone); ValueError naming the file if it is unusable."""
+    global _user_table
+    _user_table = Path(path) if path else None
+    outlets.cache_clear()
+    if _user_table is not None:
+        try:
+            outlets()
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, TypeError, KeyError) as exc:
+            _user_table = None
+            outlets.cache_clear()
+            raise ValueError(f"sources file {path}: {exc}") from None
+
+
+def _add_table(data: dict, by_surface: dict[str, str], by_domain: dict[str, str], wins: bool):
+    for name, entry in data.get("outlets", {}).items():
+        for form in [name, *entry.get("variants", [])]:
+            if wins:
+                by_surface[str(form)] = name
+            else:
+                by_surface.setdefault(str(form), name)
+        for domain in entry.get("domains", []):
+            by_domain[str(domain).lower().removeprefix("www.")] = name
+
+
 @cache
 def outlets() -> Outlets:
     data = tomllib.loads(resources.files("index").joinpath("data/sources.toml").read_text("utf-8"))
     by_surface: dict[str, str] = {}
     by_domain: dict[str, str] = {}
-    for name, entry in data["outlets"].items():
-        for form in [name, *entry.get("variants", [])]:
-            by_surface.setdefault(form, name)
-        for domain in entry.get("domains", []):
-            by_domain[domain.lower()] = name
+    _add_table(data, by_surface, by_domain, wins=False)
+    if _user_table is not None:
+        _add_table(tomllib.loads(_user_table.read_text("utf-8")), by_surface, by_domain, True)
     return Outlets(by_surface, by_domain)
 
 
@@ -76,12 +105,37 @@ def _site_of_domain(domain: str) -> str:
     return ""
 
 
+def host_of(url: str | None) -> str:
+    """The lower-case host of a URL (scheme optional), without `www.`; "" if none."""
+    if not url:
+        return ""
+    try:
+        host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    except ValueError:
+        return ""
+    return host.lower().removeprefix("www.")
+
+
+def page_outlet(url: str | None, site_name: str | None) -> str | None:
+    """The outlet a web page or feed item belongs to: its domain in the sources table, else
+    the site name it declares (as the table writes that outlet, when it knows it), else
+    its host; so one outlet is one facet value whatever the input."""
+    host = host_of(url)
+    known = _site_of_domain(host) if host else ""
+    if known:
+        return known
+    name = " ".join((site_name or "").split())
+    if name:
+        by_fold = {form.casefold(): outlet for form, outlet in outlets().by_surface.items()}
+        return outlet(name) or by_fold.get(name.casefold()) or _site_of_domain(name) or name
+    return host or None
+
+
 def find_site(removed_lines: list[str], url: str | None) -> str | None:
     """The publishing site, from a given URL or from template lines that name a domain."""
-    if url:
-        host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
-        if host:
-            return _site_of_domain(host) or host.removeprefix("www.")
+    host = host_of(url)
+    if host:
+        return _site_of_domain(host) or host
     for line in removed_lines:
         for m in DOMAIN.finditer(line):
             known = _site_of_domain(m.group(1))

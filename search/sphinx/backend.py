@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,7 @@ from search.results import (
 from search.snippets import match_spans, render, snippet
 from search.sphinx.match import compile_match
 from search.sphinx.vocabulary import Vocabulary
+from search.stored import HEAD_CHARS
 from search.suggest import Completion, completions, did_you_mean
 
 # Tries of a batch the front answered with an agent warning while every shard had a live
@@ -290,18 +292,28 @@ class SphinxBackend:
         return next((row for row in rows if row[1] == doc_id), None)
 
     def document(
-        self, doc_id: str, q: str | None = None, *, keep_lines: bool = False
+        self,
+        doc_id: str,
+        q: str | None = None,
+        *,
+        keep_lines: bool = False,
+        text_offset: int = 0,
+        text_length: int = HEAD_CHARS,
     ) -> DocumentView | None:
         slot = self._slot()
         row = self._row(slot, doc_id)
         if row is None:
             return None
         doc = _document(row)
+        full_length = len(doc.text)
+        if text_offset or full_length > text_length:
+            doc = replace(doc, text=doc.text[text_offset : text_offset + text_length])
         spans = []
         if q:
             _, _, marks, _ = self._compile(slot, q, "and", Filters())
             spans = match_spans(doc.text, doc.language, marks)
-        return DocumentView(doc, render(doc.text, spans, keep_lines=keep_lines))
+        text_html = render(doc.text, spans, keep_lines=keep_lines)
+        return DocumentView(doc, text_html, text_offset, full_length)
 
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit] | None:
         """Documents sharing the most distinctive words of `doc_id` (by the vocabulary's

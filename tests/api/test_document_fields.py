@@ -22,7 +22,8 @@ def test_the_api_the_export_and_their_schemas_show_the_same_fields(client):
     found = next(line for line in lines if line["id"] == DOC_ID)
     assert found == {k: v for k, v in document.items() if k != "text_html"}
     schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
-    assert list(schemas["DocumentOut"]["properties"]) == [*NAMES, "text_html"]
+    # Then what only a part of a long text adds (text_truncated, ...).
+    assert list(schemas["DocumentOut"]["properties"])[: len(NAMES) + 1] == [*NAMES, "text_html"]
     assert list(schemas["ExportRecordOut"]["properties"]) == NAMES
     assert schemas["DocumentOut"]["properties"]["date"]["format"] == "date"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -44,7 +45,7 @@ def search_pids(server) -> set[int]:
 
 def test_metrics_count_every_workers_requests(fresh_root, tmp_path):
     with gunicorn(fresh_root, tmp_path, workers=2, rate_limit="off") as server:
-        # Concurrent clients until both sync workers have answered some (the second may
+        # Concurrent clients until both workers have answered some (the second may
         # still be starting when the first answers).
         sent = 0
         with ThreadPoolExecutor(4) as pool:
@@ -57,7 +58,16 @@ def test_metrics_count_every_workers_requests(fresh_root, tmp_path):
         long_query = "+".join(f"w{n}" for n in range(80))
         assert call(server.base, f"/api/v1/search?q={long_query}")[0] == 400
         doc = {"id": "m1", "text": "Metrics counted this okapi."}
-        assert call(server.base, "/api/v1/documents", "POST", doc, key=API_KEY)[0] in (200, 202)
+        status = call(server.base, "/api/v1/documents", "POST", doc, key=API_KEY)[0]
+        assert status in (200, 202)
+        # Accepted (202, on a busy machine) is journaled but not yet searchable: the
+        # backlog gauge shows it until the applier catches up.
+        pending = [value(scrape(server.base), "sift_journal_pending_writes")]
+        deadline = time.monotonic() + 15
+        while pending[-1] and time.monotonic() < deadline:
+            time.sleep(0.2)
+            pending.append(value(scrape(server.base), "sift_journal_pending_writes"))
+        assert pending[-1] == 0 and (status == 202 or pending == [0]), pending
         samples = scrape(server.base)
         _, _, stats = call(server.base, "/api/v1/stats")
 
@@ -75,7 +85,6 @@ def test_metrics_count_every_workers_requests(fresh_root, tmp_path):
     assert value(samples, "sift_index_documents") == stats["documents"]
     assert value(samples, "sift_index_generation_info", generation=stats["generation"]) == 1
     assert 0 <= value(samples, "sift_index_age_seconds") < 3600
-    assert value(samples, "sift_journal_pending_writes") == 0  # the write was applied
 
 
 def test_logs_are_json_with_request_ids_and_no_text_or_keys(fresh_root, tmp_path):

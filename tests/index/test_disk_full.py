@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from index import generations
-from index.applier import ApplierThread, apply_pending
+from index.applier import apply_pending, clean_up
 from index.verify import leftovers, verify
 from search.engine import Engine
 from search.request import SearchRequest
@@ -86,7 +86,7 @@ def test_disk_full_during_a_commit(fresh_root):
     assert sorted(p.name for p in generations.generations_dir(fresh_root).iterdir()) == before
     assert apply_pending(fresh_root) == 1  # room again: the durable write goes in
     assert total(fresh_root, "capybaras") == 1
-    ApplierThread(fresh_root)._clean_up()
+    clean_up(fresh_root)
     assert leftovers(fresh_root) == []
 
 

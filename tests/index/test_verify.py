@@ -104,12 +104,12 @@ def test_leftovers_of_killed_writers_are_listed_and_repaired(fresh_root):
 
 
 def test_the_applier_removes_leftovers_of_the_live_generation_on_start(fresh_root):
-    from index.applier import ApplierThread
+    from index.applier import clean_up
 
     folder = live_folder(fresh_root)
     (folder / "MAIN_deadbeef0000.seg").write_bytes(b"\0" * 64)
     (folder / ".applied.123.tmp").write_bytes(b"7")
-    ApplierThread(fresh_root)._clean_up()
+    clean_up(fresh_root)
     assert not (folder / "MAIN_deadbeef0000.seg").exists()
     assert not (folder / ".applied.123.tmp").exists()
     assert verify(fresh_root).leftovers == []

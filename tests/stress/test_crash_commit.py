@@ -24,7 +24,7 @@ import time
 import pytest
 
 from index import generations
-from index.applier import ApplierThread, apply_pending
+from index.applier import apply_pending, clean_up
 from index.journal import op_id
 from index.reindex import reindex
 from index.verify import leftovers, verify
@@ -94,7 +94,7 @@ def test_kill_9_during_commits_and_merges(reuters_1000, tmp_path):
         assert now == reference, f"kill {kill}: the fixed queries changed"
         report = verify(root)
         assert report.ok, (kill, report.problems)
-        ApplierThread(root)._clean_up()
+        clean_up(root)
         assert verify(root).leftovers == [], f"kill {kill}: leftovers"
     assert len(acknowledged) >= KILLS, "the writer hardly ever got to write"
     record(

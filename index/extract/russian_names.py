@@ -1,0 +1,129 @@
+"""Russian names back in the nominative: "встретился с Сергеем Лавровым" names Сергей
+Лавров, and the actor must be filed under that, not under "Sergeem Lavrovym".
+
+The given name tells the case: an inflected form of a known given name (the lexicon's
+Cyrillic ones) gives the case and the gender, and the surname is put back by the endings of
+Russian surnames for that case (-ов/-ин, -ский, -ова/-ская, and the rest). Names whose
+given name is already nominative, or unknown, are left as written. A fixed number of
+string operations per name: linear. (The lexicon imports this module for
+given_name_forms, so this one imports the lexicon inside its functions.)
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from index.translit import has_cyrillic
+
+# (ending of an inflected given name, its nominative ending, case, gender)
+_GIVEN = (
+    ("ем", "й", "ins", "m"),  # Сергеем
+    ("ем", "ь", "ins", "m"),  # Игорем
+    ("ею", "я", "ins", "f"),  # Натальею
+    ("ей", "я", "ins", "f"),  # Марией, Натальей
+    ("ой", "а", "ins", "f"),  # Анной
+    ("ом", "", "ins", "m"),  # Михаилом
+    ("ии", "ия", "gen", "f"),  # Марии
+    ("ию", "ия", "acc", "f"),  # Марию
+    ("ы", "а", "gen", "f"),  # Анны, Эльвиры
+    ("и", "а", "gen", "f"),  # Ольги
+    ("у", "а", "acc", "f"),  # Анну
+    ("ю", "я", "acc", "f"),  # Наталью
+    ("я", "й", "gen", "m"),  # Сергея
+    ("я", "ь", "gen", "m"),  # Игоря
+    ("ю", "й", "dat", "m"),  # Сергею
+    ("ю", "ь", "dat", "m"),  # Игорю
+    ("е", "й", "prep", "m"),  # Сергее
+    ("е", "ь", "prep", "m"),  # Игоре
+    ("а", "", "gen", "m"),  # Михаила
+    ("у", "", "dat", "m"),  # Михаилу
+    ("е", "", "prep", "m"),  # Михаиле
+    ("е", "а", "dat", "f"),  # Анне
+)
+# (case, gender) -> (surname ending, nominative ending), longest first.
+_SURNAME = {
+    ("gen", "m"): (("ского", "ский"), ("цкого", "цкий"), ("ого", "ый"), ("а", ""), ("я", "ь")),
+    ("dat", "m"): (("скому", "ский"), ("цкому", "цкий"), ("ому", "ый"), ("у", ""), ("ю", "ь")),
+    ("ins", "m"): (
+        ("ским", "ский"),
+        ("цким", "цкий"),
+        ("овым", "ов"),
+        ("евым", "ев"),
+        ("иным", "ин"),
+        ("ыным", "ын"),
+        ("ым", "ый"),
+        ("ом", ""),
+        ("ем", "ь"),
+    ),
+    ("prep", "m"): (("ском", "ский"), ("цком", "цкий"), ("ом", "ый"), ("е", "")),
+    ("gen", "f"): (("ской", "ская"), ("цкой", "цкая"), ("ой", "а")),
+    ("dat", "f"): (("ской", "ская"), ("цкой", "цкая"), ("ой", "а")),
+    ("ins", "f"): (("ской", "ская"), ("цкой", "цкая"), ("ой", "а")),
+    ("prep", "f"): (("ской", "ская"), ("цкой", "цкая"), ("ой", "а")),
+    ("acc", "f"): (("скую", "ская"), ("цкую", "цкая"), ("у", "а")),
+}
+_SURNAME[("acc", "m")] = _SURNAME[("gen", "m")]
+
+
+_HUSHING = "гкхжшщч"  # after these, Russian writes "и" where "ы" would follow
+
+
+def given_name_forms(name: str) -> list[str]:
+    """The case forms of a Russian given name, for the lexicon: "Сергей" -> "Сергея",
+    "Сергею", "Сергеем", "Сергее"; "Анна" -> "Анны", "Анне", "Анну", "Анной"."""
+    stem, last = name[:-1], name[-1:]
+    if last == "й" or last == "ь":
+        endings = ("я", "ю", "ем", "е")
+    elif last == "я":
+        endings = ("и", "ю", "ей", "е")
+    elif last == "а":
+        endings = ("и" if stem[-1:] in _HUSHING else "ы", "е", "у", "ой")
+    elif last.isalpha() and last not in "оеиыуюэё":
+        stem, endings = name, ("а", "у", "ом", "е")
+    else:
+        return []
+    return [stem + ending for ending in endings]
+
+
+@cache
+def _given_names() -> frozenset[str]:
+    """Given names written in Cyrillic, nominative only (Faker's Russian, Ukrainian and
+    Bulgarian lists and ours), folded."""
+    from index.extract.lexicon import lexicon
+
+    return lexicon().cyrillic_given_names
+
+
+def _given_case(word: str) -> tuple[str, str, str] | None:
+    """(nominative, case, gender) of an inflected given name, or None."""
+    from index.extract.lexicon import fold
+
+    known = _given_names()
+    for ending, nominative_ending, case, gender in _GIVEN:
+        if word.endswith(ending) and len(word) > len(ending) + 1:
+            candidate = word[: -len(ending)] + nominative_ending
+            if fold(candidate) in known:
+                return candidate, case, gender
+    return None
+
+
+def _surname(word: str, case: str, gender: str) -> str:
+    for ending, nominative_ending in _SURNAME.get((case, gender), ()):
+        if word.endswith(ending) and len(word) > len(ending) + 1:
+            return word[: -len(ending)] + nominative_ending
+    return word  # indeclinable ("Шойгу") or unknown: as written
+
+
+def nominative(name: str) -> str:
+    """ "Сергеем Лавровым" -> "Сергей Лавров", "Марии Захаровой" -> "Мария Захарова";
+    anything else (Latin, nominative, not "given name + surname") as it is."""
+    from index.extract.lexicon import fold
+
+    words = name.split()
+    if len(words) != 2 or not has_cyrillic(name) or fold(words[0]) in _given_names():
+        return name
+    found = _given_case(words[0])
+    if found is None:
+        return name
+    given, case, gender = found
+    return f"{given} {_surname(words[1], case, gender)}"
