@@ -74,11 +74,13 @@ eval: eval-extraction eval-relevance eval-html
 ## Ranking quality on public test collections (docs/benchmarks.md, "Relevance").
 eval-relevance: install
 	$(BIN)/python -m benchmarks.relevance --expand
+	$(BIN)/python -m benchmarks.docs
 
 ## Sift against SQLite FTS5 and tantivy on Reuters-21578 (and 4x it); table + JSON in
-## benchmarks/results/. `make bench-quick` is a one-minute smoke run of the same suite.
+## benchmarks/results/, rendered into docs/benchmarks.md (so are relevance and metrics). `make bench-quick` is a one-minute smoke run of the same suite.
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.docs
 
 bench-quick: install
 	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
@@ -87,6 +89,7 @@ bench-quick: install
 ## benchmarks/results/metrics-cost.json).
 bench-metrics: install
 	$(BIN)/python -m benchmarks.metrics_cost $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.docs
 
 clean:
 	rm -rf var build *.egg-info .pytest_cache .ruff_cache .mypy_cache
