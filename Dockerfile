@@ -13,10 +13,12 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin sift
 
 WORKDIR /app
 
-# Dependencies first, so code changes do not reinstall them.
+# Dependencies first, so code changes do not reinstall them: exactly the locked versions,
+# every file checked against its hash (requirements/runtime.txt, written by `make lock`).
+COPY requirements/runtime.txt ./requirements/
+RUN pip install --require-hashes -r requirements/runtime.txt
+
 COPY pyproject.toml README.md ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
 
 COPY index ./index
 COPY search ./search

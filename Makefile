@@ -1,15 +1,25 @@
-# One task runner: CI calls these same targets.
+# One task runner: CI (.ci/run) calls these same targets. On a fresh machine with Python
+# 3.11, make and Debian's apt, `make run` and `make test` install what they need.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export SIFT_INDEX_DIR ?= var/index
+# Lock files (docs/development.md, "Dependencies"): the runtime alone (the Docker image),
+# and the runtime with every extra (what `make install` puts in .venv).
+LOCKS := requirements/runtime.txt requirements/dev.txt
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --quiet --generate-hashes --universal --python-version 3.11 --no-header
 
-.PHONY: install run test lint stress bench bench-quick bench-cluster eval eval-extraction eval-relevance eval-html eval-stories clean
+.PHONY: install run test test-tools lint stress bench bench-quick bench-cluster bench-metrics \
+	eval eval-extraction eval-relevance eval-html eval-stories lock clean
 
-$(BIN)/sift: pyproject.toml
+## .venv with exactly the locked dependencies (hashes checked), then Sift itself.
+$(BIN)/sift: pyproject.toml $(LOCKS)
+	@scripts/system-deps venv
+	@$(PYTHON) scripts/lockfile.py check $(LOCKS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(BIN)/sift
 
 install: $(BIN)/sift
@@ -18,15 +28,37 @@ install: $(BIN)/sift
 run: install
 	$(BIN)/sift serve
 
+## The system tools the tests drive: Debian's Chromium (tests/browser) and Sphinx's searchd.
+test-tools:
+	@scripts/system-deps venv chromium searchd
+
 ## The test suite CI runs (fast subset; `make stress` runs everything).
-test: install
+test: test-tools install
 	$(BIN)/pytest -m "not slow"
 
 ## Everything, including the slow crash, fuzzing and load tests (minutes; reads
 ## ../shared/data/reuters21578.jsonl.gz, or $$SIFT_REUTERS).
-stress: install
-	$(BIN)/pip install --quiet -e '.[dev,stress]'
+stress: test-tools install
 	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## After changing dependencies in pyproject.toml: re-resolve the lock files, keeping every
+## pin that still fits (`make lock LOCK_ARGS=--upgrade` moves them all to the latest).
+lock: $(BIN)/uv
+	$(BIN)/uv pip compile $(LOCK_FLAGS) $(LOCK_ARGS) --extra dev --extra stress --extra bench \
+		-o requirements/dev.txt pyproject.toml
+	$(BIN)/uv pip compile $(LOCK_FLAGS) $(LOCK_ARGS) -c requirements/dev.txt \
+		-o requirements/runtime.txt pyproject.toml
+	$(PYTHON) scripts/lockfile.py stamp $(LOCKS)
+
+$(BIN)/uv:
+	@scripts/system-deps venv
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
 
 ## Metadata extraction against CoNLL-2003 and Reuters-21578 (reads ../shared/data).
 eval-extraction: install
@@ -44,24 +76,18 @@ eval: eval-extraction eval-relevance eval-html eval-stories
 eval-stories: install
 	$(BIN)/python -m benchmarks.stories
 
-## Ranking quality on public test collections (benchmarks/README.md, "Relevance").
-eval-relevance: $(VENV)/.bench
+## Ranking quality on public test collections (docs/benchmarks.md, "Relevance").
+eval-relevance: install
 	$(BIN)/python -m benchmarks.relevance --expand
-
-lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/python -m benchmarks.docs
 
 ## Sift against SQLite FTS5 and tantivy on Reuters-21578 (and 4x it); table + JSON in
-## benchmarks/results/. `make bench-quick` is a one-minute smoke run of the same suite.
-$(VENV)/.bench: pyproject.toml $(BIN)/sift
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	touch $@
-
-bench: $(VENV)/.bench
+## benchmarks/results/, rendered into docs/benchmarks.md (so are relevance and metrics). `make bench-quick` is a one-minute smoke run of the same suite.
+bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.docs
 
-bench-quick: $(VENV)/.bench
+bench-quick: install
 	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
 
 ## The embedded index against a local 2-shard x 2-replica SphinxQL cluster (needs searchd):
@@ -69,5 +95,11 @@ bench-quick: $(VENV)/.bench
 bench-cluster: install
 	$(BIN)/python -m benchmarks.cluster $(BENCH_ARGS)
 
+## The HTTP p50 with and without the request counting behind /metrics (Reuters-21578;
+## benchmarks/results/metrics-cost.json).
+bench-metrics: install
+	$(BIN)/python -m benchmarks.metrics_cost $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.docs
+
 clean:
-	rm -rf var build *.egg-info .pytest_cache .ruff_cache
+	rm -rf var build *.egg-info .pytest_cache .ruff_cache .mypy_cache

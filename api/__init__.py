@@ -15,12 +15,15 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     # `api.cli`, and Flask, the routes and the search engine are a third of a second of
     # start-up they never use.
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from api.cors import install_cors, parse_origins
     from api.errors import register_error_handlers
     from api.headers import register_headers
     from api.index_handle import IndexHandle
     from api.limits import DB_FILE, install_rate_limits, parse_limit
+    from api.logs import install_request_ids
+    from api.metrics import install_metrics
     from api.output import install_output
     from api.page_format import register_formatting
     from api.paths import install_paths
@@ -39,7 +42,15 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
+    if settings.trusted_proxies:
+        # The client is the address the nearest trusted proxy saw (X-Forwarded-For), so
+        # rate limits count people rather than the proxy, and logs name them.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     register_error_handlers(app)
+    # Before the rate limits: a refused request still gets an id, a count and a time.
+    install_request_ids(app)
+    install_metrics(app)
     install_rate_limits(
         app,
         settings.rate_limit_storage or settings.index_dir / DB_FILE,

@@ -178,6 +178,10 @@ def _plain(snippet: str) -> str:
 @click.option("--cluster", help="A cluster.toml to search instead (default $SIFT_CLUSTER).")
 def serve(host, port, workers, index_dir, cluster) -> None:
     """Serve the HTTP API with gunicorn; builds the index from seeds/ first if none exists."""
+    import logging.config
+
+    from api.logs import logging_config
+
     settings = _settings(index_dir, host=host, port=port, workers=workers, cluster=cluster)
     store = open_backend(settings).store
     try:
@@ -185,7 +189,11 @@ def serve(host, port, workers, index_dir, cluster) -> None:
     except ConnectionError as exc:
         raise click.ClickException(f"the index cannot be reached: {exc}") from None
     if not built:
-        click.echo(f"no index in {settings.index_dir}: indexing the bundled seeds first", err=True)
+        # Logged like the server's own lines (one JSON object each), which follow it.
+        logging.config.dictConfig(logging_config())
+        logging.getLogger("sift.serve").warning(
+            "no index in %s: indexing the bundled seeds first", settings.index_dir
+        )
         store.reindex([str(SEEDS_DIR)], limits=settings.input_limits)
     env = gunicorn_env(
         settings.index_dir, host=settings.host, port=settings.port, workers=settings.workers

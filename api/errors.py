@@ -15,8 +15,9 @@ from flask import Flask, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from api.metrics import QUERY_REFUSALS
 from api.output import Response, dumps
-from search.errors import IndexUnavailable, NotSupported, QueryTooComplex
+from search.errors import IndexUnavailable, NotSupported, QueryTimeout, QueryTooComplex
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(QueryTooComplex)
     def _too_complex(exc: QueryTooComplex):
+        QUERY_REFUSALS.labels("budget" if isinstance(exc, QueryTimeout) else "cost-cap").inc()
         return respond(400, "Query too complex", str(exc), "query-too-complex", {"q": [str(exc)]})
 
     @app.errorhandler(IndexUnavailable)
@@ -208,9 +210,8 @@ def register_error_handlers(app: Flask) -> None:
             405: "This method is not allowed here.",
             413: "The request body is too large.",
         }.get(status, exc.description or exc.name)
-        headers = (
-            {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
-        )
+        allowed = getattr(exc, "valid_methods", None)  # set on 405s only
+        headers = {"Allow": ", ".join(allowed)} if allowed else None
         return respond(status, exc.name, detail, _SLUG_FOR_STATUS.get(status), headers=headers)
 
     @app.errorhandler(Exception)

@@ -3,12 +3,18 @@
 No `preload_app`: each worker imports the app, and so opens the index, after fork.
 Whoosh readers depend on file positions and must not be shared across processes.
 gunicorn's own error pages are replaced by problem+json (see `_problem_error`).
+The workers count requests in files under PROMETHEUS_MULTIPROC_DIR, which the master
+creates for each run (see `on_starting`), so that GET /metrics sums every worker.
 """
 
 import os
+import shutil
+import tempfile
 
 from gunicorn import util as _gunicorn_util
 from gunicorn.workers import gthread as _gthread
+
+from api.logs import logging_config
 
 bind = f"{os.environ.get('SIFT_HOST', '127.0.0.1')}:{os.environ.get('SIFT_PORT', '8000')}"
 workers = int(os.environ.get("SIFT_WORKERS", "2"))
@@ -24,9 +30,10 @@ graceful_timeout = 10
 # Recycle workers now and then so no slow leak (open files, caches) can grow unbounded.
 max_requests = 20000
 max_requests_jitter = 2000
-accesslog = "-"
-# No query strings with keys in them: the Authorization header is never logged.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# Every line, gunicorn's access log included, is one JSON object on stderr (api/logs.py
+# chooses the fields: never headers, so never keys, nor bodies).
+accesslog = None
+logconfig_dict = logging_config()
 # Longest request line gunicorn reads (its maximum): a `q` of 1,000 characters percent-
 # encoded can take 3 to 9 bytes each. Longer lines are refused by gunicorn itself.
 limit_request_line = 8190
@@ -67,3 +74,33 @@ _gunicorn_util.write_error = _problem_error
 # A client sends its request as it connects; one that has not after 10 ms waits in the
 # poller (for gunicorn's keepalive, 2 s) without a thread, and is served when it does.
 _gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.01
+
+
+_made_metrics_dir: list[str] = []  # the folder on_starting made, removed on exit
+
+
+def on_starting(server):
+    """Give the workers (forked after this) an empty folder to keep their metrics in."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        # The operator's folder: counts of an earlier run would be added to this one's.
+        os.makedirs(given, exist_ok=True)
+        for entry in os.scandir(given):
+            if entry.name.endswith(".db"):
+                os.unlink(entry.path)
+    else:
+        made = tempfile.mkdtemp(prefix="sift-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+        _made_metrics_dir.append(made)
+
+
+def child_exit(server, worker):
+    """A worker's live gauges die with it; its counts stay in the sums."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    for made in _made_metrics_dir:
+        shutil.rmtree(made, ignore_errors=True)

@@ -50,6 +50,10 @@ class IndexHandle:
         if self._applier is not None:
             self._applier.stop()
 
+    def pending_writes(self) -> int:
+        """Journaled writes the served generation does not hold yet (the applier's backlog)."""
+        return max(0, self.store.journaled() - (self.store.applied() or 0))
+
     def write(self, ops: list[dict]) -> tuple[str, int]:
         """Journal `ops` durably, then try to make them searchable before answering.
 

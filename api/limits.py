@@ -31,6 +31,7 @@ from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.errors import ApiError
+from api.metrics import RATE_LIMITED
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,9 @@ _LIMIT_RE = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(second|minute|hour|day)\s*$")
 BUSY_TIMEOUT_MS = 2000
 # Every this many checks, records of clients that went quiet are purged.
 PURGE_EVERY = 1000
-# Paths never limited: liveness and readiness probes must not be refused.
-EXEMPT_PATHS = ("/healthz", "/readyz")
+# Paths never limited: liveness and readiness probes and the metrics scrape must not be
+# refused, nor count against the address they come from.
+EXEMPT_PATHS = ("/healthz", "/readyz", "/metrics")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -147,6 +149,7 @@ def install_rate_limits(app: Flask, storage: Path, every: Limit | None, writes: 
                 log.exception("rate limit store unusable; letting the request through")
                 return
             if wait is not None:
+                RATE_LIMITED.labels(name).inc()
                 raise rate_limited(wait, limit)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -56,7 +57,7 @@ def operation(**kwargs):
                 raise_unknown(list(request.args))
             return view(*args, **view_kwargs)
 
-        wrapper.sift_operation = op
+        wrapper.sift_operation = op  # type: ignore[attr-defined]  # read by build_spec
         return wrapper
 
     return decorate
@@ -99,7 +100,7 @@ def build_spec(app: Flask) -> dict:
         if op is None:
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation_doc(rule, op)
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
@@ -128,7 +129,7 @@ def _operation_doc(rule, op: Operation) -> dict:
             "required": True,
             "content": {"application/json": {"schema": body_schema}},
         }
-    ok = {"description": "OK"}
+    ok: dict[str, Any] = {"description": "OK"}
     if op.response is not None:
         ok["content"] = {op.content_type: {"schema": op.response}}
     for media_type in op.text_types:

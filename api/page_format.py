@@ -80,4 +80,4 @@ def register_formatting(app: Flask) -> None:
     app.add_template_filter(long_date)
     app.add_template_filter(number)
     app.add_template_filter(web_url)
-    app.add_template_global(PROVENANCE_NOTES, "provenance_notes")
+    app.jinja_env.globals["provenance_notes"] = PROVENANCE_NOTES

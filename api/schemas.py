@@ -23,6 +23,7 @@ from marshmallow import (
 )
 from werkzeug.datastructures import MultiDict
 
+from api import document_fields
 from search.parser import MAX_QUERY_CHARS
 from search.request import (
     COLLAPSES,
@@ -414,7 +415,8 @@ class SearchOut(Schema):
     facets = fields.Nested(FacetsOut)
     suggestion = fields.String(allow_none=True)
     version = fields.String(metadata={"description": "The index version that answered."})
-    partial = fields.Boolean(
+    # Shadows Schema.partial (load's option) on the class only: instances set their own.
+    partial = fields.Boolean(  # type: ignore[assignment]
         metadata={"description": "Present (true) only when a cluster shard had no live replica."}
     )
     missing_shards = fields.List(
@@ -499,63 +501,31 @@ class ComparisonOut(Schema):
     sources = fields.List(fields.Nested(SourceProfileOut))
 
 
-class ActorOut(Schema):
-    name = fields.String()
-    type = fields.String()
-
-
-class DocumentOut(Schema):
-    id = fields.String()
-    title = fields.String()
-    source = fields.String(allow_none=True)
-    site = fields.String(allow_none=True)
-    date = fields.Date(allow_none=True)
-    language = fields.String()
-    url = fields.String(allow_none=True)
-    text = fields.String()
-    text_html = fields.String(metadata={"description": "Escaped text with `q`'s matches marked."})
-    actors = fields.List(fields.Nested(ActorOut))
-    places = fields.List(fields.String())
-    fetched = fields.String(allow_none=True)
-    provenance = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        metadata={
-            "description": "Where each field came from: given (with the document), page "
-            "(declared by the web page or feed), extracted (from the text) or unknown."
-        },
-    )
-    extra = fields.Dict(metadata={"description": "Input fields Sift keeps but does not index."})
-    text_truncated = fields.Boolean(
-        metadata={"description": "Present (true) only when `text` is part of the text."}
-    )
-    text_offset = fields.Integer(
-        metadata={"description": "Where `text` starts in the whole text (with `text_truncated`)."}
-    )
-    text_full_length = fields.Integer(
-        metadata={"description": "Characters in the whole text (with `text_truncated`)."}
-    )
-    story = fields.String(
-        allow_none=True, metadata={"description": "The story it belongs to (/stories/<id>)."}
-    )
-
-
-class ExportRecordOut(Schema):
-    """One line of a JSON Lines export (CSV has the same columns, lists joined by "; ")."""
-
-    id = fields.String()
-    title = fields.String()
-    source = fields.String(allow_none=True)
-    site = fields.String(allow_none=True)
-    date = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD"})
-    language = fields.String()
-    url = fields.String(allow_none=True)
-    actors = fields.List(fields.Nested(ActorOut))
-    places = fields.List(fields.String())
-    fetched = fields.String(allow_none=True)
-    provenance = fields.Dict(keys=fields.String(), values=fields.String())
-    extra = fields.Dict()
-    text = fields.String()
+DocumentOut = Schema.from_dict(
+    {
+        **document_fields.schema_fields(),
+        "text_html": fields.String(
+            metadata={"description": "Escaped text with `q`'s matches marked."}
+        ),
+        "text_truncated": fields.Boolean(
+            metadata={"description": "Present (true) only when `text` is part of the text."}
+        ),
+        "text_offset": fields.Integer(
+            metadata={
+                "description": "Where `text` starts in the whole text (with `text_truncated`)."
+            }
+        ),
+        "text_full_length": fields.Integer(
+            metadata={"description": "Characters in the whole text (with `text_truncated`)."}
+        ),
+        "story": fields.String(
+            allow_none=True, metadata={"description": "The story it belongs to (/stories/<id>)."}
+        ),
+    },
+    name="DocumentOut",
+)
+# One line of a JSON Lines export (CSV has the same columns, lists joined by "; ").
+ExportRecordOut = Schema.from_dict(document_fields.schema_fields(), name="ExportRecordOut")
 
 
 class SimilarOut(Schema):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from api.limits import parse_limit
 from index.validate import MAX_DOCUMENT_BYTES, MAX_INFLATED_BYTES, Limits
@@ -26,7 +26,10 @@ class Settings:
     max_batch_documents: int = 1000  # SIFT_MAX_BATCH_DOCUMENTS: documents per POST
     write_wait_s: float = 5.0  # SIFT_WRITE_WAIT_S: how long a write waits to be searchable
     query_budget_ms: int = 500  # SIFT_QUERY_BUDGET_MS: work one query may take; 0 = unlimited
-    rate_limit: str = "3000/minute"  # SIFT_RATE_LIMIT: API requests per client; "off"
+    # SIFT_RATE_LIMIT: requests per client; "off". 100 people behind one address, each
+    # typing a search every 30 s (25 requests: one completion a keystroke), stay under it
+    # (docs/operations.md, "Rate limits").
+    rate_limit: str = "6000/minute"
     write_rate_limit: str = "600/minute"  # SIFT_WRITE_RATE_LIMIT: writes per client; "off"
     # SIFT_RATE_LIMIT_STORAGE: the SQLite file all workers count in (default: in index_dir)
     rate_limit_storage: Path | None = None
@@ -42,6 +45,8 @@ class Settings:
     # SIFT_CLUSTER_PARTIAL: "report" answers with `"partial": true` while a shard has no live
     # replica; "fail" answers 503 instead
     cluster_partial: str = "report"
+    # SIFT_TRUSTED_PROXIES: reverse proxies in front of Sift whose X-Forwarded-For is believed
+    trusted_proxies: int = 0
 
     @property
     def input_limits(self) -> Limits:
@@ -72,9 +77,16 @@ def _limit(value: object) -> str:
     return str(value)
 
 
+def _count(value: object) -> int:
+    number = int(str(value))
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
 _ENV_PREFIX = "SIFT_"
 # How each setting is read from text (environment) or given values.
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Any], object]] = {
     "index_dir": Path,
     "api_key": lambda value: str(value) or None,
     "host": str,
@@ -90,6 +102,7 @@ _PARSERS = {
     "cors_origins": str,
     "max_document_bytes": int,
     "max_inflated_bytes": int,
+    "trusted_proxies": _count,
     "sources_file": lambda value: Path(value) if str(value) else None,
     "cluster": lambda value: Path(value) if str(value) else None,
     "cluster_partial": lambda value: _choice(value, CLUSTER_PARTIAL),
@@ -114,7 +127,7 @@ def load_settings(
 ) -> Settings:
     """Defaults, overridden by SIFT_* environment variables, overridden by `overrides`."""
     environ = os.environ if environ is None else environ
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for f in fields(Settings):
         env_value = environ.get(_ENV_PREFIX + f.name.upper())
         if env_value is not None:

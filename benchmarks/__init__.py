@@ -1,1 +1,1 @@
-"""`make bench`: Sift against SQLite FTS5 and tantivy on Reuters-21578 (see README.md)."""
+"""`make bench`: Sift against SQLite FTS5 and tantivy on Reuters-21578 (docs/benchmarks.md)."""

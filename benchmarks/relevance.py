@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import gzip
 import io
 import json
@@ -43,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("SIFT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "relevance"
 BASELINES = ROOT / "benchmarks" / "baselines"
 RUNS = ROOT / "var" / "relevance"
+RESULTS = ROOT / "benchmarks" / "results"
 COLLECTIONS = ("scifact", "cranfield", "cisi")
 
 # Hits read per query: the depth trec_eval's MAP and the published figures use.
@@ -347,7 +349,40 @@ def main(argv: list[str] | None = None) -> int:
         report(outcome)
         outcomes.append(outcome)
     summary(outcomes)
+    if not options.collections:  # a partial run would leave the page's table half old
+        target = RESULTS / "relevance.json"
+        target.write_text(json.dumps(results_record(outcomes), indent=1) + "\n")
+        print(f"\nJSON: {target}")
     return 0
+
+
+def results_record(outcomes: list[dict]) -> dict:
+    """What docs/benchmarks.md shows of a run (benchmarks/docs.py renders it)."""
+    collections = {}
+    for outcome in outcomes:
+        name = outcome["collection"].name
+        entry: dict = {"cpu_s": round(outcome["total_cpu_s"], 1)}
+        for label, result in outcome["results"].items():
+            entry[label] = {
+                "measures": {m: round(v, 4) for m, v in result["measures"].items()},
+                "paired": [[str(m), round(d, 4), round(p, 4)] for m, d, p in result["paired"]],
+            }
+            if name == DEVELOPMENT:
+                ndcg = result["ndcg"]
+                halves = {
+                    "development": [v for q, v in ndcg.items() if is_development(q)],
+                    "held_out": [v for q, v in ndcg.items() if not is_development(q)],
+                }
+                entry[label]["halves"] = {k: round(sum(v) / len(v), 4) for k, v in halves.items()}
+        collections[name] = entry
+    return {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "collections": collections,
+        "anchors": ANCHORS,
+        "baseline": BASELINE_NAME,
+        "targets": TARGETS,
+        "alpha": ALPHA,
+    }
 
 
 if __name__ == "__main__":

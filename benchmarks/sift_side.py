@@ -121,13 +121,15 @@ def http_params(query: Query) -> str:
 class Server:
     """Real gunicorn with Sift's own configuration, on a free port."""
 
-    def __init__(self, index_dir: Path, workers: int, port: int, log: Path):
+    def __init__(
+        self, index_dir: Path, workers: int, port: int, log: Path, app: str = "api.wsgi:app"
+    ):
         env = gunicorn_env(index_dir, host="127.0.0.1", port=port, workers=workers)
         env.pop("SIFT_API_KEY", None)
         self.base = f"http://127.0.0.1:{port}"
         self._log = open(log, "wb")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
-            gunicorn_command(),
+            [*gunicorn_command()[:-1], app],
             cwd=str(ROOT),
             env=env,
             stdout=self._log,

@@ -45,6 +45,9 @@ class Store(Protocol):
     def append(self, ops: list[dict]) -> int:
         """Journal `ops` durably (OSError if it cannot); their sequence number."""
 
+    def journaled(self) -> int:
+        """The last journal sequence number written (0 when nothing was)."""
+
     def applied(self) -> int | None:
         """The last journal sequence number searchable; None when nothing is built."""
 

@@ -33,6 +33,9 @@ class EmbeddedStore:
     def append(self, ops: list[dict]) -> int:
         return generations.journal(self.root).append(ops)
 
+    def journaled(self) -> int:
+        return generations.journal(self.root).last_seq()
+
     def applied(self) -> int | None:
         name = generations.current_generation(self.root)
         return generations.read_applied(self.root, name) if name else None

@@ -124,8 +124,9 @@ class PoliteFetcher:
                 return FetchError(
                     exc.url, f"robots.txt unreachable ({exc.reason})", permanent=False
                 )
-            robots.disallow_all = exc.status in (401, 403)
-            robots.allow_all = not robots.disallow_all
+            # Undocumented but stable attributes: what RobotFileParser.read() sets itself.
+            robots.disallow_all = exc.status in (401, 403)  # type: ignore[attr-defined]
+            robots.allow_all = not robots.disallow_all  # type: ignore[attr-defined]
             return robots
         robots.parse(response.body.decode("utf-8", "replace").splitlines())
         delay = robots.crawl_delay(ROBOTS_AGENT)

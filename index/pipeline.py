@@ -1,14 +1,15 @@
 """Parallel ingest: extraction, analysis and segment writing in worker processes.
 
-`sift reindex` used to extract, analyse and add every document in one process, and
-Whoosh's commit then sorted every posting of the build and read each document's field
-length back from disk for every posting. Here documents are read (and their ids checked)
-in order by the caller and handed over in rounds: each round is cut into one contiguous
-share per worker, and each worker extracts, analyses and writes its share as a complete
-Whoosh segment of its own (index/codec/segments.py). The segments are added to the caller's
-writer in round and share order, so document numbers follow the input exactly as in a
-one-process build, and the writer's commit publishes them all at once (Whoosh's
-multi-segment index; its merge policy leaves segments this large alone).
+Done in one process, extracting, analysing and adding every document leaves the other
+cores idle, and Whoosh's commit sorts every posting of the build and reads each
+document's field length back from disk for every posting. So documents are read (and
+their ids checked) in order by the caller and handed over in rounds: each round is cut
+into one contiguous share per worker, and each worker extracts, analyses and writes its
+share as a complete Whoosh segment of its own (index/codec/segments.py). The segments
+are added to the caller's writer in round and share order, so document numbers follow
+the input exactly as in a one-process build, and the writer's commit publishes them all
+at once (Whoosh's multi-segment index; its merge policy leaves segments this large
+alone).
 
 Each round's workers are forked for it, once it is read, so they find their shares in
 the memory they inherit instead of receiving them pickled. Small rounds (fewer than

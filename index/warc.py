@@ -87,7 +87,7 @@ def captures(path: Path, skipped: Counter, notice: Notice) -> Iterator[Capture]:
     number = 0
     try:
         with path.open("rb") as stream:
-            start = 0
+            start: int | None = 0
             while start is not None:
                 stream.seek(start)
                 records = ArchiveIterator(stream)

@@ -32,7 +32,9 @@ from search.suggest import Completion
 class Backend(Protocol):
     """Reads (typed requests in, plain results out) and, through `store`, writes."""
 
-    store: Store
+    @property
+    def store(self) -> Store:
+        """Its write side (read-only here, so a backend may hold a narrower Store type)."""
 
     def search(self, request: SearchRequest) -> SearchResults: ...
 

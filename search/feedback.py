@@ -9,7 +9,7 @@ scores, keeps the FEEDBACK_TERMS heaviest, and mixes them with the query's own w
 Expansion reorders, it never adds or removes: the expanded query scores the same matches
 (filters, AND, NOT and the total all unchanged), so facets and counts do not move. It is
 off by default because it helps broad questions with many relevant articles and hurts
-pointed ones with a single answer (measured: benchmarks/README.md, "Relevance").
+pointed ones with a single answer (measured: docs/benchmarks.md, "Relevance").
 """
 
 from __future__ import annotations

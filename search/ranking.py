@@ -2,7 +2,7 @@
 
 A test pins the ordered ids of a few queries on the hand-written corpus, so changing a
 value here fails loudly and on purpose. `benchmarks/relevance.py` measures what they do to
-ranking quality on public test collections; `benchmarks/README.md` says which collection
+ranking quality on public test collections; `docs/benchmarks.md` says which collection
 each value was chosen on.
 """
 
@@ -17,7 +17,7 @@ from index import schema
 from index.analysis import STEMMED_LANGUAGES
 from index.codec import postings as codec
 
-# Measured on the relevance collections (benchmarks/README.md, "Relevance"); chosen on the
+# Measured on the relevance collections (docs/benchmarks.md, "Relevance"); chosen on the
 # SciFact queries with odd ids, the other half and Cranfield and CISI left untouched.
 
 # A plain word is scored once over headline and body together (BM25F, `FieldedTerm`),

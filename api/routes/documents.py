@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 from marshmallow import ValidationError
 
-from api import schemas
+from api import document_fields, schemas
 from api.errors import ApiError, flatten_errors, invalid
 from api.limits import read_body
+from api.metrics import DOCUMENTS_WRITTEN
 from api.openapi import operation
 from index.applier import delete_op, put_op
 from index.readers import raw_document
@@ -38,12 +39,10 @@ def get_document(doc_id: str):
     )
     if view is None:
         raise not_found(doc_id)
-    doc = view.document
     body = {
-        **doc.__dict__,
+        **document_fields.record(view.document),
         "text_html": view.text_html,
         "story": view.story or None,
-        "actors": [{"name": a.name, "type": a.type} for a in doc.actors],
     }
     if view.partial:  # only then: a whole document's answer is as it always was
         body.update(
@@ -80,6 +79,7 @@ def post_documents():
     body = read_body()  # first: over the limit is a 413, chunked or not
     records = _records(_json_body(body))
     status, seq = handle().write([put_op(record) for record in records])
+    DOCUMENTS_WRITTEN.labels("put").inc(len(records))
     body = schemas.WriteOut().dump(
         {"status": status, "ids": [r["id"] for r in records], "seq": seq}
     )
@@ -98,6 +98,7 @@ def delete_document(doc_id: str):
     if handle().backend.document(doc_id) is None:
         raise not_found(doc_id)
     status, seq = handle().write([delete_op(doc_id)])
+    DOCUMENTS_WRITTEN.labels("delete").inc()
     body = schemas.WriteOut().dump({"status": status, "ids": [doc_id], "seq": seq})
     return body, 200 if status == "applied" else 202
 
@@ -141,7 +142,9 @@ def _records(payload) -> list[dict]:
     try:
         records = schemas.DocumentIn(many=True).load(items)
     except ValidationError as exc:
-        messages = exc.messages if many else exc.messages.get(0, exc.messages)
+        messages = exc.messages
+        if not many and isinstance(messages, dict):  # one object: its errors, not item 0's
+            messages = messages.get(0, messages)
         raise invalid(flatten_errors(messages)) from None
     seen: set[str] = set()
     for index, record in enumerate(records):

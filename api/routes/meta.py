@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, render_template, send_from_di
 
 from api import schemas
 from api.errors import PROBLEM_TYPES, RETRY_AFTER_S, ApiError
+from api.metrics import exposition
 from api.openapi import build_spec, operation
 
 blueprint = Blueprint("meta", __name__)
@@ -34,6 +35,12 @@ def readyz():
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
     return {"status": "ready"}
+
+
+@blueprint.get("/metrics")
+def metrics():
+    """Prometheus text format (api/metrics.py); not part of the versioned JSON API."""
+    return exposition(current_app.config["SIFT_INDEX"])
 
 
 @blueprint.get("/api/v1/stats")

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request
 
-from api import schemas
+from api import document_fields, schemas
 from api.errors import PAGES_BLUEPRINT, ApiError
 from api.openapi import raise_unknown
 from api.page_state import PageState
@@ -121,11 +121,13 @@ def document(doc_id: str):
     if view is None:
         raise ApiError(404, "not-found", "Document not found", f"No document with id {doc_id!r}.")
     text_html, matches = _numbered_marks(view.text_html.strip())
+    data = document_fields.record(view.document)
     return render_template(
         "document.html",
         state=state,
         args=args,
         doc=view.document,
+        details=[(label, data[name]) for name, label in document_fields.PAGE_DETAILS if data[name]],
         view=view,
         text_html=text_html,
         matches=matches,

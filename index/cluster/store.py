@@ -96,6 +96,9 @@ class ClusterStore:
     def append(self, ops: list[dict]) -> int:
         return self.journal.append(ops)
 
+    def journaled(self) -> int:
+        return self.journal.last_seq()
+
     def applied(self) -> int | None:
         slot = self.live_slot()
         if slot is None:

@@ -4,7 +4,7 @@ on the header only, when dates.py's own patterns found nothing.
 dates.py reads the usual datelines and time stamps of every language Sift stems in about
 0.06 ms an article; dateparser knows many more written forms ("19-08-2022", "2 mai
 2023 à 19h47") but costs 6-16 ms an article and, run first, was less accurate on the
-labelled set (benchmarks/README.md). So it only sees what the fast path left: header
+labelled set (docs/benchmarks.md). So it only sees what the fast path left: header
 lines, the dateline opening the first paragraph and a closing time stamp, never the body;
 English keeps the fast path alone (its CoNLL and Reuters figures are held to it). Only
 dates with day, month and year count: a year is never guessed.

@@ -131,7 +131,7 @@ def _case_forms(nominatives: frozenset[str]) -> frozenset[str]:
     """The case forms of the Cyrillic given names ("Сергеем" opens a name as "Сергей"
     does), generated from the folded nominatives ("й" folds to "и": "сергеи" -> "сергея",
     "сергею", "сергеем", "сергее")."""
-    forms = set()
+    forms: set[str] = set()
     for name in nominatives:
         if has_cyrillic(name):
             unfolded = name[:-1] + "й" if name.endswith(("еи", "аи", "ои", "уи")) else name
