@@ -167,7 +167,7 @@ def apply_ops(
                     continue  # nothing reached the writer
                 raise EntryFailed(seq, set_aside=False) from exc
             try:
-                if doc is None:
+                if doc is None or fields is None:
                     story_index.remove([op["id"]])
                     writer.delete_by_term(schema.ID, op["id"])
                 else:

@@ -137,7 +137,7 @@ def _read_text(path: Path, limits: Limits) -> RawDocument:
         if _size(sidecar) > MAX_SIDECAR_BYTES:
             raise InputError(str(sidecar), f"sidecar larger than {MAX_SIDECAR_BYTES} bytes")
         try:
-            given = loads(sidecar.read_bytes())
+            given = loads(sidecar.read_bytes())  # type: ignore[assignment]
         except OSError as exc:
             raise InputError(str(sidecar), f"cannot read sidecar: {exc.strerror}") from None
         except InvalidJson as exc:

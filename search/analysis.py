@@ -94,11 +94,11 @@ def distinctive_words(
     """Per source, the words its sampled matches use far more often than all samples do;
     `rest` (a sample of the other sources' matches) joins the background: what a single
     source is compared with."""
-    frequencies = {name: Counter() for name in samples}
+    frequencies: dict[str, Counter[str]] = {name: Counter() for name in samples}
     for name, docs in samples.items():
         for doc in docs:
             frequencies[name].update(_words(doc))
-    others = Counter()
+    others: Counter[str] = Counter()
     for doc in rest:
         others.update(_words(doc))
     vocabulary = sorted(set().union(*frequencies.values()))

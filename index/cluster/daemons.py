@@ -61,6 +61,7 @@ def start(folder: Path) -> list[Daemon]:
             catch_up = Path(folder) / daemon.name / CATCH_UP_CONF
             _launch(folder, daemon, catch_up)
             _wait_up([daemon])
+            assert daemon.shard is not None  # replicas always belong to a shard
             store.catch_up(slot, daemon.shard, daemon.address)
             _stop(catch_up)
         _launch(folder, daemon, _conf(folder, daemon))
