@@ -15,12 +15,13 @@ DOC_ID = "de_fluechtlinge"  # has a `site` (example.org), shown on the page
 
 def test_the_api_the_export_and_their_schemas_show_the_same_fields(client):
     document = client.get(f"/api/v1/documents/{DOC_ID}").get_json()
-    assert list(document) == [*NAMES, "text_html"]
+    # Then what the index adds to the document: its marked text and its story.
+    assert list(document) == [*NAMES, "text_html", "story"]
     exported = client.get("/api/v1/export?format=jsonl").get_data(as_text=True)
     lines = [json.loads(line) for line in exported.splitlines()]
     assert lines and all(list(line) == NAMES for line in lines)
     found = next(line for line in lines if line["id"] == DOC_ID)
-    assert found == {k: v for k, v in document.items() if k != "text_html"}
+    assert found == {k: v for k, v in document.items() if k not in ("text_html", "story")}
     schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     # Then what only a part of a long text adds (text_truncated, ...).
     assert list(schemas["DocumentOut"]["properties"])[: len(NAMES) + 1] == [*NAMES, "text_html"]
