@@ -34,7 +34,6 @@ import json
 import os
 import statistics
 import sys
-import time
 import tomllib
 from collections import Counter
 from collections.abc import Iterator
@@ -42,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks import multilingual
+from benchmarks.measure import per_cpu_second
 from index import aliases
 from index.documents import ORGANISATION, PERSON, RawDocument
 from index.extract import actors, extract
@@ -359,18 +359,6 @@ def report_language() -> None:
 # --- speed ------------------------------------------------------------------------------
 
 
-def _docs_per_cpu_second(raws: list[RawDocument], passes: int = 5) -> float:
-    for raw in raws:  # one untimed pass: word lists and langdetect's profiles load once
-        extract(raw)
-    rates = []
-    for _ in range(passes):
-        start = time.process_time()
-        for raw in raws:
-            extract(raw)
-        rates.append(len(raws) / (time.process_time() - start))
-    return statistics.median(rates)
-
-
 def report_speed() -> None:
     reuters = [
         reuters_raw(d)
@@ -389,11 +377,11 @@ def report_speed() -> None:
     print("## Speed: extract() end to end, CPU time, one process (median of 5 passes)\n")
     print(
         f"- Reuters-21578, first 2,000 NORM documents (mean {chars:.0f} chars): "
-        f"{_docs_per_cpu_second(reuters):,.0f} docs/s per core"
+        f"{per_cpu_second(extract, reuters):,.0f} docs/s per core"
     )
     print(
         f"- seed articles x40 (mean {seed_chars:.0f} chars): "
-        f"{_docs_per_cpu_second(seeds * 40):,.0f} docs/s per core"
+        f"{per_cpu_second(extract, seeds * 40):,.0f} docs/s per core"
     )
     print()
 

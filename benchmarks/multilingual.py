@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 import statistics
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.measure import per_cpu_second
 from index import aliases
 from index.documents import PERSON, Document, RawDocument
 from index.extract import extract
@@ -97,19 +97,6 @@ def score(articles: list[dict]) -> dict[tuple[str, str], Score]:
     return scores
 
 
-def articles_per_cpu_second(articles: list[dict], passes: int = 5) -> float:
-    raws = [raw_of(a) for a in articles]
-    for raw in raws:  # untimed: word lists load once
-        extract(raw)
-    rates = []
-    for _ in range(passes):
-        start = time.process_time()
-        for raw in raws:
-            extract(raw)
-        rates.append(len(raws) / (time.process_time() - start))
-    return statistics.median(rates)
-
-
 def report(show_misses: bool = False) -> None:
     articles = labelled()
     scores = score(articles)
@@ -128,9 +115,10 @@ def report(show_misses: bool = False) -> None:
                 f"| {s.precision('places'):.3f} | {s.recall('places'):.3f} |"
             )
     mean_chars = statistics.mean(len(a["text"]) for a in articles)
+    rate = per_cpu_second(extract, [raw_of(a) for a in articles])
     print(
         f"\n- extract() on these {len(articles)} articles (mean {mean_chars:.0f} chars): "
-        f"{articles_per_cpu_second(articles):,.0f} articles/s per core (CPU time, median of 5)"
+        f"{rate:,.0f} articles/s per core (CPU time, median of 5)"
     )
     if show_misses:
         for split in SPLITS:

@@ -115,8 +115,12 @@ class Compiler:
         query = self._word_as_written(word, field_name, weight, skip)
         if field_name in (None, "text", "title", "actor") and has_cyrillic(word):
             latin = self._word_as_written(to_latin(word), field_name, weight, skip)
-            query = _or([query, latin])
+            query = self._either([query, latin])
         return query
+
+    def _either(self, clauses: list) -> wq.Query:
+        """Any of `clauses` (the compiled form a backend's subclass overrides)."""
+        return _or(clauses)
 
     def _word_as_written(
         self, word: str, field_name: str | None, weight: int = 1, skip: set = frozenset()

@@ -13,7 +13,6 @@ from __future__ import annotations
 from index import schema
 from index.analysis import term
 from index.cluster.rows import ALL_TOKEN, NONE_TOKEN, token
-from index.translit import has_cyrillic, to_latin
 from search import parser as p
 from search.queries import Compiler, Marks
 
@@ -40,13 +39,8 @@ class MatchCompiler(Compiler):
             return self._expanded(node.text, node.field, self._fuzzy_words(node))
         raise TypeError(f"not a query node: {node!r}")
 
-    def _word(self, word: str, field_name: str | None, weight: int = 1, skip=frozenset()) -> str:
-        """As written, and a word in Cyrillic also romanised (as search/queries.py does)."""
-        query = self._word_as_written(word, field_name, weight, skip)
-        if field_name in (None, "text", "title", "actor") and has_cyrillic(word):
-            latin = self._word_as_written(to_latin(word), field_name, weight, skip)
-            query = _or([query, latin])
-        return query
+    def _either(self, clauses: list) -> str:
+        return _or(clauses)
 
     def _word_as_written(
         self, word: str, field_name: str | None, weight: int = 1, skip=frozenset()
