@@ -158,17 +158,21 @@ class SphinxBackend:
         cached = self._languages
         if cached and cached[1] == slot and time.monotonic() - cached[0] < LANGUAGES_TTL_S:
             return cached[2]
-        rows = self._run(
+        # Asked like a search (retried while the front misses a shard with a live replica):
+        # a language only the missed shard holds would otherwise go unsearched.
+        results, missing = self._complete(
             [
                 (
                     f"SELECT language, COUNT(*) AS n FROM dist_{slot} GROUP BY language_key "
                     f"ORDER BY n DESC LIMIT 1000 OPTION {_OPTIONS}",
                     (),
-                )
+                ),
+                ("SHOW META", ()),
             ]
-        )[0]
-        languages = sorted(row[0] for row in rows if row[1])
-        self._languages = (time.monotonic(), slot, languages)
+        )
+        languages = sorted(row[0] for row in results[0] if row[1])
+        if not missing:
+            self._languages = (time.monotonic(), slot, languages)
         return languages
 
     def missing_shards(self) -> list[int]:
