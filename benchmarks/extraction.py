@@ -392,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
         "parts", nargs="*", default=["conll", "reuters", "language", "speed", "multilingual"]
     )
     parser.add_argument("--misses", action="store_true", help="multilingual: list every error")
+    parser.add_argument(
+        "--out", default="multilingual.json", help="multilingual: result file in benchmarks/results"
+    )
     parser.add_argument("--splits", default="dev,test", help="CoNLL splits: train,dev,test")
     args = parser.parse_args(argv)
     if not SHARED.is_dir():
@@ -409,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         elif part == "speed":
             report_speed()
         elif part == "multilingual":
-            multilingual.report(args.misses)
+            multilingual.report(args.misses, args.out)
         else:
             parser.error(f"unknown part {part!r}")
     return 0
