@@ -25,7 +25,7 @@ from operator import itemgetter
 from index.documents import ORGANISATION, PERSON, Actor
 from index.extract.bylines import without_authors
 from index.extract.lexicon import LOWER, UPPER, Lexicon, fold, lexicon
-from index.extract.russian_names import nominative
+from index.extract.russian_names import nominative, surname_nominatives
 from index.translit import has_cyrillic, person_name
 
 PLACE = "place"
@@ -303,7 +303,8 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
             flush()
             piece = _Piece(tokens[i:role_end], ROLE)
             last = tokens[role_end - 1].key
-            piece.lower_role = last in lex.lower_roles and last not in lex.roles
+            lower = last in lex.lower_roles or last in lex.role_case_forms
+            piece.lower_role = lower and last not in lex.roles
             if tokens[role_end - 1].key in lex.regnal:
                 piece.regnal = tokens[role_end - 1].text
             pieces.append(piece)
@@ -317,9 +318,19 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
             current.append(token)
         i += 1
     flush()
-    if pieces and pieces[0].type is None:
+    if pieces and pieces[0].type in (None, PLACE):
         word_before = _word_before(text, run_start)
-        pieces[0].after_role = _is_role(word_before, lex)
+        after_role = _is_role(word_before, lex) or _role_before(text, run_start, lex)
+        if word_before in lex.role_case_forms and len(pieces[0].tokens) < 2:
+            after_role = False  # "председателя Совета": the role's complement, not a name
+        if pieces[0].type == PLACE:
+            # "министр иностранных дел Турции Мевлют Чавушоглу": a role, its country in
+            # the genitive, then the name.
+            if after_role and len(pieces) > 1 and pieces[1].type is None:
+                pieces[1].after_role = _adjacent(text, pieces[0], pieces[1])
+            after_role = False
+        pieces[0].after_role = after_role
+    if pieces and pieces[0].type is None:
         pieces[0].after_descriptor = word_before in lex.org_descriptors
         pieces[0].after_determiner = determined
         pieces[0].after_connector = word_before in ROLE_COMPLEMENT_CONNECTORS
@@ -332,13 +343,53 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
 
 
 def _right_after_role(text: str, pieces: list[_Piece], part: list[_Token]) -> bool:
-    """Whether `part` follows a role directly ("Bundeskanzlerin Angela Merkel"), not across
-    a connector ("die Gesundheitsminister der Länder")."""
+    """Whether `part` follows a role directly ("Bundeskanzlerin Angela Merkel"), or a role
+    and its place ("Prezydent Gdańska Aleksandra Dulkiewicz", "Президент Белоруссии
+    Александр Лукашенко"), not across a connector ("die Gesundheitsminister der Länder")."""
+    if len(pieces) > 1 and pieces[-1].type == PLACE and pieces[-2].type == ROLE:
+        return (
+            len(part) > 1
+            and _adjacent(text, pieces[-2], pieces[-1])
+            and _adjacent(text, pieces[-1], _Piece(part))
+        )
     if not pieces or pieces[-1].type != ROLE:
         return False
     if pieces[-1].lower_role and len(part) < 2:
         return False  # "Глава Центробанка": a role's complement, not a surname
     return text[pieces[-1].tokens[-1].end : part[0].start].isspace()
+
+
+def _adjacent(text: str, left: _Piece, right: _Piece) -> bool:
+    """Only spaces between two pieces."""
+    return text[left.tokens[-1].end : right.tokens[0].start].isspace()
+
+
+# "La ministra de Sanidad, Carolina Darias": a role, its department, a comma, the name.
+APPOSITION = re.compile(
+    r"([^\W\d_]+)(?:[ \t]+(?:de|del|des|du|di|da|do|della|dello|dei|der)"
+    r"(?:[ \t]+(?:la|las|los|el|le|les))?[ \t]*(?:l['’][ \t]*)?"
+    rf"(?:{UPPER}[\w'’-]*)(?:[ \t]+(?:y|e|et|und|{UPPER}[\w'’-]*)){{0,3}})?[ \t]*,[ \t]*$"
+)
+# A Russian role and its lower-case complement: "министр иностранных дел", "глава МИД".
+ROLE_COMPLEMENT = re.compile(r"([а-яё-]+)((?:[ \t]+[а-яё-]+){1,2})[ \t]+$")
+
+
+def _role_before(text: str, start: int, lex: Lexicon) -> bool:
+    """A role just before a name, past what a plain word-before test cannot see: the
+    department and comma of an apposition, or a Russian role's complement."""
+    before = text[max(0, start - 60) : start].rstrip(" \t")
+    if not before or not (before[-1] == "," or "а" <= before[-1] <= "я"):
+        return False  # most runs: neither after a comma nor after a Russian word
+    before = text[max(0, start - 60) : start]
+    m = APPOSITION.search(before)
+    if m and _is_role(fold(m.group(1)), lex):
+        return True
+    m = ROLE_COMPLEMENT.search(before)
+    return (
+        bool(m)
+        and _is_role(fold(m.group(1)), lex)
+        and not any(_is_role(w, lex) for w in map(fold, m.group(2).split()))
+    )
 
 
 def _is_determiner(tokens: list[_Token], lex: Lexicon) -> bool:
@@ -361,7 +412,7 @@ def _is_role(key: str, lex: Lexicon, opens: bool = True, compound: bool = True) 
         key in lex.roles
         or key in lex.honorifics
         or (compound and len(key) > MIN_COMPOUND_ROLE and key.endswith(lex.role_suffixes))
-        or (opens and key in lex.lower_roles)
+        or (opens and (key in lex.lower_roles or key in lex.role_case_forms))
     )
 
 
@@ -431,6 +482,8 @@ def _known_at(tokens: list[_Token], i: int, lex: Lexicon) -> tuple[int, str, str
         kind, canonical, exact = found
         if exact is not None and exact != " ".join([t.text for t in tokens[i:j]]):
             continue
+        if kind == PLACE and _name_particle(tokens, i, j):
+            continue  # "Caroline van der Plas", "Van der Plas": not the Turkish city
         if (
             kind == PLACE
             and j == i + 1
@@ -441,6 +494,16 @@ def _known_at(tokens: list[_Token], i: int, lex: Lexicon) -> tuple[int, str, str
             continue  # "Jordan Henderson": a given name here, not the country
         return j, kind, canonical
     return None
+
+
+def _name_particle(tokens: list[_Token], i: int, j: int) -> bool:
+    """A one-word place that is a surname's particle here: written in lower case inside a
+    run, or followed by another particle ("Van der Plas", "Van den Berg")."""
+    if j != i + 1:
+        return False
+    if not _capitalised(tokens[i]):
+        return True
+    return j < len(tokens) - 1 and tokens[j].key in CONNECTOR_WORDS and not _capitalised(tokens[j])
 
 
 def _capitalised(token: _Token) -> bool:
@@ -500,10 +563,14 @@ def _split_connectors(tokens: list[_Token], lex: Lexicon) -> list[list[_Token]]:
     parts: list[list[_Token]] = [[]]
     for n, t in enumerate(tokens):
         if (
-            t.key in ORG_CONNECTORS
-            and not _capitalised(t)
-            and not _joins(parts[-1], t.key, tokens[n + 1 :], lex)
-        ) or _before_full_name(tokens, n, lex):
+            (
+                t.key in ORG_CONNECTORS
+                and not _capitalised(t)
+                and not _joins(parts[-1], t.key, tokens[n + 1 :], lex)
+            )
+            or _before_full_name(tokens, n, lex)
+            or _before_home_town(tokens, n, lex)
+        ):
             parts.append([])
             continue
         parts[-1].append(t)
@@ -523,13 +590,27 @@ def _before_full_name(tokens: list[_Token], n: int, lex: Lexicon) -> bool:
     "da" after a name and before a given name and a surname parts two names ("Rebelo de
     Sousa" and "Lula da Silva" stay whole: "Sousa" and "Silva" open no name)."""
     t = tokens[n]
+    after = n + 2  # the surname, past its particles ("de BoerBurgerBeweging van Caroline
+    while after < len(tokens) - 1 and tokens[after].key in CONNECTOR_WORDS:  # van der Plas")
+        after += 1
     return (
-        t.key in NAME_SPLITTING_CONNECTORS
+        (t.key in NAME_SPLITTING_CONNECTORS or t.key == "van")
         and not _capitalised(t)
         and 0 < n < len(tokens) - 2
         and _opens_name(tokens[n + 1], lex)
-        and not _opens_name(tokens[n + 2], lex)
-        and _capitalised(tokens[n + 2])
+        and not _opens_name(tokens[after], lex)
+        and _capitalised(tokens[after])
+    )
+
+
+def _before_home_town(tokens: list[_Token], n: int, lex: Lexicon) -> bool:
+    """ "Burgemeester Femke Halsema van Amsterdam": a name, then where the person is from."""
+    rest = " ".join([t.key for t in tokens[n + 1 :]])
+    return (
+        tokens[n].key in NAME_SPLITTING_CONNECTORS | {"van", "von"}
+        and not _capitalised(tokens[n])
+        and n >= 2
+        and rest in lex.major_places
     )
 
 
@@ -561,9 +642,11 @@ def _joins(left: list[_Token], connector: str, right: list[_Token], lex: Lexicon
 # "in", "near", "from" in English and the languages Sift reads beyond it ("à Nantes",
 # "nach Leipzig", "desde Sevilla", "в Казани").
 LOCATIVE = re.compile(
-    r"(?<!\w)(?:in|near|at|from|to|outside|of|across|into|à|au|aux|en|dans|vers|nach|aus|bei"
-    r"|desde|hacia|em|naar|uit|w|we|ze|в|во|из|под)[ \t]+(?:the[ \t]+)?$"
+    r"(?<!\w)(?i:in|near|at|from|to|outside|of|across|into|à|au|aux|en|dans|vers|de|nach|aus"
+    r"|bei|desde|hacia|em|no|na|naar|uit|w|we|z|ze|в|во|из|под)[ \t]+(?:the[ \t]+)?$"
 )
+# A dateline opens a line: "Lille, 1er décembre 2020 –", "Alicante, jueves 9 de febrero".
+DATELINE_PLACE = re.compile(r"[ \t]*,[ \t]+(?:\d|[^\W\d_]+[ \t]+\d|\w+\.?[ \t]+\(|le[ \t]+\d)")
 
 
 def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
@@ -585,14 +668,19 @@ def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
         piece.type = ORGANISATION
     elif last.key in lex.place_suffixes:
         return
-    elif len(tokens) >= 2 and piece.key in lex.places:
-        piece.type = PLACE
-    elif len(tokens) >= 2 and first.key in lex.places and _team_name(tokens[1:]):
+    elif len(tokens) >= 2 and piece.key in lex.places and _is_place_phrase(text, piece, lex):
+        piece.type, piece.canonical = PLACE, lex.places[piece.key]
+    elif (
+        len(tokens) >= 2
+        and not piece.after_role
+        and first.key in lex.places
+        and _team_name(tokens[1:])
+    ):
         piece.type = ORGANISATION
     elif _is_person_name(piece, lex):
         piece.type = PERSON
     elif len(tokens) == 1 and first.key in lex.places and _is_place_here(text, first, lex):
-        piece.type = PLACE
+        piece.type, piece.canonical = PLACE, lex.places[first.key]  # "Genève" is Geneva
 
 
 def _is_organisation_acronym(token: _Token, lex: Lexicon) -> bool:
@@ -620,11 +708,22 @@ def _is_organisation_name(text: str, piece: _Piece, lex: Lexicon) -> bool:
 
 
 def _is_place_here(text: str, token: _Token, lex: Lexicon) -> bool:
-    """A major place anywhere; a small town's name only after "in", "near", "from"...
-    (otherwise "Clinton said" would be a town in Iowa)."""
+    """A major place anywhere; a small town's name only after "in", "near", "from"... or
+    opening a dateline (otherwise "Clinton said" would be a town in Iowa)."""
     if token.key in lex.major_places:
         return True
+    line_start = token.start == 0 or text[token.start - 1] == "\n"
+    if line_start and DATELINE_PLACE.match(text, token.end):
+        return True
     return bool(LOCATIVE.search(text, max(0, token.start - 20), token.start))
+
+
+def _is_place_phrase(text: str, piece: _Piece, lex: Lexicon) -> bool:
+    """A town named with an article ("La Grange", "Le Mans") only where a place is
+    expected: "à la villa La Grange" is a house."""
+    if not piece.after_determiner or piece.key in lex.major_places:
+        return True
+    return bool(LOCATIVE.search(text, max(0, piece.tokens[0].start - 20), piece.tokens[0].start))
 
 
 def _team_name(tokens: list[_Token]) -> bool:
@@ -648,9 +747,11 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
     tokens = piece.tokens
     while len(tokens) > 1 and tokens[0].key in lex.demonyms:
         tokens = tokens[1:]
-    if len(tokens) > MAX_NAME_WORDS:
-        return False
+    if sum(t.key not in CONNECTOR_WORDS for t in tokens) > MAX_NAME_WORDS:
+        return False  # "Luiz Inácio Lula da Silva" has four
     tokens = _without_leading_noun(piece, tokens, lex)
+    if ELIDED_LOWER.match(tokens[0].text):
+        return False  # "ministro dell'Interno": a department, not a name
     for n, t in enumerate(tokens):
         if (
             t.key in lex.demonyms
@@ -659,7 +760,7 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
         ):
             return False
     if piece.after_role:
-        piece.tokens = tokens
+        piece.tokens = _after_role_without_noun(tokens, lex)
         return True
     if len(tokens) >= 2 and _opens_name(tokens[0], lex) and tokens[-1].key not in lex.major_places:
         piece.tokens = tokens
@@ -683,8 +784,35 @@ def _without_leading_noun(piece: _Piece, tokens: list[_Token], lex: Lexicon) -> 
     return tokens
 
 
+def _after_role_without_noun(tokens: list[_Token], lex: Lexicon) -> list[_Token]:
+    """ "президентом Татарстана Рустамом Миннихановым", "Przewodniczący Platformy
+    Obywatelskiej Donald Tusk": after a role, its complement (words that open no name),
+    then the name; in Russian the given name may be unknown."""
+    if len(tokens) == 3 and has_cyrillic(tokens[0].text) and not _opens_name(tokens[0], lex):
+        return tokens[1:]
+    if (
+        len(tokens) > 2
+        and _opens_name(tokens[-2], lex)
+        and not any(_opens_name(t, lex) for t in tokens[:-2])
+    ):
+        return tokens[-2:]
+    return tokens
+
+
 def _opens_name(token: _Token, lex: Lexicon) -> bool:
-    return token.key in lex.given_names or bool(INITIAL.fullmatch(token.text))
+    return (
+        token.key in lex.given_names
+        or bool(INITIAL.fullmatch(token.text))
+        or _hyphenated_given_name(token.key, lex)
+    )
+
+
+def _hyphenated_given_name(key: str, lex: Lexicon) -> bool:
+    """ "Jean-Luc", "Marie-Christine", "Hans-Joachim": given names joined by a hyphen."""
+    if "-" not in key:
+        return False
+    parts = key.split("-")
+    return len(parts) == 2 and all(part in lex.given_names for part in parts)
 
 
 def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
@@ -734,6 +862,7 @@ def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
 
 PARTICLE = re.compile(rf"^(?:{_PREFIXES})[-'’]")
 ELIDED = re.compile(r"^(?:l|d|dell|nell|all|dall|sull)['’]", re.IGNORECASE)
+ELIDED_LOWER = re.compile(r"^(?:l|d|dell|nell|all|dall|sull)['’]")
 
 
 def _name_keys(piece_or_text) -> list[str]:
@@ -760,7 +889,8 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon, deadline: Deadline |
         if deadline and number % BUDGET_CHECK_EVERY == 0 and deadline.check():
             return  # the pieces typed so far keep their names
         if p.type == PERSON and p.canonical is None:
-            keys = _name_keys(p)
+            # "Михаилом Мишустиным" is filed by "мишустин", so "Мишустина" finds it.
+            keys = _name_keys(nominative(p.text)) if has_cyrillic(p.text) else _name_keys(p)
             match = _person_for(keys, people) if len(keys) < 3 else None
             p.canonical = match or (f"{p.regnal} {p.text}" if p.regnal else p.text)
             if len(keys) >= 2 and not match:
@@ -786,6 +916,8 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon, deadline: Deadline |
             continue
         keys = _name_keys(p) if people else []  # no full name in the text to abbreviate
         person = _person_for(keys, people) if keys else None
+        if person is None and len(keys) == 1 and has_cyrillic(p.text):
+            person = _surname_in_any_case(p.tokens[-1].text, people)
         if person and (p.type is None or len(keys) < 3):
             p.type, p.canonical = PERSON, person
         elif p.text in acronyms:
@@ -810,6 +942,16 @@ def _speaks(text: str, piece: _Piece, lex: Lexicon) -> bool:
         SAID_AFTER.match(text, tokens[-1].end)
         or SAID_BEFORE.search(text, max(0, tokens[0].start - 12), tokens[0].start)
     )
+
+
+def _surname_in_any_case(word: str, people: dict[str, list[tuple[list[str], str]]]) -> str | None:
+    """The full name a Russian surname alone abbreviates in whatever case it is in
+    ("Мишустина", "Кулебы" after "Михаил Мишустин", "Дмитрием Кулебой")."""
+    for candidate in surname_nominatives(word)[1:]:
+        person = _person_for([_name_key(candidate)], people)
+        if person:
+            return person
+    return None
 
 
 def _person_for(keys: list[str], people: dict[str, list[tuple[list[str], str]]]) -> str | None:

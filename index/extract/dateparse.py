@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from index.extract.dates import MAX_STAMP_CHARS, STAMP_WORDS, crawl_date
-from index.extract.layout import Layout
+from index.extract.dates import crawl_date
+from index.extract.layout import Layout, is_stamp
 
 # Languages dateparser is asked to read (those Sift stems, English excluded: see above).
 LANGUAGES = frozenset({"de", "fr", "es", "it", "pt", "nl", "pl", "ru"})
@@ -34,7 +34,7 @@ def header_zone(layout: Layout) -> list[str]:
     if end:
         zone.append(opening[: end.start()])
     last = layout.last_line
-    if len(last) <= MAX_STAMP_CHARS and STAMP_WORDS.match(last):
+    if is_stamp(last):
         zone.append(last)
     return zone
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from index.extract.layout import Layout
+from index.extract.layout import Layout, is_stamp
 from index.extract.months import MONTHS
 
 _MONTH = "(?i:" + "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True)) + ")"
@@ -54,15 +54,6 @@ DAY_FIRST_DATELINE = re.compile(
     r"(?:,?[ \t]+(?:de[ \t]+)?(\d{4})(?!\d))?"
 )
 NUMERIC_DATELINE = re.compile(rf"^{_PLACE}[ \t]+(\d{{1,2}})\.(\d{{1,2}})\.(\d{{4}})(?![\d.])")
-# A time stamp at the end of an article ("Mis à jour le 8 novembre 2022 à 18h05"): read
-# only when the last line opens with one of these words.
-STAMP_WORDS = re.compile(
-    r"(?i:(?:last[ \t]+)?updated|published|posted|aktualisiert|stand|veröffentlicht|"
-    r"mis[ \t]+à[ \t]+jour|publié|modifié|actualizado|publicado|última[ \t]+actualización|"
-    r"aggiornato|pubblicato|atualizado|bijgewerkt|gepubliceerd|aktualizacja|opublikowano|"
-    r"обновлено|опубликовано)\b"
-)
-MAX_STAMP_CHARS = 80
 
 MIN_YEAR, MAX_YEAR = 1800, 2100
 # A dateline up to this many days after the crawl is read as this year's (clock skew).
@@ -127,9 +118,7 @@ def _year(digits: str | None) -> int | None:
 def _stamp_date(layout: Layout) -> dt.date | None:
     """The date of a short "updated"/"published" line closing the article."""
     line = layout.last_line
-    if len(line) > MAX_STAMP_CHARS or not STAMP_WORDS.match(line):
-        return None
-    return date_in_line(line)
+    return date_in_line(line) if is_stamp(line) else None
 
 
 def crawl_date(fetched: str | None) -> dt.date | None:

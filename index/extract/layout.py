@@ -7,6 +7,7 @@ the title is chosen from it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # A prose line has at least this many words, most of them starting in lower case
@@ -15,6 +16,15 @@ PROSE_MIN_WORDS = 8
 PROSE_MIN_LOWER_SHARE = 0.5
 MAX_HEADER_LINES = 12
 MAX_HEADER_CHARS = 1000
+# A time stamp ("Publié le 2 mai 2023 à 19h47, modifié le ..."): a short line opening with
+# one of these words. Header material, never prose, however many lower-case words it has.
+STAMP_WORDS = re.compile(
+    r"(?i:(?:last[ \t]+)?updated|published|posted|aktualisiert|stand|veröffentlicht|"
+    r"mis[ \t]+à[ \t]+jour|publié|modifié|actualizado|publicado|última[ \t]+actualización|"
+    r"aggiornato|pubblicato|atualizado|bijgewerkt|gepubliceerd|aktualizacja|opublikowano|"
+    r"обновлено|опубликовано)\b"
+)
+MAX_STAMP_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -26,7 +36,14 @@ class Layout:
     last_line: str
 
 
+def is_stamp(line: str) -> bool:
+    """A short "updated"/"published" line."""
+    return len(line) <= MAX_STAMP_CHARS and STAMP_WORDS.match(line) is not None
+
+
 def is_prose(line: str) -> bool:
+    if is_stamp(line):
+        return False
     words = [w for w in line.split() if w[:1].isalpha()]
     if len(words) < PROSE_MIN_WORDS:
         return False

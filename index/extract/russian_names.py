@@ -42,8 +42,23 @@ _GIVEN = (
 )
 # (case, gender) -> (surname ending, nominative ending), longest first.
 _SURNAME = {
-    ("gen", "m"): (("ского", "ский"), ("цкого", "цкий"), ("ого", "ый"), ("а", ""), ("я", "ь")),
-    ("dat", "m"): (("скому", "ский"), ("цкому", "цкий"), ("ому", "ый"), ("у", ""), ("ю", "ь")),
+    # Men's surnames in "-а" decline like nouns: "Дмитрия Кулебы", "Дмитрием Кулебой".
+    ("gen", "m"): (
+        ("ского", "ский"),
+        ("цкого", "цкий"),
+        ("ого", "ый"),
+        ("а", ""),
+        ("я", "ь"),
+        ("ы", "а"),
+    ),
+    ("dat", "m"): (
+        ("скому", "ский"),
+        ("цкому", "цкий"),
+        ("ому", "ый"),
+        ("у", ""),
+        ("ю", "ь"),
+        ("е", "а"),
+    ),
     ("ins", "m"): (
         ("ским", "ский"),
         ("цким", "цкий"),
@@ -52,6 +67,7 @@ _SURNAME = {
         ("иным", "ин"),
         ("ыным", "ын"),
         ("ым", "ый"),
+        ("ой", "а"),
         ("ом", ""),
         ("ем", "ь"),
     ),
@@ -114,6 +130,31 @@ def _surname(word: str, case: str, gender: str) -> str:
     return word  # indeclinable ("Шойгу") or unknown: as written
 
 
+def _instrumental(words: list[str]) -> tuple[str, str, str] | None:
+    """An unknown given name in the instrumental, told by both words' endings ("с
+    Рустамом Миннихановым", "с Мевлютом Чавушоглу" is not: the surname must decline)."""
+    given, surname = words
+    if given.endswith("ом") and surname.endswith(("овым", "евым", "иным", "ыным")):
+        return given[:-2], "ins", "m"
+    return None
+
+
+def surname_nominatives(word: str) -> list[str]:
+    """What a surname written alone may be in the nominative, itself first: "Мишустина"
+    -> "Мишустина", "Мишустин", ...; "Кулебы" -> ..., "Кулеба". Its case is not known
+    without a given name, so every case's endings are tried (a fixed number)."""
+    if not has_cyrillic(word):
+        return [word]
+    found = [word]
+    for endings in _SURNAME.values():
+        for ending, nominative_ending in endings:
+            if word.endswith(ending) and len(word) > len(ending) + 1:
+                candidate = word[: -len(ending)] + nominative_ending
+                if candidate not in found:
+                    found.append(candidate)
+    return found
+
+
 def nominative(name: str) -> str:
     """ "Сергеем Лавровым" -> "Сергей Лавров", "Марии Захаровой" -> "Мария Захарова";
     anything else (Latin, nominative, not "given name + surname") as it is."""
@@ -122,7 +163,7 @@ def nominative(name: str) -> str:
     words = name.split()
     if len(words) != 2 or not has_cyrillic(name) or fold(words[0]) in _given_names():
         return name
-    found = _given_case(words[0])
+    found = _given_case(words[0]) or _instrumental(words)
     if found is None:
         return name
     given, case, gender = found
