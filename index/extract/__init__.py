@@ -98,7 +98,11 @@ def extract(raw: RawDocument) -> Document:
     doc_actors = pick(
         "actors",
         given_actors(raw.actors) if isinstance(raw.actors, list) else None,
-        lambda: [a for a in actors.actors_of(mentions) if a.name.casefold() not in publishers],
+        lambda: [
+            a
+            for a in actors.actors_of(mentions, language)
+            if a.name.casefold() not in publishers
+        ],
     )
     document = Document(
         id=raw.id,

@@ -190,13 +190,16 @@ def find_mentions(text: str, deadline: Deadline | None = None) -> list[Mention]:
     return without_authors(text, mentions, lex)
 
 
-def actors_of(mentions: list[Mention]) -> list[Actor]:
+def actors_of(mentions: list[Mention], language: str | None = None) -> list[Actor]:
     """Distinct actors in order of first mention, each under its canonical name."""
     seen: dict[str, Actor] = {}
     for m in mentions:
         # A person named in Cyrillic is filed under the Latin name of the nominative
-        # ("Михаилом Мишустиным" -> "Mikhail Mishustin").
-        name = person_name(nominative(m.canonical)) if m.type == PERSON else m.canonical
+        # ("Михаилом Мишустиным" -> "Mikhail Mishustin"), romanised by the scheme of
+        # the text's language (Ukrainian's own for "uk").
+        name = (
+            person_name(nominative(m.canonical), language) if m.type == PERSON else m.canonical
+        )
         if m.type in (PERSON, ORGANISATION) and name not in seen:
             seen[name] = Actor(name, m.type)
     return list(seen.values())
@@ -371,7 +374,7 @@ APPOSITION = re.compile(
     rf"(?:{UPPER}[\w'’-]*)(?:[ \t]+(?:y|e|et|und|{UPPER}[\w'’-]*)){{0,3}})?[ \t]*,[ \t]*$"
 )
 # A Russian role and its lower-case complement: "министр иностранных дел", "глава МИД".
-ROLE_COMPLEMENT = re.compile(r"([а-яё-]+)((?:[ \t]+[а-яё-]+){1,2})[ \t]+$")
+ROLE_COMPLEMENT = re.compile(r"([А-ЯЁа-яё-]+)((?:[ \t]+[а-яё-]+){1,2})[ \t]+$")
 
 
 def _role_before(text: str, start: int, lex: Lexicon) -> bool:
@@ -897,6 +900,11 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon, deadline: Deadline |
                 known = people.setdefault(keys[-1], [])
                 if (keys, p.canonical) not in known:
                     known.append((keys, p.canonical))
+        elif p.type == PERSON and p.known and has_cyrillic(p.text):
+            # A Russian name the alias table knows ("Дмитрий Кулеба"): "Кулебы" is them.
+            keys = _name_keys(nominative(p.text))
+            if len(keys) >= 2:
+                people.setdefault(keys[-1], []).append((keys, p.canonical or p.text))
         if p.type == ORGANISATION and p.canonical is None:
             p.canonical = p.text.rstrip(".")
             defined = ACRONYM_DEFINITION.match(text, p.tokens[-1].end)

@@ -19,7 +19,7 @@ from index.extract.dates import crawl_date
 from index.extract.layout import Layout, is_stamp
 
 # Languages dateparser is asked to read (those Sift stems, English excluded: see above).
-LANGUAGES = frozenset({"de", "fr", "es", "it", "pt", "nl", "pl", "ru"})
+LANGUAGES = frozenset({"de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk"})
 # The dateline at the start of the first paragraph: up to the first dash, at most this long.
 DATELINE_CHARS = 60
 DATELINE_END = re.compile(r"\s[–—-]\s|\.-|\(")
