@@ -92,6 +92,17 @@ def metrics_cost(r: dict) -> str:
     )
 
 
+def multilingual(r: dict) -> str:
+    """`python -m benchmarks.extraction multilingual`: the per-language table beyond English."""
+    from benchmarks.multilingual import table
+
+    return (
+        f"`python -m benchmarks.extraction multilingual` of {r['when'][:10]}: "
+        f"{r['articles']} articles (mean {r['mean_chars']} characters); `extract()` at "
+        f"{r['articles_per_cpu_s']:,} articles/s per core (CPU time, median of 5):\n\n" + table(r)
+    )
+
+
 NAMES = {"scifact": "SciFact", "cranfield": "Cranfield", "cisi": "CISI"}
 
 
@@ -158,6 +169,8 @@ RENDERERS: dict[str, Callable[[dict], str]] = {
     "relevance": relevance,
     "reuters-latest": speed,
     "metrics-cost": metrics_cost,
+    "multilingual": multilingual,
+    "multilingual-first-look": multilingual,
 }
 
 

@@ -99,9 +99,7 @@ def extract(raw: RawDocument) -> Document:
         "actors",
         given_actors(raw.actors) if isinstance(raw.actors, list) else None,
         lambda: [
-            a
-            for a in actors.actors_of(mentions, language)
-            if a.name.casefold() not in publishers
+            a for a in actors.actors_of(mentions, language) if a.name.casefold() not in publishers
         ],
     )
     document = Document(

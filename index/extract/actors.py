@@ -87,6 +87,10 @@ POSSESSIVE = re.compile(r"['’]s?$")
 CONNECTOR_WORDS = frozenset(_CONNECTORS.split("|"))
 ORG_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "in"})
 NAME_SPLITTING_CONNECTORS = frozenset({"de", "del", "di", "da", "du"})
+# What comes between a given name and a surname ("van der Plas", "von der Leyen").
+NAME_PARTICLES = frozenset(
+    ["van", "von", "der", "den", "de", "del", "di", "da", "du", "ter", "ten"]
+)
 # What joins a role to its complement outside English ("ministre de la Santé").
 ROLE_COMPLEMENT_CONNECTORS = frozenset(
     ["de", "del", "della", "des", "du", "di", "da", "do", "la", "der"]
@@ -197,9 +201,7 @@ def actors_of(mentions: list[Mention], language: str | None = None) -> list[Acto
         # A person named in Cyrillic is filed under the Latin name of the nominative
         # ("Михаилом Мишустиным" -> "Mikhail Mishustin"), romanised by the scheme of
         # the text's language (Ukrainian's own for "uk").
-        name = (
-            person_name(nominative(m.canonical), language) if m.type == PERSON else m.canonical
-        )
+        name = person_name(nominative(m.canonical), language) if m.type == PERSON else m.canonical
         if m.type in (PERSON, ORGANISATION) and name not in seen:
             seen[name] = Actor(name, m.type)
     return list(seen.values())
@@ -321,22 +323,18 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
             current.append(token)
         i += 1
     flush()
-    if pieces and pieces[0].type in (None, PLACE):
-        word_before = _word_before(text, run_start)
-        after_role = _is_role(word_before, lex) or _role_before(text, run_start, lex)
-        if word_before in lex.role_case_forms and len(pieces[0].tokens) < 2:
-            after_role = False  # "председателя Совета": the role's complement, not a name
-        if pieces[0].type == PLACE:
-            # "министр иностранных дел Турции Мевлют Чавушоглу": a role, its country in
-            # the genitive, then the name.
-            if after_role and len(pieces) > 1 and pieces[1].type is None:
-                pieces[1].after_role = _adjacent(text, pieces[0], pieces[1])
-            after_role = False
-        pieces[0].after_role = after_role
     if pieces and pieces[0].type is None:
+        word_before = _word_before(text, run_start)
+        pieces[0].after_role = _after_role(text, run_start, word_before, pieces[0], lex)
         pieces[0].after_descriptor = word_before in lex.org_descriptors
         pieces[0].after_determiner = determined
         pieces[0].after_connector = word_before in ROLE_COMPLEMENT_CONNECTORS
+    elif len(pieces) > 1 and pieces[0].type == PLACE and pieces[1].type is None:
+        # "министр иностранных дел Турции Мевлют Чавушоглу": a role, its country in the
+        # genitive, then the name.
+        word_before = _word_before(text, run_start)
+        if _after_role(text, run_start, word_before, pieces[0], lex):
+            pieces[1].after_role = _adjacent(text, pieces[0], pieces[1])
     for n, piece in enumerate(pieces):
         if piece.type is None:
             _classify(text, piece, lex)
@@ -362,6 +360,13 @@ def _right_after_role(text: str, pieces: list[_Piece], part: list[_Token]) -> bo
     return text[pieces[-1].tokens[-1].end : part[0].start].isspace()
 
 
+def _after_role(text: str, start: int, word_before: str, piece: _Piece, lex: Lexicon) -> bool:
+    """Whether a role comes just before the run starting at `start`."""
+    if word_before in lex.role_case_forms and len(piece.tokens) < 2:
+        return False  # "председателя Совета": the role's complement, not a name
+    return _is_role(word_before, lex) or _role_before(text, start, lex)
+
+
 def _adjacent(text: str, left: _Piece, right: _Piece) -> bool:
     """Only spaces between two pieces."""
     return text[left.tokens[-1].end : right.tokens[0].start].isspace()
@@ -380,8 +385,10 @@ ROLE_COMPLEMENT = re.compile(r"([А-ЯЁа-яё-]+)((?:[ \t]+[а-яё-]+){1,2})[
 def _role_before(text: str, start: int, lex: Lexicon) -> bool:
     """A role just before a name, past what a plain word-before test cannot see: the
     department and comma of an apposition, or a Russian role's complement."""
-    before = text[max(0, start - 60) : start].rstrip(" \t")
-    if not before or not (before[-1] == "," or "а" <= before[-1] <= "я"):
+    i = start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    if i < 0 or not (text[i] == "," or "а" <= text[i] <= "я"):
         return False  # most runs: neither after a comma nor after a Russian word
     before = text[max(0, start - 60) : start]
     m = APPOSITION.search(before)
@@ -506,7 +513,12 @@ def _name_particle(tokens: list[_Token], i: int, j: int) -> bool:
         return False
     if not _capitalised(tokens[i]):
         return True
-    return j < len(tokens) - 1 and tokens[j].key in CONNECTOR_WORDS and not _capitalised(tokens[j])
+    return (
+        j < len(tokens) - 1
+        and tokens[j].key in NAME_PARTICLES
+        and not _capitalised(tokens[j])
+        and _capitalised(tokens[j + 1])
+    )
 
 
 def _capitalised(token: _Token) -> bool:

@@ -64,7 +64,10 @@ def test_a_town_named_with_an_article_needs_a_place_context():
         ("El ministro de Agricultura, Luis Planas, visitó la feria.", "Luis Planas"),
         ("La ministra de Sanidad, Carolina Darias, compareció ayer.", "Carolina Darias"),
         ("Der Kanzler empfing den französischen Präsidenten Emmanuel Macron.", "Emmanuel Macron"),
-        ("Le chef de La France insoumise, Jean-Luc Mélenchon, a tenu un meeting.", "Jean-Luc Mélenchon"),
+        (
+            "Le chef de La France insoumise, Jean-Luc Mélenchon, a tenu un meeting.",
+            "Jean-Luc Mélenchon",
+        ),
         ("Vicepremier Sigrid Kaag sprak van een teleurstellende avond.", "Sigrid Kaag"),
         ("Przewodniczący Platformy Obywatelskiej Donald Tusk zaapelował o pomoc.", "Donald Tusk"),
         ("Burgemeester Femke Halsema van Amsterdam wil minder toeristen.", "Femke Halsema"),
