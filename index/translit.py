@@ -94,6 +94,7 @@ def to_latin_uk(text: str) -> str:
         lower = ch.lower()
         if lower in _APOSTROPHES and previous.isalpha():
             continue  # "П'ятниця" -> "Piatnytsia"
+        latin: str | None
         if lower in _UKRAINIAN_INSIDE:
             initial = not previous.isalpha()
             latin = (_UKRAINIAN_INITIAL if initial else _UKRAINIAN_INSIDE)[lower]
