@@ -87,6 +87,8 @@ POSSESSIVE = re.compile(r"['’]s?$")
 CONNECTOR_WORDS = frozenset(_CONNECTORS.split("|"))
 ORG_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "in"})
 NAME_SPLITTING_CONNECTORS = frozenset({"de", "del", "di", "da", "du"})
+# French courtesy titles that look like initials: "M. Macron", "MM. Dupont et Durand".
+COURTESY_INITIALS = frozenset({"M.", "MM."})
 # What comes between a given name and a surname ("van der Plas", "von der Leyen").
 NAME_PARTICLES = frozenset(
     ["van", "von", "der", "den", "de", "del", "di", "da", "du", "ter", "ten"]
@@ -333,7 +335,7 @@ def _pieces_of_run(text: str, tokens: list[_Token], lex: Lexicon) -> list[_Piece
         # "министр иностранных дел Турции Мевлют Чавушоглу": a role, its country in the
         # genitive, then the name.
         word_before = _word_before(text, run_start)
-        if _after_role(text, run_start, word_before, pieces[0], lex):
+        if _after_role(text, run_start, word_before, pieces[1], lex):
             pieces[1].after_role = _adjacent(text, pieces[0], pieces[1])
     for n, piece in enumerate(pieces):
         if piece.type is None:
@@ -830,6 +832,10 @@ def _hyphenated_given_name(key: str, lex: Lexicon) -> bool:
     return len(parts) == 2 and all(part in lex.given_names for part in parts)
 
 
+# "Bank of England", "Banco de España", "Banque de France", "Banca d'Italia".
+ORG_PLACE_GAP = re.compile(r"\s+(?:of|for|de|del|du|des|di|della|do|da|van|von)\s+")
+
+
 def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
     """Join what an organisation's name spans: "New York" + "Stock Exchange",
     "Reserve Bank" + "of" + "India", "United Nations" + "General Assembly"."""
@@ -857,10 +863,10 @@ def _merge_organisations(text: str, pieces: list[_Piece]) -> list[_Piece]:
             continue
         if (
             prev is not None
-            and prev.type == ORGANISATION
+            and (prev.type == ORGANISATION or prev.suffix_only)
             and not prev.known
             and piece.type == PLACE
-            and re.fullmatch(r"\s+(?:of|for)\s+", text[prev.tokens[-1].end : piece.tokens[0].start])
+            and ORG_PLACE_GAP.fullmatch(text[prev.tokens[-1].end : piece.tokens[0].start])
         ):
             gap = text[prev.tokens[-1].end : piece.tokens[0].start]
             connector = _Token(
@@ -907,6 +913,8 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon, deadline: Deadline |
             # "Михаилом Мишустиным" is filed by "мишустин", so "Мишустина" finds it.
             keys = _name_keys(nominative(p.text)) if has_cyrillic(p.text) else _name_keys(p)
             match = _person_for(keys, people) if len(keys) < 3 else None
+            if match is None and len(keys) == 2 and p.tokens[0].text in COURTESY_INITIALS:
+                match = _person_for(keys[1:], people)  # "M. Macron" is Monsieur Macron
             p.canonical = match or (f"{p.regnal} {p.text}" if p.regnal else p.text)
             if len(keys) >= 2 and not match:
                 known = people.setdefault(keys[-1], [])

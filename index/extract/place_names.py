@@ -24,7 +24,7 @@ from index.translit import has_cyrillic
 
 ALTERNATE_MIN_POPULATION = 100_000
 # Russian case forms are generated for cities this large (the ones Russian news names).
-DECLINED_MIN_POPULATION = 300_000
+DECLINED_MIN_POPULATION = 150_000
 # Polish case forms: for Polish cities, and for foreign ones this large whose name looks
 # Polish.
 POLISH_MIN_POPULATION = 1_000_000

@@ -82,6 +82,7 @@ _SURNAME[("acc", "m")] = _SURNAME[("gen", "m")]
 
 
 _HUSHING = "гкхжшщч"  # after these, Russian writes "и" where "ы" would follow
+_INDECLINABLE = "иоуэею"  # a given name ending so is foreign and keeps its form
 
 
 def given_name_forms(name: str) -> list[str]:
@@ -132,10 +133,13 @@ def _surname(word: str, case: str, gender: str) -> str:
 
 def _instrumental(words: list[str]) -> tuple[str, str, str] | None:
     """An unknown given name in the instrumental, told by both words' endings ("с
-    Рустамом Миннихановым", "с Мевлютом Чавушоглу" is not: the surname must decline)."""
+    Рустамом Миннихановым", "с Мевлютом Чавушоглу" is not: the surname must decline), or
+    by the surname's alone after a given name that does not decline ("Энтони")."""
     given, surname = words
     if given.endswith("ом") and surname.endswith(("овым", "евым", "иным", "ыным")):
         return given[:-2], "ins", "m"
+    if given[-1:] in _INDECLINABLE and surname.endswith("ом"):
+        return given, "ins", "m"  # "с Энтони Блинкеном": a foreign given name does not decline
     return None
 
 

@@ -165,3 +165,23 @@ def test_a_ukrainian_article():
         "Denys Shmyhal",
     ]
     assert "Kyiv" in doc.places
+
+
+def test_monsieur_is_not_an_initial():
+    text = "Le président, Emmanuel Macron, a parlé lundi. M. Macron a promis un plan."
+    assert _people(text) == ["Emmanuel Macron"]
+
+
+def test_a_foreign_given_name_that_does_not_decline():
+    text = "Лавров провел разговор с госсекретарем США Энтони Блинкеном."
+    assert _people(text) == ["Entoni Blinken"]
+    assert _places(text) == ["United States"]
+
+
+def test_a_bank_named_after_its_country_is_an_organisation():
+    mentions = find_mentions("Banco de España prevé un crecimiento del 1,3 %.")
+    assert [(m.text, m.type) for m in mentions] == [("Banco de España", "organisation")]
+
+
+def test_mid_sized_cities_in_russian_cases():
+    assert _places("Журналисты спросили о встрече в Женеве.") == ["Geneva"]
