@@ -607,8 +607,9 @@ def _before_full_name(tokens: list[_Token], n: int, lex: Lexicon) -> bool:
     "da" after a name and before a given name and a surname parts two names ("Rebelo de
     Sousa" and "Lula da Silva" stay whole: "Sousa" and "Silva" open no name)."""
     t = tokens[n]
-    after = n + 2  # the surname, past its particles ("de BoerBurgerBeweging van Caroline
-    while after < len(tokens) - 1 and tokens[after].key in CONNECTOR_WORDS:  # van der Plas")
+    # The surname, past its particles: "De BoerBurgerBeweging van Caroline van der Plas".
+    after = n + 2
+    while after < len(tokens) - 1 and tokens[after].key in CONNECTOR_WORDS:
         after += 1
     return (
         (t.key in NAME_SPLITTING_CONNECTORS or t.key == "van")
