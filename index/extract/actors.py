@@ -699,6 +699,8 @@ def _classify(text: str, piece: _Piece, lex: Lexicon) -> None:
         piece.type = PERSON
     elif len(tokens) == 1 and first.key in lex.places and _is_place_here(text, first, lex):
         piece.type, piece.canonical = PLACE, lex.places[first.key]  # "Genève" is Geneva
+    elif len(tokens) == 1 and _german_genitive_place(text, first, lex):
+        piece.type, piece.canonical = PLACE, lex.places[first.key[:-1]]
 
 
 def _is_organisation_acronym(token: _Token, lex: Lexicon) -> bool:
@@ -734,6 +736,19 @@ def _is_place_here(text: str, token: _Token, lex: Lexicon) -> bool:
     if line_start and DATELINE_PLACE.match(text, token.end):
         return True
     return bool(LOCATIVE.search(text, max(0, token.start - 20), token.start))
+
+
+def _german_genitive_place(text: str, token: _Token, lex: Lexicon) -> bool:
+    """ "Kanadas Premierminister", "Hamburgs Bürgermeister": a country or major city
+    in the German genitive, before the noun it qualifies."""
+    key = token.key
+    return (
+        key.endswith("s")
+        and key[:-1] in lex.major_places
+        and key not in lex.places
+        and text[token.end : token.end + 1] == " "
+        and text[token.end + 1 : token.end + 2].isupper()
+    )
 
 
 def _is_place_phrase(text: str, piece: _Piece, lex: Lexicon) -> bool:

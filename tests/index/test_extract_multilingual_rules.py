@@ -185,3 +185,12 @@ def test_a_bank_named_after_its_country_is_an_organisation():
 
 def test_mid_sized_cities_in_russian_cases():
     assert _places("Журналисты спросили о встрече в Женеве.") == ["Geneva"]
+
+
+def test_german_candidates_and_genitive_places():
+    text = (
+        "SPD-Kanzlerkandidat Hubertus Heil sprach in Köln. Österreichs Bundeskanzler "
+        "Karl Nehammer und Hamburgs Bürgermeister Peter Tschentscher kamen auch."
+    )
+    assert _people(text) == ["Hubertus Heil", "Karl Nehammer", "Peter Tschentscher"]
+    assert _places(text) == ["Köln", "Austria", "Hamburg"]
