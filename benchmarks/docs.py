@@ -171,6 +171,7 @@ RENDERERS: dict[str, Callable[[dict], str]] = {
     "metrics-cost": metrics_cost,
     "multilingual": multilingual,
     "multilingual-first-look": multilingual,
+    "multilingual-first-look-batch4": multilingual,
 }
 
 
