@@ -89,6 +89,7 @@ ORG_CONNECTORS = frozenset({"of", "for", "and", "the", "on", "in"})
 NAME_SPLITTING_CONNECTORS = frozenset({"de", "del", "di", "da", "du"})
 # French courtesy titles that look like initials: "M. Macron", "MM. Dupont et Durand".
 COURTESY_INITIALS = frozenset({"M.", "MM."})
+HOME_TOWN_CONNECTORS = NAME_SPLITTING_CONNECTORS | {"van", "von"}
 # What comes between a given name and a surname ("van der Plas", "von der Leyen").
 NAME_PARTICLES = frozenset(
     ["van", "von", "der", "den", "de", "del", "di", "da", "du", "ter", "ten"]
@@ -607,6 +608,8 @@ def _before_full_name(tokens: list[_Token], n: int, lex: Lexicon) -> bool:
     "da" after a name and before a given name and a surname parts two names ("Rebelo de
     Sousa" and "Lula da Silva" stay whole: "Sousa" and "Silva" open no name)."""
     t = tokens[n]
+    if not (t.key in NAME_SPLITTING_CONNECTORS or t.key == "van"):
+        return False  # nearly every token
     # The surname, past its particles: "De BoerBurgerBeweging van Caroline van der Plas".
     after = n + 2
     while after < len(tokens) - 1 and tokens[after].key in CONNECTOR_WORDS:
@@ -623,13 +626,9 @@ def _before_full_name(tokens: list[_Token], n: int, lex: Lexicon) -> bool:
 
 def _before_home_town(tokens: list[_Token], n: int, lex: Lexicon) -> bool:
     """ "Burgemeester Femke Halsema van Amsterdam": a name, then where the person is from."""
-    rest = " ".join([t.key for t in tokens[n + 1 :]])
-    return (
-        tokens[n].key in NAME_SPLITTING_CONNECTORS | {"van", "von"}
-        and not _capitalised(tokens[n])
-        and n >= 2
-        and rest in lex.major_places
-    )
+    if tokens[n].key not in HOME_TOWN_CONNECTORS or n < 2 or _capitalised(tokens[n]):
+        return False
+    return " ".join([t.key for t in tokens[n + 1 :]]) in lex.major_places
 
 
 def _joins(left: list[_Token], connector: str, right: list[_Token], lex: Lexicon) -> bool:
@@ -780,10 +779,12 @@ def _is_person_name(piece: _Piece, lex: Lexicon) -> bool:
     tokens = piece.tokens
     while len(tokens) > 1 and tokens[0].key in lex.demonyms:
         tokens = tokens[1:]
-    if sum(t.key not in CONNECTOR_WORDS for t in tokens) > MAX_NAME_WORDS:
+    if len(tokens) > MAX_NAME_WORDS and sum(t.key not in CONNECTOR_WORDS for t in tokens) > (
+        MAX_NAME_WORDS
+    ):
         return False  # "Luiz Inácio Lula da Silva" has four
     tokens = _without_leading_noun(piece, tokens, lex)
-    if ELIDED_LOWER.match(tokens[0].text):
+    if tokens[0].text[:1].islower() and ELIDED_LOWER.match(tokens[0].text):
         return False  # "ministro dell'Interno": a department, not a name
     for n, t in enumerate(tokens):
         if (

@@ -42,12 +42,11 @@ def is_stamp(line: str) -> bool:
 
 
 def is_prose(line: str) -> bool:
-    if is_stamp(line):
-        return False
     words = [w for w in line.split() if w[:1].isalpha()]
     if len(words) < PROSE_MIN_WORDS:
         return False
-    return sum(w[0].islower() for w in words) >= PROSE_MIN_LOWER_SHARE * len(words)
+    lower = sum(w[0].islower() for w in words) >= PROSE_MIN_LOWER_SHARE * len(words)
+    return lower and not is_stamp(line)
 
 
 def _headline_first(text: str) -> bool:
