@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks import scale as scale_bench
 from benchmarks.run import RESULTS, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +93,22 @@ def metrics_cost(r: dict) -> str:
     )
 
 
+def scale(r: dict) -> str:
+    """`make bench-scale`: a table per size, and issue 17's targets at the largest."""
+    machine = r["machine"]
+    loads = f"{machine['load_before'][0]:.1f} → {machine['load_after'][0]:.1f}"
+    sizes = ", ".join(r["sizes"])
+    table = "\n".join(
+        f"| {t['target']} | {t['measured']} | {_met(t['met'])} |" for t in r["targets"]
+    )
+    return (
+        f"`make bench-scale` of {r['when'][:10]} ({sizes}), {machine['cpus']} cores, "
+        f"load {loads}, {r['seconds']:,.0f} s; `benchmarks/results/scale-latest.json`:\n\n"
+        f"```\n{scale_bench.render(r, with_targets=False)}\n```\n\n"
+        f"| target (at {r['targets'][0]['size']}) | measured | |\n|---|---|---|\n{table}\n"
+    )
+
+
 NAMES = {"scifact": "SciFact", "cranfield": "Cranfield", "cisi": "CISI"}
 
 
@@ -158,6 +175,7 @@ RENDERERS: dict[str, Callable[[dict], str]] = {
     "relevance": relevance,
     "reuters-latest": speed,
     "metrics-cost": metrics_cost,
+    "scale-latest": scale,
 }
 
 
