@@ -98,14 +98,17 @@ def scale(r: dict) -> str:
     machine = r["machine"]
     loads = f"{machine['load_before'][0]:.1f} → {machine['load_after'][0]:.1f}"
     sizes = ", ".join(r["sizes"])
+    judged = scale_bench.targets(r)  # from the figures, by the rules of today's code
     table = "\n".join(
-        f"| {t['target']} | {t['measured']} | {_met(t['met'])} |" for t in r["targets"]
+        f"| {t['target']} | {t['measured']} | "
+        f"{'unmeasured' if t['met'] is None else _met(t['met'])} |"
+        for t in judged
     )
     return (
         f"`make bench-scale` of {r['when'][:10]} ({sizes}), {machine['cpus']} cores, "
         f"load {loads}, {r['seconds']:,.0f} s; `benchmarks/results/scale-latest.json`:\n\n"
         f"```\n{scale_bench.render(r, with_targets=False)}\n```\n\n"
-        f"| target (at {r['targets'][0]['size']}) | measured | |\n|---|---|---|\n{table}\n"
+        f"| target (at {judged[0]['size']}) | measured | |\n|---|---|---|\n{table}\n"
     )
 
 
