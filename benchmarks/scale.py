@@ -455,6 +455,10 @@ def incremental(
         if failed:
             raise failed[0]
         built.pop("phases", None)
+        # `sift reindex` says how many documents the new generation holds, not how many
+        # it read: no rate for an incremental run.
+        built["index_documents"] = built.pop("documents", None)
+        built.pop("docs_per_s", None)
         figures["reindex"] = {**built, "searchable_s": found}
 
         _say(f"  POST of {count:,} new articles ...")
