@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 LOCK_FLAGS := --quiet --generate-hashes --universal --python-version 3.11 --no-header
 
 .PHONY: install run test test-tools lint stress bench bench-quick bench-cluster bench-metrics \
-	eval eval-extraction eval-relevance eval-html eval-stories lock clean
+	bench-scale eval eval-extraction eval-relevance eval-html eval-stories lock clean
 
 ## .venv with exactly the locked dependencies (hashes checked), then Sift itself.
 $(BIN)/sift: pyproject.toml $(LOCKS)
@@ -94,6 +94,13 @@ bench-quick: install
 ## Reuters-21578 and 4x it; JSON in benchmarks/results/cluster.json.
 bench-cluster: install
 	$(BIN)/python -m benchmarks.cluster $(BENCH_ARGS)
+
+## Sift built and served at 1x, 10x and 50x Reuters-21578 with FTS5 beside it: build time
+## and phases, memory, HTTP percentiles, cold start, incremental adds (most of an hour;
+## BENCH_ARGS='--sizes 1' for one size). JSON in benchmarks/results/scale-latest.json.
+bench-scale: install
+	$(BIN)/python -m benchmarks.scale $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.docs
 
 ## The HTTP p50 with and without the request counting behind /metrics (Reuters-21578;
 ## benchmarks/results/metrics-cost.json).

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks import scale as scale_bench
 from benchmarks.run import RESULTS, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +104,25 @@ def multilingual(r: dict) -> str:
     )
 
 
+def scale(r: dict) -> str:
+    """`make bench-scale`: a table per size, and issue 17's targets at the largest."""
+    machine = r["machine"]
+    loads = f"{machine['load_before'][0]:.1f} → {machine['load_after'][0]:.1f}"
+    sizes = ", ".join(r["sizes"])
+    judged = scale_bench.targets(r)  # from the figures, by the rules of today's code
+    table = "\n".join(
+        f"| {t['target']} | {t['measured']} | "
+        f"{'unmeasured' if t['met'] is None else _met(t['met'])} |"
+        for t in judged
+    )
+    return (
+        f"`make bench-scale` of {r['when'][:10]} ({sizes}), {machine['cpus']} cores, "
+        f"load {loads}, {r['seconds']:,.0f} s; `benchmarks/results/scale-latest.json`:\n\n"
+        f"```\n{scale_bench.render(r, with_targets=False)}\n```\n\n"
+        f"| target (at {judged[0]['size']}) | measured | |\n|---|---|---|\n{table}\n"
+    )
+
+
 NAMES = {"scifact": "SciFact", "cranfield": "Cranfield", "cisi": "CISI"}
 
 
@@ -172,6 +192,7 @@ RENDERERS: dict[str, Callable[[dict], str]] = {
     "multilingual": multilingual,
     "multilingual-first-look": multilingual,
     "multilingual-first-look-batch4": multilingual,
+    "scale-latest": scale,
 }
 
 

@@ -2,7 +2,8 @@
 
 Each of CONC threads sends N requests in turn (one connection per request: gunicorn's
 sync workers close it anyway), cycling through the request paths from a different
-starting point; prints per-request latencies and the elapsed time as JSON.
+starting point; prints per-request latencies, the elapsed time and the count of each
+HTTP status (`"error"` for a connection that failed) as JSON.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ def main(argv: list[str]) -> None:
     netloc = urllib.parse.urlsplit(base).netloc
     latencies: list[float] = []
     errors = 0
+    statuses: dict[str, int] = {}
     lock = threading.Lock()
 
     def worker(index: int) -> None:
         nonlocal errors
         mine = []
         bad = 0
+        seen: dict[str, int] = {}
         for i in range(per_thread):
             path = paths[(index * 7 + i) % len(paths)]
             started = time.perf_counter()
@@ -35,16 +38,21 @@ def main(argv: list[str]) -> None:
                 conn.request("GET", path)
                 response = conn.getresponse()
                 response.read()
+                status = str(response.status)
                 if response.status != 200:
                     bad += 1
             except OSError:
                 bad += 1
+                status = "error"
             finally:
                 conn.close()
             mine.append(time.perf_counter() - started)
+            seen[status] = seen.get(status, 0) + 1
         with lock:
             latencies.extend(mine)
             errors += bad
+            for status, count in seen.items():
+                statuses[status] = statuses.get(status, 0) + count
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
     started = time.perf_counter()
@@ -53,7 +61,11 @@ def main(argv: list[str]) -> None:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
-    print(json.dumps({"latencies": latencies, "elapsed": elapsed, "errors": errors}))
+    print(
+        json.dumps(
+            {"latencies": latencies, "elapsed": elapsed, "errors": errors, "statuses": statuses}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -34,22 +34,52 @@ def _parents() -> dict[int, int]:
     return found
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants now."""
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` now."""
+    return sorted(child for child, parent in _parents().items() if parent == pid)
+
+
+def tree_pids(pid: int) -> list[int]:
+    """`pid` and all its descendants now."""
     children: dict[int, list[int]] = {}
     for child, parent in _parents().items():
         children.setdefault(parent, []).append(child)
-    total = 0
+    found = []
     todo = [pid]
     while todo:
         current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, ()))
+    return found
+
+
+def tree_rss(pid: int, pids: list[int] | None = None) -> int:
+    """Resident bytes of `pid` and all its descendants now (of `pids`, if given)."""
+    total = 0
+    for current in pids if pids is not None else tree_pids(pid):
         try:
             pages = int(Path(f"/proc/{current}/statm").read_text().split()[1])
         except (OSError, IndexError, ValueError):
             continue
         total += pages * _PAGE
-        todo.extend(children.get(current, ()))
     return total
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(pids: list[int]) -> float:
+    """CPU seconds used so far by `pids` and by their reaped children: each process's
+    user + system time plus what its waited-for children used (so a worker that has
+    exited still counts, through its parent)."""
+    total = 0
+    for current in pids:
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return total / _TICK
 
 
 @dataclass
@@ -60,8 +90,15 @@ class RunResult:
     stdout: str
 
 
-def run_measured(cmd: list[str], *, env: dict | None = None, cwd: str | None = None) -> RunResult:
-    """Run `cmd` to completion; its wall time, CPU time and peak tree memory."""
+def run_measured(
+    cmd: list[str],
+    *,
+    env: dict | None = None,
+    cwd: str | None = None,
+    watch: Callable[[int, list[int]], None] | None = None,
+) -> RunResult:
+    """Run `cmd` to completion; its wall time, CPU time and peak tree memory. `watch`, if
+    given, is called at every memory sample with the process's pid and its tree's pids."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -73,7 +110,10 @@ def run_measured(cmd: list[str], *, env: dict | None = None, cwd: str | None = N
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(proc.pid))
+            pids = tree_pids(proc.pid)
+            peak = max(peak, tree_rss(proc.pid, pids))
+            if watch is not None:
+                watch(proc.pid, pids)
             done.wait(RSS_SAMPLE_S)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -101,14 +101,17 @@ def open_engines(work: Path, tag: str) -> dict:
     }
 
 
-def time_queries(engines: dict, runs: int) -> tuple[dict, dict]:
-    """Latencies per engine and mode (wall and CPU ms), interleaved; totals per query."""
-    samples = {e: {m: {"wall": [], "cpu": []} for m in MODES} for e in engines}
+def time_queries(
+    engines: dict, runs: int, queries: list | None = None, modes: tuple = MODES
+) -> tuple[dict, dict]:
+    """Latencies per engine and mode (wall and CPU ms), interleaved; totals per query
+    (`queries`: the fixed mix unless given)."""
+    samples = {e: {m: {"wall": [], "cpu": []} for m in modes} for e in engines}
     totals = {e: {} for e in engines}
     order = list(engines)
     for run in range(runs + 1):  # run 0 warms caches and is not recorded
-        for qi, query in enumerate(QUERIES):
-            for mode in MODES:
+        for qi, query in enumerate(QUERIES if queries is None else queries):
+            for mode in modes:
                 shift = (qi + run) % len(order)
                 for name in order[shift:] + order[:shift]:
                     engine = engines[name]

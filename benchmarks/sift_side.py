@@ -119,33 +119,54 @@ def http_params(query: Query) -> str:
 
 
 class Server:
-    """Real gunicorn with Sift's own configuration, on a free port."""
+    """Real gunicorn with Sift's own configuration, on a free port: started as tests start
+    it, or (`cli=True`) as an operator does, with `sift serve`. `env`: settings on top of
+    this environment's. Ready once `ready_path` answers 200; `ready_s` says when, counted
+    from the start of the process."""
 
     def __init__(
-        self, index_dir: Path, workers: int, port: int, log: Path, app: str = "api.wsgi:app"
+        self,
+        index_dir: Path,
+        workers: int,
+        port: int,
+        log: Path,
+        app: str = "api.wsgi:app",
+        *,
+        cli: bool = False,
+        env: dict[str, str] | None = None,
+        ready_path: str = "/readyz",
+        poll_s: float = 0.2,
     ):
-        env = gunicorn_env(index_dir, host="127.0.0.1", port=port, workers=workers)
-        env.pop("SIFT_API_KEY", None)
+        server_env = gunicorn_env(index_dir, host="127.0.0.1", port=port, workers=workers)
+        server_env.pop("SIFT_API_KEY", None)
+        server_env.update(env or {})
         self.base = f"http://127.0.0.1:{port}"
         self._log = open(log, "wb")  # noqa: SIM115 (closed in stop())
+        command = (
+            [str(Path(sys.executable).with_name("sift")), "serve", "--workers", str(workers)]
+            if cli
+            else [*gunicorn_command()[:-1], app]
+        )
+        started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [*gunicorn_command()[:-1], app],
+            command,
             cwd=str(ROOT),
-            env=env,
+            env=server_env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(self.base + "/readyz", timeout=2) as r:
+                with urllib.request.urlopen(self.base + ready_path, timeout=5) as r:
                     if r.status == 200:
                         break
             except OSError:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     self.stop()
                     raise RuntimeError(f"gunicorn did not start; see {log}") from None
-            time.sleep(0.2)
+            time.sleep(poll_s)
+        self.ready_s = time.perf_counter() - started
 
     def stop(self) -> None:
         self.proc.terminate()
