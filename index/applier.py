@@ -26,6 +26,7 @@ from pathlib import Path
 from whoosh.index import LockError
 
 from index import deadletter, generations, schema, verify
+from index.codec import merging
 from index.documents import Document, RawDocument, document_from_record, document_record
 from index.extract import extract
 from index.extract.lexicon import lexicon
@@ -193,7 +194,7 @@ def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> Non
             apply_ops(
                 root, writer, last_entry_per_id(entries), generations.generation_path(root, name)
             )
-            writer.commit()
+            writer.commit(mergetype=merging.tiered)
         except BaseException:
             generations.cancel_writer(writer)
             raise

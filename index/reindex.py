@@ -18,6 +18,7 @@ from pathlib import Path
 
 from index import generations, schema, stories
 from index.applier import PUT, apply_ops, last_entry_per_id
+from index.codec import merging
 from index.journal import op_id
 from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
@@ -167,7 +168,7 @@ def _build_full(
             if report.errors:
                 writer.cancel()
                 return
-            writer.commit()
+            writer.commit(merge=False)  # its segments are sized to keep (pipeline.py)
         except BaseException:
             generations.cancel_writer(writer)
             raise
@@ -231,7 +232,7 @@ def _build_incremental(
             if report.errors:
                 writer.cancel()
                 return
-            writer.commit()
+            writer.commit(mergetype=merging.tiered)
         except BaseException:
             generations.cancel_writer(writer)
             raise
@@ -293,7 +294,7 @@ def _replay_and_switch(
                     applied = apply_ops(
                         root, writer, ops, generations.generation_path(root, name), replay=True
                     )
-                    writer.commit()
+                    writer.commit(mergetype=merging.tiered)
                 except BaseException:
                     generations.cancel_writer(writer)
                     raise

@@ -85,4 +85,4 @@ class MappedCompoundStorage(CompoundStorage):
 
 # Segments open their compound file through this name (whoosh.codec.base.Segment.
 # open_compound_file); every segment of every index Sift opens reads in place.
-base.CompoundStorage = MappedCompoundStorage  # type: ignore[misc]
+base.CompoundStorage = MappedCompoundStorage
