@@ -25,7 +25,7 @@ from pathlib import Path
 
 from whoosh.index import LockError
 
-from index import deadletter, generations, schema, verify
+from index import columns, deadletter, generations, schema, verify
 from index.codec import merging
 from index.documents import Document, RawDocument, document_from_record, document_record
 from index.extract import extract
@@ -200,6 +200,7 @@ def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> Non
             raise
     finally:
         ix.close()
+    columns.ensure(generations.generation_path(root, name))
     generations.write_applied(root, name, entries[-1][0])
     deadletter.forget_attempts(root, {seq for seq, _ in entries})
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index import generations, schema, stories
+from index import columns, generations, schema, stories
 from index.applier import PUT, apply_ops, last_entry_per_id
 from index.codec import merging
 from index.journal import op_id
@@ -306,6 +306,7 @@ def _replay_and_switch(
         manifest.documents = count
         manifest.built = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         manifest.write(root)
+        columns.ensure(generations.generation_path(root, name))
         generations.validate(root, name, count)
         generations.switch_to(root, name)
     report.api_writes_replayed = len(applied)
@@ -318,7 +319,7 @@ def _link_copy(source: Path, target: Path) -> None:
 
     Lock files are not linked: an flock belongs to the inode, so a shared one would make
     writers of the two generations wait for each other. The stories file is copied: SQLite
-    does rewrite its file in place.
+    does rewrite its file in place. Segment columns (index/columns.py) are linked too.
     """
     make_private_dir(target)
     for entry in source.iterdir():
@@ -326,3 +327,9 @@ def _link_copy(source: Path, target: Path) -> None:
             shutil.copyfile(entry, target / entry.name)
         elif entry.is_file() and not entry.name.upper().endswith("LOCK"):
             os.link(entry, target / entry.name)
+        elif entry.name == columns.FOLDER:  # never rewritten in place either
+            for segment in entry.iterdir():
+                if not segment.name.startswith("."):
+                    (target / entry.name / segment.name).mkdir(parents=True)
+                    for file in segment.iterdir():
+                        os.link(file, target / entry.name / segment.name / file.name)

@@ -26,7 +26,7 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.query.compound import Or
 
-from index.codec.postings import field_b, read_lengths, read_postings
+from index.codec.postings import decode_positions, field_b, read_lengths, read_postings
 from search import budget
 from search.ranking import FieldedTerm, LanguageBM25, field_idf
 
@@ -152,13 +152,8 @@ class PostingsCache:
         scores = self._score(searcher, seg, reader, field, btext, ids, weights)
         entry = _Term(ids, scores)
         if values is not None:
-            decode = searcher.schema[field].format.decode_positions
-            decoded = [decode(v) for v in values]
-            entry.starts = np.zeros(len(decoded) + 1, dtype=np.int64)
-            np.cumsum([len(p) for p in decoded], out=entry.starts[1:])
-            entry.positions = np.fromiter(
-                (pos for p in decoded for pos in p), dtype=np.int64, count=int(entry.starts[-1])
-            )
+            fmt = searcher.schema[field].format
+            entry.positions, entry.starts = decode_positions(fmt, values)
         with self._lock:
             if key not in self._terms:
                 self._held += len(ids)

@@ -13,6 +13,7 @@ sequential reads Whoosh makes when it opens a table read from the map too.
 from __future__ import annotations
 
 import io
+import pickle
 
 from whoosh.codec import base
 from whoosh.filedb.compound import CompoundStorage
@@ -61,6 +62,11 @@ class _MappedReader(io.RawIOBase):
         return self.read((limit if newline < 0 else newline + 1) - start)
 
 
+# Bytes a pickle is first tried within: a posting block's header (Whoosh reads one per
+# block) is a tuple of six numbers, a few dozen bytes.
+PICKLE_WINDOW = 256
+
+
 class MappedBufferFile(BufferFile):
     """A `BufferFile` whose sequential reads come from the map instead of a copy."""
 
@@ -71,6 +77,20 @@ class MappedBufferFile(BufferFile):
         self.onclose = onclose
         self.is_real = False
         self.is_closed = False
+
+    def read_pickle(self):
+        """Unpickled from a small in-memory window: the unpickler reads a file object
+        opcode by opcode, a Python call each (an in-memory buffer it reads directly);
+        a pickle longer than the window is read from the file as Whoosh reads it."""
+        start = self.file.tell()
+        window = io.BytesIO(self._buf[start : start + PICKLE_WINDOW])
+        try:
+            value = pickle.load(window)
+        except Exception:  # cut off by the window (or damaged: the plain read will say)
+            self.file.seek(start)
+            return pickle.load(self.file)
+        self.file.seek(start + window.tell())
+        return value
 
 
 class MappedCompoundStorage(CompoundStorage):
