@@ -37,10 +37,10 @@ from index.writer import index_fields
 
 # Documents per worker and round: each worker holds its share's postings in memory
 # (about 50 bytes each, some 160 postings per news article) before writing them as one
-# segment, so a share of 36,000 keeps a worker under about 500 MB, and a segment is never
+# segment, so a share of 30,000 keeps a worker near 1 GB, and a segment is never
 # merged again (index/codec/merging.py): bigger shares mean fewer segments for every
-# query to visit. Reuters-21578 is one round (2 segments on 2 workers), 50 times it 15.
-SHARE_DOCUMENTS = 36_000
+# query to visit. Reuters-21578 is one round (2 segments on 2 workers), 50 times it 18.
+SHARE_DOCUMENTS = 30_000
 # Below this, one process: starting workers (fork, imports warm) costs about 0.1 s.
 PARALLEL_MIN_DOCUMENTS = 2_000
 # Workers at most, whatever the machine: segments multiply with them.
