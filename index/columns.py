@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from index import schema
+from index.codec import arrays
 from index.codec.postings import segment_term_ids
 from index.codec.storage import DurableFileStorage, committed_files
 from index.storage import COLUMNS_DIR
@@ -184,8 +185,8 @@ def load(leaf, folder: str | Path) -> SegmentColumns:
 
 def ensure(folder: str | Path) -> int:
     """Write the columns of every committed segment of the index in `folder` that lacks
-    them, and remove those of segments merged away; how many were written. Called by a
-    writer after its commit, its documents' stories recorded."""
+    them, and remove those (and the posting arrays) of segments merged away; how many
+    were written. Called by a writer after its commit, its documents' stories recorded."""
     ix = DurableFileStorage(str(folder)).open_index()
     written = 0
     try:
@@ -208,4 +209,5 @@ def ensure(folder: str | Path) -> int:
     for entry in root.iterdir() if root.exists() else ():
         if entry.name not in live_ids:
             shutil.rmtree(entry, ignore_errors=True)  # searchers still mapping them keep them
+    arrays.prune(folder, live_ids)
     return written

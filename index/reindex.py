@@ -22,7 +22,7 @@ from index.codec import merging
 from index.journal import op_id
 from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
-from index.storage import make_private_dir
+from index.storage import POSTINGS_DIR, make_private_dir
 from index.validate import DEFAULT_LIMITS, Limits
 
 Progress = Callable[[int], None]
@@ -319,7 +319,8 @@ def _link_copy(source: Path, target: Path) -> None:
 
     Lock files are not linked: an flock belongs to the inode, so a shared one would make
     writers of the two generations wait for each other. The stories file is copied: SQLite
-    does rewrite its file in place. Segment columns (index/columns.py) are linked too.
+    does rewrite its file in place. Segment columns (index/columns.py) and posting arrays
+    (index/codec/arrays.py) are linked too.
     """
     make_private_dir(target)
     for entry in source.iterdir():
@@ -327,7 +328,7 @@ def _link_copy(source: Path, target: Path) -> None:
             shutil.copyfile(entry, target / entry.name)
         elif entry.is_file() and not entry.name.upper().endswith("LOCK"):
             os.link(entry, target / entry.name)
-        elif entry.name == columns.FOLDER:  # never rewritten in place either
+        elif entry.name in (columns.FOLDER, POSTINGS_DIR):  # never rewritten in place
             for segment in entry.iterdir():
                 if not segment.name.startswith("."):
                     (target / entry.name / segment.name).mkdir(parents=True)

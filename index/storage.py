@@ -17,6 +17,7 @@ CHECKSUMS_FILE = "checksums.json"
 # A generation's stories (index/stories.py), and SQLite's rollback journal beside it.
 STORIES_FILE = "stories.sqlite3"
 COLUMNS_DIR = "columns"  # index/columns.py
+POSTINGS_DIR = "postings"  # index/codec/arrays.py
 SIFT_FILES = frozenset(
     {
         CHECKSUMS_FILE,
@@ -25,6 +26,7 @@ SIFT_FILES = frozenset(
         STORIES_FILE,
         STORIES_FILE + "-journal",
         COLUMNS_DIR,
+        POSTINGS_DIR,
     }
 )
 _CRC_CHUNK = 1 << 20

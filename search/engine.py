@@ -132,7 +132,7 @@ class Engine:
             if shared is None:
                 folder = generations.generation_path(self.root, name)
                 tables = build_tables(searcher.reader(), folder)
-                shared = (tables, PostingsCache(searcher, tables.live))
+                shared = (tables, PostingsCache(searcher, tables.live, str(folder)))
                 self._tables = {version: shared}  # only the newest version is kept
         return _Snapshot(version, ix, searcher, *shared)
 

@@ -27,12 +27,31 @@ from whoosh.matching import FilterMatcher
 from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
+from index.codec import arrays
+
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
 def field_b(weighting, field: str) -> float:
     """A BM25F model's length normalisation (B) for `field`."""
     return weighting._field_B.get(field, weighting.B)
+
+
+def read_term(reader, field: str, btext: bytes, positions: bool, folder: str | None):
+    """(ids, weights, positions as (flat, starts) or None) of a term in one segment,
+    deleted documents included: from the segment's arrays (index/codec/arrays.py) when
+    the generation in `folder` has them, else decoded from Whoosh's blocks."""
+    segment = reader.segment() if folder is not None else None
+    if folder is not None and segment is not None:
+        info = reader.term_info(field, btext)
+        if not info.is_inlined():
+            offset = info.extent()[0]
+            found = arrays.read_term(folder, segment.segment_id(), field, offset, positions)
+            if found is not None:
+                return found
+    ids, weights, values = read_postings(reader, field, btext, positions)
+    flat = decode_positions(reader.schema[field].format, values) if positions else None
+    return ids, weights, flat
 
 
 def read_postings(reader, field, btext, positions):

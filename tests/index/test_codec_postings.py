@@ -7,7 +7,9 @@ from itertools import pairwise
 
 import numpy as np
 
-from index.codec.postings import decode_positions, read_postings
+from index import generations
+from index.codec import arrays
+from index.codec.postings import decode_positions, read_postings, read_term
 from index.reindex import reindex
 from search.engine import Engine
 
@@ -32,8 +34,10 @@ def test_bulk_decoding_equals_whoosh_matchers_over_many_blocks(tmp_path):
     root = tmp_path / "index"
     assert reindex(root, [corpus]).switched
     reader = Engine(root)._snapshot().reader
+    folder = str(generations.generation_path(root, generations.current_generation(root)))
     checked = 0
     for leaf, _ in reader.leaf_readers():
+        assert arrays._segment(folder, leaf.segment().segment_id())  # written by the build
         for field in leaf.indexed_field_names():
             positions = leaf.schema[field].format.supports("positions")
             for btext in leaf.lexicon(field):
@@ -46,10 +50,18 @@ def test_bulk_decoding_equals_whoosh_matchers_over_many_blocks(tmp_path):
                     matcher.next()
                 assert ids.tolist() == [e[0] for e in expected]
                 assert np.array_equal(weights, np.array([e[1] for e in expected]))
+                decoded = None
                 if positions:
                     assert values == [e[2] for e in expected]
                     flat, starts = decode_positions(leaf.schema[field].format, values)
                     decoded = [leaf.schema[field].format.decode_positions(v) for v in values]
+                    assert [flat[a:b].tolist() for a, b in pairwise(starts)] == decoded
+                # From the arrays the segment builder wrote beside the segment:
+                ids, weights, found = read_term(leaf, field, btext, positions, folder)
+                assert ids.tolist() == [e[0] for e in expected]
+                assert np.array_equal(weights, np.array([e[1] for e in expected]))
+                if positions:
+                    flat, starts = found
                     assert [flat[a:b].tolist() for a, b in pairwise(starts)] == decoded
                 checked += len(expected) > 128  # spans blocks
     assert checked > 5

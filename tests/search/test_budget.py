@@ -39,7 +39,7 @@ def slow_postings(monkeypatch):
     Whoosh's matchers read costs 5 ms of CPU, every term list the numpy path
     (search/postings.py) reads costs 50 ms."""
     real_next = whoosh3.W3LeafMatcher.next
-    real_read = postings.read_postings
+    real_read = postings.read_term
 
     def next_slowly(self):
         burn_cpu(0.005)
@@ -50,7 +50,7 @@ def slow_postings(monkeypatch):
         return real_read(*args, **kwargs)
 
     monkeypatch.setattr(whoosh3.W3LeafMatcher, "next", next_slowly)
-    monkeypatch.setattr(postings, "read_postings", read_slowly)
+    monkeypatch.setattr(postings, "read_term", read_slowly)
 
 
 def test_the_budget_changes_no_answer(index_root):

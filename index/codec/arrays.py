@@ -1,0 +1,171 @@
+"""Posting lists as flat numpy arrays beside each segment Sift writes, for cold reads.
+
+Whoosh stores a term's postings as pickled, zlib-compressed blocks of 128, and each
+position list as a pickle of its own. A search that meets a word for the first time in a
+worker (every word, right after a start or a new version) decodes them all: at a million
+articles a common word is half a million postings, and decoding them took longer than
+the query budget allows. The segment builder (index/codec/segments.py) has each term's
+postings in memory as it writes them, so it also writes them as arrays, one set per
+field: document numbers, weights (32-bit floats, as Whoosh stores them) and, for
+positional fields, positions; a term is found by where its postings start in Whoosh's
+own postings file (its term info says), so Whoosh's terms table stays the one lexicon.
+Reading a term is then two slices of memory-mapped files, shared by every worker.
+
+Segments Whoosh writes (API writes, merges) have none: their terms are decoded from the
+blocks as before (index/codec/postings.py), so answers never depend on these files
+(tests/index/test_codec_postings.py compares both with Whoosh's own matchers).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.storage import POSTINGS_DIR
+
+FOLDER = POSTINGS_DIR
+_NAMES = ("offsets", "starts", "ids", "weights", "position_starts", "positions")
+# Segments whose arrays stay open per process (a few files each), least recent dropped.
+OPEN_SEGMENTS = 512
+
+
+class FieldCollector:
+    """One field's postings, term by term in the order they are written."""
+
+    def __init__(self, positional: bool):
+        self.positional = positional
+        self.offsets: list[int] = []
+        self.counts: list[int] = []
+        self.ids: list[np.ndarray] = []
+        self.weights: list[np.ndarray] = []
+        self.position_counts: list[np.ndarray] = []
+        self.positions: list[np.ndarray] = []
+
+    def add(self, offset: int, docnums, weights, positions=None) -> None:
+        """A term whose postings start at `offset` in the postings file; `positions`:
+        (flat, starts) for a positional field."""
+        self.offsets.append(offset)
+        self.counts.append(len(docnums))
+        self.ids.append(np.frombuffer(docnums, dtype=np.uint32))
+        self.weights.append(np.asarray(weights, dtype=np.float32))
+        if self.positional:
+            flat, starts = positions
+            self.position_counts.append(np.diff(starts))
+            self.positions.append(flat.astype(np.int32))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        starts = np.zeros(len(self.counts) + 1, dtype=np.int64)
+        np.cumsum(self.counts, out=starts[1:])
+        found = {
+            "offsets": np.array(self.offsets, dtype=np.int64),
+            "starts": starts,
+            "ids": _joined(self.ids, np.uint32),
+            "weights": _joined(self.weights, np.float32),
+        }
+        if self.positional:
+            counts = _joined(self.position_counts, np.int64)
+            position_starts = np.zeros(len(counts) + 1, dtype=np.int64)
+            np.cumsum(counts, out=position_starts[1:])
+            found["position_starts"] = position_starts
+            found["positions"] = _joined(self.positions, np.int32)
+        return found
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def write(folder: str | Path, segment_id: str, fields: dict[str, FieldCollector]) -> None:
+    """Write a segment's arrays (a temporary folder renamed into place)."""
+    target = Path(folder) / FOLDER / segment_id
+    temporary = target.parent / f".{segment_id}.tmp"
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    for field, collector in fields.items():
+        for name, array in collector.arrays().items():
+            np.save(temporary / f"{field}.{name}.npy", array)
+    os.replace(temporary, target)
+
+
+def prune(folder: str | Path, segment_ids: set[str]) -> None:
+    """Remove the arrays of segments not in `segment_ids` (merged away); searchers still
+    mapping them keep their files until they close them."""
+    root = Path(folder) / FOLDER
+    for entry in root.iterdir() if root.exists() else ():
+        if entry.name not in segment_ids:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class _Field:
+    offsets: np.ndarray
+    starts: np.ndarray
+    ids: np.ndarray
+    weights: np.ndarray
+    position_starts: np.ndarray | None
+    positions: np.ndarray | None
+
+
+_open: OrderedDict[tuple[str, str], dict[str, _Field] | None] = OrderedDict()
+_open_lock = threading.Lock()
+
+
+def _segment(folder: str, segment_id: str) -> dict[str, _Field] | None:
+    key = (folder, segment_id)
+    with _open_lock:
+        if key in _open:
+            _open.move_to_end(key)
+            return _open[key]
+    path = Path(folder) / FOLDER / segment_id
+    fields: dict[str, _Field] | None
+    try:
+        read: dict[str, _Field] = {}
+        by_field: dict[str, dict[str, np.ndarray]] = {}
+        for entry in os.listdir(path):
+            field, name, ext = entry.rsplit(".", 2)
+            if ext == "npy" and name in _NAMES:
+                by_field.setdefault(field, {})[name] = np.load(path / entry, mmap_mode="r")
+        for field, arrays in by_field.items():
+            read[field] = _Field(
+                arrays["offsets"],
+                arrays["starts"],
+                arrays["ids"],
+                arrays["weights"],
+                arrays.get("position_starts"),
+                arrays.get("positions"),
+            )
+        fields = read
+    except (OSError, ValueError, KeyError):
+        fields = None  # none written (a segment Whoosh wrote), or unreadable: decode blocks
+    with _open_lock:
+        _open[key] = fields
+        while len(_open) > OPEN_SEGMENTS:
+            _open.popitem(last=False)
+    return fields
+
+
+def read_term(folder: str, segment_id: str, field: str, offset: int, positions: bool):
+    """(ids, weights, positions as (flat, starts) or None) of the term whose postings
+    start at `offset`; None when this segment has no arrays for it."""
+    fields = _segment(folder, segment_id)
+    found = fields.get(field) if fields else None
+    if found is None or (positions and found.positions is None):
+        return None
+    at = int(np.searchsorted(found.offsets, offset))
+    if at >= len(found.offsets) or found.offsets[at] != offset:
+        return None
+    start, end = int(found.starts[at]), int(found.starts[at + 1])
+    ids = found.ids[start:end].astype(np.int64)
+    weights = found.weights[start:end].astype(np.float64)
+    if not positions:
+        return ids, weights, None
+    assert found.position_starts is not None and found.positions is not None
+    starts = found.position_starts[start : end + 1]
+    flat = found.positions[int(starts[0]) : int(starts[-1])].astype(np.int64)
+    return ids, weights, (flat, starts - starts[0])
