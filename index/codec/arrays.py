@@ -19,13 +19,18 @@ blocks as before (index/codec/postings.py), so answers never depend on these fil
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import threading
+from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
+from whoosh.formats import Positions
+from whoosh.system import _INT_SIZE
 
 from index.storage import POSTINGS_DIR
 
@@ -36,49 +41,76 @@ OPEN_SEGMENTS = 512
 
 
 class FieldCollector:
-    """One field's postings, term by term in the order they are written."""
+    """One field's postings, term by term in the order they are written, gathered into
+    flat buffers (a segment has hundreds of thousands of terms: nothing per term but
+    appends) and turned into arrays once, at the end."""
 
-    def __init__(self, positional: bool):
-        self.positional = positional
-        self.offsets: list[int] = []
-        self.counts: list[int] = []
-        self.ids: list[np.ndarray] = []
-        self.weights: list[np.ndarray] = []
-        self.position_counts: list[np.ndarray] = []
-        self.positions: list[np.ndarray] = []
+    def __init__(self, fmt):
+        self.fmt = fmt
+        self.positional = type(fmt) is Positions
+        self.offsets = array("q")
+        self.counts = array("q")
+        self.ids = array("I")
+        self.weights = array("d")
+        self.values: list[bytes] = []
 
-    def add(self, offset: int, docnums, weights, positions=None) -> None:
-        """A term whose postings start at `offset` in the postings file; `positions`:
-        (flat, starts) for a positional field."""
+    def add(self, offset: int, docnums: array, weights: array, values: list[bytes]) -> None:
+        """A term whose postings start at `offset` in the postings file."""
         self.offsets.append(offset)
         self.counts.append(len(docnums))
-        self.ids.append(np.frombuffer(docnums, dtype=np.uint32))
-        self.weights.append(np.asarray(weights, dtype=np.float32))
+        self.ids.extend(docnums)
+        self.weights.extend(weights)
         if self.positional:
-            flat, starts = positions
-            self.position_counts.append(np.diff(starts))
-            self.positions.append(flat.astype(np.int32))
+            self.values.extend(values)
 
     def arrays(self) -> dict[str, np.ndarray]:
         starts = np.zeros(len(self.counts) + 1, dtype=np.int64)
-        np.cumsum(self.counts, out=starts[1:])
-        found = {
-            "offsets": np.array(self.offsets, dtype=np.int64),
+        np.cumsum(np.frombuffer(self.counts, dtype=np.int64), out=starts[1:])
+        found: dict[str, np.ndarray] = {
+            "offsets": np.frombuffer(self.offsets, dtype=np.int64),
             "starts": starts,
-            "ids": _joined(self.ids, np.uint32),
-            "weights": _joined(self.weights, np.float32),
+            "ids": np.frombuffer(self.ids, dtype=np.uint32),
+            "weights": np.frombuffer(self.weights, dtype=np.float64).astype(np.float32),
         }
         if self.positional:
-            counts = _joined(self.position_counts, np.int64)
-            position_starts = np.zeros(len(counts) + 1, dtype=np.int64)
-            np.cumsum(counts, out=position_starts[1:])
+            flat, position_starts = decode_positions(self.fmt, self.values)
             found["position_starts"] = position_starts
-            found["positions"] = _joined(self.positions, np.int32)
+            found["positions"] = flat.astype(np.int32)
         return found
 
 
-def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+def decode_positions(fmt, values: list) -> tuple[np.ndarray, np.ndarray]:
+    """Every posting's positions, flat, and where each posting's start (len + 1).
+
+    A `Positions` value is a count and a pickle of the position deltas. Whoosh unpickles
+    each alone (a phrase over a common word is hundreds of thousands of calls); here the
+    pickles' bodies are joined into one pickle of a list of lists, unpickled at once, and
+    the deltas summed by numpy. Other formats decode value by value, as Whoosh does."""
+    if type(fmt) is Positions:
+        bodies = [b"\x80\x02("]  # protocol 2, then a mark: the lists that follow
+        for value in values:
+            body = value[_INT_SIZE:]
+            if body[:1] == b"\x80":  # the protocol header
+                body = body[2:]
+            if body[-1:] == b".":  # the stop
+                body = body[:-1]
+            bodies.append(body)
+        bodies.append(b"l.")  # everything since the mark, as one list
+        lists = pickle.loads(b"".join(bodies))
+    else:
+        lists = [_deltas(fmt.decode_positions(value)) for value in values]
+    counts = np.array([len(deltas) for deltas in lists], dtype=np.int64)
+    starts = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    summed = np.cumsum(
+        np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(starts[-1]))
+    )
+    before = np.concatenate(([0], summed))[starts[:-1]]
+    return summed - np.repeat(before, counts), starts
+
+
+def _deltas(positions: list[int]) -> list[int]:
+    return [b - a for a, b in zip([0, *positions], positions, strict=False)]
 
 
 def write(folder: str | Path, segment_id: str, fields: dict[str, FieldCollector]) -> None:
@@ -88,8 +120,8 @@ def write(folder: str | Path, segment_id: str, fields: dict[str, FieldCollector]
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir(parents=True)
     for field, collector in fields.items():
-        for name, array in collector.arrays().items():
-            np.save(temporary / f"{field}.{name}.npy", array)
+        for name, values in collector.arrays().items():
+            np.save(temporary / f"{field}.{name}.npy", values)
     os.replace(temporary, target)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import pickle
 import zlib
-from itertools import accumulate, chain
+from itertools import accumulate
 
 import numpy as np
 from whoosh.codec.whoosh3 import (
@@ -22,12 +22,12 @@ from whoosh.codec.whoosh3 import (
     W3TermsReader,
     _lenfield,
 )
-from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
 from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
 from index.codec import arrays
+from index.codec.arrays import decode_positions
 
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
@@ -138,40 +138,6 @@ def _decode_blocks(matcher, positions: bool):
     before = np.concatenate(([0], summed[ends[:-1] - 1]))
     ids = summed - np.repeat(before, counts)
     return ids, np.concatenate(weights), values
-
-
-def decode_positions(fmt, values: list) -> tuple[np.ndarray, np.ndarray]:
-    """Every posting's positions, flat, and where each posting's start (len + 1).
-
-    A `Positions` value is a count and a pickle of the position deltas. Whoosh unpickles
-    each alone (a phrase over a common word is hundreds of thousands of calls); here the
-    pickles' bodies are joined into one pickle of a list of lists, unpickled at once, and
-    the deltas summed by numpy. Other formats decode value by value, as Whoosh does."""
-    if type(fmt) is Positions:
-        bodies = [b"\x80\x02("]  # protocol 2, then a mark: the lists that follow
-        for value in values:
-            body = value[_INT_SIZE:]
-            if body[:1] == b"\x80":  # the protocol header
-                body = body[2:]
-            if body[-1:] == b".":  # the stop
-                body = body[:-1]
-            bodies.append(body)
-        bodies.append(b"l.")  # everything since the mark, as one list
-        lists = pickle.loads(b"".join(bodies))
-    else:
-        lists = [_deltas(fmt.decode_positions(value)) for value in values]
-    counts = np.array([len(deltas) for deltas in lists], dtype=np.int64)
-    starts = np.zeros(len(lists) + 1, dtype=np.int64)
-    np.cumsum(counts, out=starts[1:])
-    summed = np.cumsum(
-        np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(starts[-1]))
-    )
-    before = np.concatenate(([0], summed))[starts[:-1]]
-    return summed - np.repeat(before, counts), starts
-
-
-def _deltas(positions: list[int]) -> list[int]:
-    return [b - a for a, b in zip([0, *positions], positions, strict=False)]
 
 
 def matcher_ids(matcher) -> np.ndarray:

@@ -24,7 +24,6 @@ from whoosh.util.numlists import delta_encode
 from whoosh.writing import SegmentWriter
 
 from index.codec import arrays
-from index.codec.postings import decode_positions
 from index.codec.storage import DurableFileStorage
 
 # Whoosh zlib-compresses every postings block (its writer means to skip small ones, but
@@ -116,7 +115,7 @@ class SegmentBuilder(SegmentWriter):
         for name in sorted(self._terms):
             field = self.schema[name]
             writer.start_field(name, field)
-            collector = self._arrays[name] = arrays.FieldCollector(type(field.format) is Positions)
+            collector = self._arrays[name] = arrays.FieldCollector(field.format)
             _write_terms(
                 writer,
                 self._terms[name],
@@ -280,12 +279,7 @@ def _write_terms(
             parts += (pack_int(-size if start + limit >= count else size), info, data)
         block = b"".join(parts)
         postfile.write(block)
-        collector.add(
-            offset,
-            docnums,
-            weights,
-            decode_positions(fmt, values) if collector.positional else None,
-        )
+        collector.add(offset, docnums, weights, values)
         key = prefix + tbytes
         value = _TERMINFO.pack(
             0,
