@@ -5,7 +5,7 @@ as arrays (search/tables.py). Read from the postings, that is a pass over every 
 five fields: four seconds a process at 216,000 articles, twenty at a million, paid by
 every worker at start and again by every worker at every new index version. Segments
 never change once written, so their columns are written once, beside the index, as
-numpy files every searcher memory-maps (`columns/<segment id>/`): the pages are shared
+numpy arrays every searcher memory-maps (`columns/<segment id>.pack`): the pages are shared
 by all workers through the page cache, and a start reads a few files per segment.
 
 The writers (a build, an API write, an incremental build) call `ensure` after their
@@ -17,10 +17,7 @@ files: they are a cache, rebuilt from the segment whenever they are absent.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -28,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import schema
+from index import packed, schema
 from index.codec import arrays
 from index.codec.postings import segment_term_ids
 from index.codec.storage import DurableFileStorage, committed_files
@@ -114,57 +111,38 @@ def _stories(folder: Path, ids: list[str]) -> dict[str, str]:
 
 
 def _path(folder: str | Path, segment_id: str) -> Path:
-    return Path(folder) / FOLDER / segment_id
+    return Path(folder) / FOLDER / f"{segment_id}.pack"
 
 
 def write(folder: str | Path, segment_id: str, columns: SegmentColumns) -> None:
-    """Write a segment's columns (a temporary folder renamed into place)."""
-    target = _path(folder, segment_id)
-    temporary = target.parent / f".{segment_id}.tmp"
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir(parents=True)
-    meta = {
-        "format": _FORMAT,
-        "size": columns.size,
-        "values": {f: pairs.values for f, pairs in columns.fields.items()},
-    }
-    (temporary / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
-    arrays = {
+    """Write a segment's columns (one file, index/packed.py)."""
+    found = {
         "id_bytes": columns.id_bytes,
         "id_ends": columns.id_ends,
         "story_keys": columns.story_keys,
     }
     for field, pairs in columns.fields.items():
-        arrays[f"{field}.doc"] = pairs.doc
-        arrays[f"{field}.val"] = pairs.val
-    for name, array in arrays.items():
-        np.save(temporary / f"{name}.npy", array)
-    # Unreadable ones are moved away, never rewritten in place: searchers may map them,
-    # and a mapped file truncated under them is a SIGBUS on their next read.
-    if target.exists():
-        stale = target.parent / f".{segment_id}.old.tmp"
-        shutil.rmtree(stale, ignore_errors=True)
-        os.replace(target, stale)
-        shutil.rmtree(stale, ignore_errors=True)
-    os.replace(temporary, target)
+        found[f"{field}.doc"] = pairs.doc
+        found[f"{field}.val"] = pairs.val
+    meta = {
+        "format": _FORMAT,
+        "size": columns.size,
+        "values": {f: pairs.values for f, pairs in columns.fields.items()},
+    }
+    packed.write(_path(folder, segment_id), found, meta)
 
 
 def read(folder: str | Path, segment_id: str, size: int) -> SegmentColumns | None:
     """A segment's columns, memory-mapped; None if absent or not what the segment holds."""
-    path = _path(folder, segment_id)
     try:
-        meta = json.loads((path / "meta.json").read_text())
+        found, meta = packed.read(_path(folder, segment_id))
         if meta["format"] != _FORMAT or meta["size"] != size:
             return None
-
-        def array(name: str) -> np.ndarray:
-            return np.load(path / f"{name}.npy", mmap_mode="r")
-
         fields = {
-            f: Pairs(meta["values"][f], array(f"{f}.doc"), array(f"{f}.val")) for f in FACETED
+            f: Pairs(meta["values"][f], found[f"{f}.doc"], found[f"{f}.val"]) for f in FACETED
         }
         columns = SegmentColumns(
-            size, fields, array("id_bytes"), array("id_ends"), array("story_keys")
+            size, fields, found["id_bytes"], found["id_ends"], found["story_keys"]
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -181,6 +159,14 @@ def load(leaf, folder: str | Path) -> SegmentColumns:
         if found is not None:
             return found
     return compute(leaf, folder)
+
+
+def prune(cache: Path, segment_ids: set[str]) -> None:
+    """Remove a cache's files for segments not in `segment_ids` (merged away); searchers
+    still mapping them keep them until they close them."""
+    for entry in cache.iterdir() if cache.exists() else ():
+        if not entry.name.startswith(".") and entry.name.split(".")[0] not in segment_ids:
+            entry.unlink(missing_ok=True)
 
 
 def ensure(folder: str | Path) -> int:
@@ -205,9 +191,6 @@ def ensure(folder: str | Path) -> int:
                     written += 1
     finally:
         ix.close()
-    root = Path(folder) / FOLDER
-    for entry in root.iterdir() if root.exists() else ():
-        if entry.name not in live_ids:
-            shutil.rmtree(entry, ignore_errors=True)  # searchers still mapping them keep them
-    arrays.prune(folder, live_ids)
+    prune(Path(folder) / FOLDER, live_ids)
+    prune(Path(folder) / arrays.FOLDER, live_ids)
     return written

@@ -329,8 +329,7 @@ def _link_copy(source: Path, target: Path) -> None:
         elif entry.is_file() and not entry.name.upper().endswith("LOCK"):
             os.link(entry, target / entry.name)
         elif entry.name in (columns.FOLDER, POSTINGS_DIR):  # never rewritten in place
-            for segment in entry.iterdir():
-                if not segment.name.startswith("."):
-                    (target / entry.name / segment.name).mkdir(parents=True)
-                    for file in segment.iterdir():
-                        os.link(file, target / entry.name / segment.name / file.name)
+            (target / entry.name).mkdir()
+            for file in entry.iterdir():
+                if not file.name.startswith("."):
+                    os.link(file, target / entry.name / file.name)

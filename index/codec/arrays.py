@@ -18,9 +18,7 @@ blocks as before (index/codec/postings.py), so answers never depend on these fil
 
 from __future__ import annotations
 
-import os
 import pickle
-import shutil
 import threading
 from array import array
 from collections import OrderedDict
@@ -32,10 +30,10 @@ import numpy as np
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE
 
+from index import packed
 from index.storage import POSTINGS_DIR
 
 FOLDER = POSTINGS_DIR
-_NAMES = ("offsets", "starts", "ids", "weights", "position_starts", "positions")
 # Segments whose arrays stay open per process (a few files each), least recent dropped.
 OPEN_SEGMENTS = 512
 
@@ -114,24 +112,12 @@ def _deltas(positions: list[int]) -> list[int]:
 
 
 def write(folder: str | Path, segment_id: str, fields: dict[str, FieldCollector]) -> None:
-    """Write a segment's arrays (a temporary folder renamed into place)."""
-    target = Path(folder) / FOLDER / segment_id
-    temporary = target.parent / f".{segment_id}.tmp"
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir(parents=True)
+    """Write a segment's arrays (one file, index/packed.py)."""
+    found = {}
     for field, collector in fields.items():
         for name, values in collector.arrays().items():
-            np.save(temporary / f"{field}.{name}.npy", values)
-    os.replace(temporary, target)
-
-
-def prune(folder: str | Path, segment_ids: set[str]) -> None:
-    """Remove the arrays of segments not in `segment_ids` (merged away); searchers still
-    mapping them keep their files until they close them."""
-    root = Path(folder) / FOLDER
-    for entry in root.iterdir() if root.exists() else ():
-        if entry.name not in segment_ids:
-            shutil.rmtree(entry, ignore_errors=True)
+            found[f"{field}.{name}"] = values
+    packed.write(Path(folder) / FOLDER / f"{segment_id}.pack", found)
 
 
 @dataclass(frozen=True)
@@ -154,25 +140,24 @@ def _segment(folder: str, segment_id: str) -> dict[str, _Field] | None:
         if key in _open:
             _open.move_to_end(key)
             return _open[key]
-    path = Path(folder) / FOLDER / segment_id
     fields: dict[str, _Field] | None
     try:
-        read: dict[str, _Field] = {}
+        packed_arrays, _ = packed.read(Path(folder) / FOLDER / f"{segment_id}.pack")
         by_field: dict[str, dict[str, np.ndarray]] = {}
-        for entry in os.listdir(path):
-            field, name, ext = entry.rsplit(".", 2)
-            if ext == "npy" and name in _NAMES:
-                by_field.setdefault(field, {})[name] = np.load(path / entry, mmap_mode="r")
-        for field, arrays in by_field.items():
-            read[field] = _Field(
-                arrays["offsets"],
-                arrays["starts"],
-                arrays["ids"],
-                arrays["weights"],
-                arrays.get("position_starts"),
-                arrays.get("positions"),
+        for key_name, values in packed_arrays.items():
+            field, name = key_name.rsplit(".", 1)
+            by_field.setdefault(field, {})[name] = values
+        fields = {
+            field: _Field(
+                found["offsets"],
+                found["starts"],
+                found["ids"],
+                found["weights"],
+                found.get("position_starts"),
+                found.get("positions"),
             )
-        fields = read
+            for field, found in by_field.items()
+        }
     except (OSError, ValueError, KeyError):
         fields = None  # none written (a segment Whoosh wrote), or unreadable: decode blocks
     with _open_lock:
