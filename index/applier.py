@@ -25,7 +25,8 @@ from pathlib import Path
 
 from whoosh.index import LockError
 
-from index import deadletter, generations, schema, verify
+from index import columns, deadletter, generations, schema, verify
+from index.codec import merging
 from index.documents import Document, RawDocument, document_from_record, document_record
 from index.extract import extract
 from index.extract.lexicon import lexicon
@@ -193,12 +194,13 @@ def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> Non
             apply_ops(
                 root, writer, last_entry_per_id(entries), generations.generation_path(root, name)
             )
-            writer.commit()
+            writer.commit(mergetype=merging.tiered)
         except BaseException:
             generations.cancel_writer(writer)
             raise
     finally:
         ix.close()
+    columns.ensure(generations.generation_path(root, name))
     generations.write_applied(root, name, entries[-1][0])
     deadletter.forget_attempts(root, {seq for seq, _ in entries})
 

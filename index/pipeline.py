@@ -35,10 +35,12 @@ from index.language import load_profiles
 from index.stories import Entry, entry_for
 from index.writer import index_fields
 
-# Documents per round: each worker holds its share's postings in memory (about 50 bytes
-# each, some 160 postings per news article), so a round of 24,000 on 2 workers keeps
-# each under ~200 MB, and Reuters-21578 becomes 2 segments.
-ROUND_DOCUMENTS = 24_000
+# Documents per worker and round: each worker holds its share's postings in memory
+# (about 50 bytes each, some 160 postings per news article) before writing them as one
+# segment, so a share of 30,000 keeps a worker near 1 GB, and a segment is never
+# merged again (index/codec/merging.py): bigger shares mean fewer segments for every
+# query to visit. Reuters-21578 is one round (2 segments on 2 workers), 50 times it 18.
+SHARE_DOCUMENTS = 30_000
 # Below this, one process: starting workers (fork, imports warm) costs about 0.1 s.
 PARALLEL_MIN_DOCUMENTS = 2_000
 # Workers at most, whatever the machine: segments multiply with them.
@@ -144,7 +146,7 @@ class ParallelAdder:
 
     def add(self, raw: RawDocument) -> None:
         self._round.append(raw)
-        if len(self._round) >= ROUND_DOCUMENTS:
+        if len(self._round) >= SHARE_DOCUMENTS * self.workers:
             self._dispatch()
 
     def close(self) -> None:

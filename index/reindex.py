@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index import generations, schema, stories
+from index import columns, generations, schema, stories
 from index.applier import PUT, apply_ops, last_entry_per_id
+from index.codec import merging
 from index.journal import op_id
 from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
-from index.storage import make_private_dir
+from index.storage import POSTINGS_DIR, make_private_dir
 from index.validate import DEFAULT_LIMITS, Limits
 
 Progress = Callable[[int], None]
@@ -167,7 +168,7 @@ def _build_full(
             if report.errors:
                 writer.cancel()
                 return
-            writer.commit()
+            writer.commit(merge=False)  # its segments are sized to keep (pipeline.py)
         except BaseException:
             generations.cancel_writer(writer)
             raise
@@ -231,7 +232,7 @@ def _build_incremental(
             if report.errors:
                 writer.cancel()
                 return
-            writer.commit()
+            writer.commit(mergetype=merging.tiered)
         except BaseException:
             generations.cancel_writer(writer)
             raise
@@ -293,7 +294,7 @@ def _replay_and_switch(
                     applied = apply_ops(
                         root, writer, ops, generations.generation_path(root, name), replay=True
                     )
-                    writer.commit()
+                    writer.commit(mergetype=merging.tiered)
                 except BaseException:
                     generations.cancel_writer(writer)
                     raise
@@ -305,6 +306,7 @@ def _replay_and_switch(
         manifest.documents = count
         manifest.built = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         manifest.write(root)
+        columns.ensure(generations.generation_path(root, name))
         generations.validate(root, name, count)
         generations.switch_to(root, name)
     report.api_writes_replayed = len(applied)
@@ -317,7 +319,8 @@ def _link_copy(source: Path, target: Path) -> None:
 
     Lock files are not linked: an flock belongs to the inode, so a shared one would make
     writers of the two generations wait for each other. The stories file is copied: SQLite
-    does rewrite its file in place.
+    does rewrite its file in place. Segment columns (index/columns.py) and posting arrays
+    (index/codec/arrays.py) are linked too.
     """
     make_private_dir(target)
     for entry in source.iterdir():
@@ -325,3 +328,8 @@ def _link_copy(source: Path, target: Path) -> None:
             shutil.copyfile(entry, target / entry.name)
         elif entry.is_file() and not entry.name.upper().endswith("LOCK"):
             os.link(entry, target / entry.name)
+        elif entry.name in (columns.FOLDER, POSTINGS_DIR):  # never rewritten in place
+            (target / entry.name).mkdir()
+            for file in entry.iterdir():
+                if not file.name.startswith("."):
+                    os.link(file, target / entry.name / file.name)

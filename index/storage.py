@@ -16,8 +16,18 @@ CHECKSUMS_FILE = "checksums.json"
 # Files Sift keeps beside Whoosh's in a generation folder (not index data).
 # A generation's stories (index/stories.py), and SQLite's rollback journal beside it.
 STORIES_FILE = "stories.sqlite3"
+COLUMNS_DIR = "columns"  # index/columns.py
+POSTINGS_DIR = "postings"  # index/codec/arrays.py
 SIFT_FILES = frozenset(
-    {CHECKSUMS_FILE, "manifest.json", "applied", STORIES_FILE, STORIES_FILE + "-journal"}
+    {
+        CHECKSUMS_FILE,
+        "manifest.json",
+        "applied",
+        STORIES_FILE,
+        STORIES_FILE + "-journal",
+        COLUMNS_DIR,
+        POSTINGS_DIR,
+    }
 )
 _CRC_CHUNK = 1 << 20
 

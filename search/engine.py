@@ -26,7 +26,6 @@ from index import generations, schema
 from index.analysis import STEMMED_LANGUAGES, document_terms, term
 from index.documents import Document
 from index.embedded import EmbeddedStore
-from index.stories import read_stories
 from search import analysis, budget, feedback, stored, stories
 from search import parser as p
 from search.errors import IndexUnavailable
@@ -132,8 +131,8 @@ class Engine:
             shared = self._tables.get(version)
             if shared is None:
                 folder = generations.generation_path(self.root, name)
-                tables = build_tables(searcher.reader(), read_stories(folder))
-                shared = (tables, PostingsCache(searcher, tables.live))
+                tables = build_tables(searcher.reader(), folder)
+                shared = (tables, PostingsCache(searcher, tables.live, str(folder)))
                 self._tables = {version: shared}  # only the newest version is kept
         return _Snapshot(version, ix, searcher, *shared)
 
@@ -224,7 +223,7 @@ class Engine:
         """A story's members in date order, with what each adds; None if unknown."""
         snap = self._snapshot()
         table = snap.tables.story
-        code = table.index.get(story)
+        code = table.code_of(story)
         if code is None or not table.members(code).size:
             return None
         summary = self._story_summary(snap, code)

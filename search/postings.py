@@ -26,7 +26,7 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.query.compound import Or
 
-from index.codec.postings import field_b, read_lengths, read_postings
+from index.codec.postings import field_b, read_lengths, read_term
 from search import budget
 from search.ranking import FieldedTerm, LanguageBM25, field_idf
 
@@ -88,7 +88,8 @@ class _Term:
 class PostingsCache:
     """Scored postings of one index version, shared by the threads that search it."""
 
-    def __init__(self, searcher, live: np.ndarray):
+    def __init__(self, searcher, live: np.ndarray, folder: str | None = None):
+        """`folder`: the generation's, where segments' posting arrays are read from."""
         weighting = searcher.weighting
         # Only Whoosh's BM25F and Sift's LanguageBM25 (search/ranking.py) are reproduced;
         # any other model goes through Whoosh.
@@ -97,6 +98,7 @@ class PostingsCache:
         )
         self.weighting = weighting
         self.live = live
+        self.folder = folder
         self._lock = threading.Lock()
         self._terms: OrderedDict[tuple, _Term] = OrderedDict()
         self._held = 0
@@ -143,22 +145,16 @@ class PostingsCache:
                 self._terms.move_to_end(key)
                 return found
         budget.check()  # reading a term's postings is the unit of work that grows
-        ids, weights, values = read_postings(reader, field, btext, positions)
+        ids, weights, found_positions = read_term(reader, field, btext, positions, self.folder)
         live = self.live[ids + offset]
         if not live.all():
             ids, weights = ids[live], weights[live]
-            if values is not None:
-                values = [v for v, keep in zip(values, live.tolist(), strict=True) if keep]
+            if found_positions is not None:
+                found_positions = _kept_positions(found_positions, live)
         scores = self._score(searcher, seg, reader, field, btext, ids, weights)
         entry = _Term(ids, scores)
-        if values is not None:
-            decode = searcher.schema[field].format.decode_positions
-            decoded = [decode(v) for v in values]
-            entry.starts = np.zeros(len(decoded) + 1, dtype=np.int64)
-            np.cumsum([len(p) for p in decoded], out=entry.starts[1:])
-            entry.positions = np.fromiter(
-                (pos for p in decoded for pos in p), dtype=np.int64, count=int(entry.starts[-1])
-            )
+        if found_positions is not None:
+            entry.positions, entry.starts = found_positions
         with self._lock:
             if key not in self._terms:
                 self._held += len(ids)
@@ -208,7 +204,7 @@ class PostingsCache:
             if not self.doc_frequency(seg, reader, field, btext):
                 continue
             budget.check()
-            ids, tfs, _ = read_postings(reader, field, btext, False)
+            ids, tfs, _ = read_term(reader, field, btext, False, self.folder)
             live = self.live[ids + offset]
             ids, tfs = ids[live], tfs[live]
             b, avgfl = w.field_b(field), w.average_length(searcher, field)
@@ -240,6 +236,15 @@ class PostingsCache:
             lengths = read_lengths(reader, field)
             self._lengths[key] = lengths
         return lengths
+
+
+def _kept_positions(positions: tuple[np.ndarray, np.ndarray], keep: np.ndarray):
+    """Positions (flat, starts) of the postings `keep` marks."""
+    flat, starts = positions
+    counts = np.diff(starts)
+    kept = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+    np.cumsum(counts[keep], out=kept[1:])
+    return flat[np.repeat(keep, counts)], kept
 
 
 # -- evaluation -----------------------------------------------------------------------------

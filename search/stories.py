@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from index.analysis import fold
-from index.stories import story_id
+from index.columns import story_key, story_name
 from search.results import FirstReport, StorySummary
 
 # Sentences a member adds over the earliest report: listed at most.
@@ -22,36 +23,61 @@ MAX_ADDED_SENTENCES = 5
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
 
 
+class DocIds(Protocol):
+    """Document number -> document id (search/tables.py reads them from the columns)."""
+
+    def __getitem__(self, docnum: int) -> str: ...
+
+
+class StoryNames:
+    """Story code -> story id, formatted when asked (a million stories are not kept as a
+    million strings)."""
+
+    def __init__(self, keys: np.ndarray):
+        self.keys = keys  # sorted story keys (index/columns.py `story_key`)
+
+    def __getitem__(self, code: int) -> str:
+        return story_name(int(self.keys[code]))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
 @dataclass(frozen=True)
 class StoryTable:
-    values: list[str]  # story code -> story id
+    values: StoryNames  # story code -> story id
     codes: np.ndarray  # docnum -> story code (-1 for deleted documents)
-    doc_ids: list[str | None]  # docnum -> document id
-    index: dict[str, int]  # story id -> code
+    doc_ids: DocIds  # docnum -> document id
+
+    def code_of(self, story: str) -> int | None:
+        """The code of story id `story`; None if no live document belongs to it."""
+        try:
+            key = story_key(story)
+        except ValueError:
+            return None
+        keys = self.values.keys
+        at = int(np.searchsorted(keys, key))
+        return at if at < len(keys) and keys[at] == key else None
 
     def members(self, code: int) -> np.ndarray:
         return np.flatnonzero(self.codes == code)
 
     def count(self, mask: np.ndarray) -> int:
-        """Stories among the documents of `mask`."""
+        """Stories among the documents of `mask` (marked, not sorted: it grows with the
+        matches and the stories, not with the matches' logarithm)."""
         chosen = self.codes[mask]
-        return int(np.unique(chosen[chosen >= 0]).size)
+        seen = np.zeros(len(self.values), dtype=bool)
+        seen[chosen[chosen >= 0]] = True
+        return int(np.count_nonzero(seen))
 
 
-def build_story_table(doc_ids: list[str | None], story_of: dict[str, str]) -> StoryTable:
-    """`doc_ids`: docnum -> id (None for deleted); `story_of`: id -> story from ingest.
-    A document ingest has not recorded (none should be) stands alone in its own story."""
-    stories = [
-        (story_of.get(doc_id) or story_id(doc_id)) if doc_id is not None else ""
-        for doc_id in doc_ids
-    ]
-    values, codes = np.unique(np.array([*stories, ""], dtype=object), return_inverse=True)
-    codes = codes[:-1].astype(np.int64)
-    values = values.tolist()
-    if values and values[0] == "":  # "" sorts first: deleted documents
-        codes -= 1
-        values = values[1:]
-    return StoryTable(values, codes, doc_ids, {v: i for i, v in enumerate(values)})
+def build_story_table(doc_ids: DocIds, keys: np.ndarray, live: np.ndarray) -> StoryTable:
+    """`keys`: each document's story key, from ingest (index/columns.py); deleted
+    documents (not `live`) belong to none."""
+    unique, codes = np.unique(keys[live], return_inverse=True)
+    table = np.full(len(keys), -1, dtype=np.int64)
+    table[live] = codes
+    return StoryTable(StoryNames(unique), table, doc_ids)
 
 
 def first_per_story(table: StoryTable, docnums: np.ndarray) -> np.ndarray:
@@ -60,7 +86,7 @@ def first_per_story(table: StoryTable, docnums: np.ndarray) -> np.ndarray:
     return np.sort(first)
 
 
-def chronological(members: np.ndarray, dates: np.ndarray, doc_ids: list) -> list[int]:
+def chronological(members: np.ndarray, dates: np.ndarray, doc_ids: DocIds) -> list[int]:
     """Members by date (yyyymmdd, 0 undated: last), ties by id."""
     return sorted(
         (int(d) for d in members),

@@ -4,9 +4,10 @@ Whoosh's own faceting rebuilds a document-to-value map from every value's postin
 every query. Sift builds it once when a searcher opens on a new index version, as numpy
 arrays, so filters, facet counts, date sorting and the timeline are array operations.
 Tables are keyed by the searcher's version, so a write or a reindex never serves stale
-counts: a new version opens a new searcher and builds new tables. Building them reads
-only segments not seen before (what is read from a segment is kept by its id), so after
-an API write a version costs its new small segment, not the whole archive again.
+counts: a new version opens a new searcher and builds new tables. They are put together
+from each segment's columns (index/columns.py: memory-mapped files the writers leave
+beside the segments, shared by every worker), opened once per segment and kept by its
+id, so after an API write a version costs its new small segment, not the archive again.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from index import schema
+from index import columns, schema
 from index.analysis import fold
-from index.codec.postings import segment_term_ids
 from search.stories import StoryTable, build_story_table
 
 
@@ -42,13 +43,15 @@ class SingleColumn:
 
 @dataclass(frozen=True)
 class MultiColumn:
-    """A field with any number of values per document (actor), as (doc, value) pairs."""
+    """A field with any number of values per document (actor), as (doc, value) pairs
+    sorted by document, with where each document's pairs start (`starts`, size + 1)."""
 
     values: list[str]
     doc: np.ndarray  # pair -> docnum
     val: np.ndarray  # pair -> value id
     lookup: dict[str, list[int]]
     size: int
+    starts: np.ndarray  # docnum -> its first pair; starts[size] is the number of pairs
 
     def mask_for(self, wanted: list[int]) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
@@ -56,7 +59,23 @@ class MultiColumn:
         return mask
 
     def counts(self, mask: np.ndarray) -> np.ndarray:
-        return np.bincount(self.val[mask[self.doc]], minlength=len(self.values))
+        """How many documents of `mask` hold each value. A narrow mask gathers its own
+        documents' pairs (the cost grows with the matches); a broad one reads every pair."""
+        docs = np.flatnonzero(mask)
+        if len(docs) * SPARSE_FRACTION < self.size:
+            first = self.starts[docs]
+            lengths = self.starts[docs + 1] - first
+            ends = np.cumsum(lengths)
+            total = int(ends[-1]) if len(ends) else 0
+            at = np.repeat(first - ends + lengths, lengths) + np.arange(total)
+            chosen = self.val[at]
+        else:
+            chosen = self.val[mask[self.doc]]
+        return np.bincount(chosen, minlength=len(self.values))
+
+
+# Below one document in this many, counting gathers the matches' pairs (search/facets.py).
+SPARSE_FRACTION = 8
 
 
 @dataclass(frozen=True)
@@ -73,83 +92,72 @@ class Tables:
     def doc_count(self) -> int:
         return int(self.live.sum())
 
-    def languages(self) -> list[str]:
+    @cached_property
+    def present_languages(self) -> tuple[str, ...]:
+        """The languages of live documents (asked by every query: counted once)."""
         counts = self.language.counts(self.live)
-        return [value for value, count in zip(self.language.values, counts, strict=True) if count]
+        values = self.language.values
+        return tuple(value for value, count in zip(values, counts, strict=True) if count)
 
-
-@dataclass(frozen=True)
-class _Pairs:
-    """One field of one segment: its terms in lexicon order and (document, term) pairs."""
-
-    values: list[bytes]
-    doc: np.ndarray  # pair -> document number within the segment
-    val: np.ndarray  # pair -> index in `values`
+    def languages(self) -> list[str]:
+        return list(self.present_languages)
 
 
 # Segments never change once written (a deletion only changes the live mask, a merge
-# writes a new segment under a new id), so a segment's pairs are read once and kept,
-# keyed by its id: a new index version after an API write reads only its new segments.
-# A few entries per segment (one per faceted field); old ones are dropped first.
+# writes a new segment under a new id), so a segment's columns (index/columns.py,
+# memory-mapped) are opened once and kept, keyed by its id: a new index version after an
+# API write opens only its new segments. Old entries are dropped first.
 SEGMENT_CACHE_ENTRIES = 256
-_segment_pairs: OrderedDict[tuple[str, str], _Pairs] = OrderedDict()
+_segment_columns: OrderedDict[str, columns.SegmentColumns] = OrderedDict()
 _segment_lock = threading.Lock()
 
 
-def _segment_field(leaf, field: str) -> _Pairs:
+def _segment(leaf, folder: str | Path) -> columns.SegmentColumns:
     segment = leaf.segment()
     if segment is None:  # an empty index's reader: nothing to read or keep
-        return _read_pairs(leaf, field)
-    key = (segment.segment_id(), field)
+        return columns.load(leaf, folder)
+    key = segment.segment_id()
     with _segment_lock:
-        found = _segment_pairs.get(key)
+        found = _segment_columns.get(key)
         if found is not None:
-            _segment_pairs.move_to_end(key)
+            _segment_columns.move_to_end(key)
             return found
-    found = _read_pairs(leaf, field)
+    found = columns.load(leaf, folder)
     with _segment_lock:
-        _segment_pairs[key] = found
-        while len(_segment_pairs) > SEGMENT_CACHE_ENTRIES:
-            _segment_pairs.popitem(last=False)
+        _segment_columns[key] = found
+        while len(_segment_columns) > SEGMENT_CACHE_ENTRIES:
+            _segment_columns.popitem(last=False)
     return found
 
 
-def _read_pairs(leaf, field: str) -> _Pairs:
-    """Every term of `field` in one segment with its documents, deleted ones included.
-
-    One sequential pass over the segment's terms table and postings: asking the reader
-    for each term's postings costs two hash lookups and a matcher per term, which for
-    Reuters' 23,000 actor names took over a second.
-    """
-    values, docs = segment_term_ids(leaf, field)
-    doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
-    val = np.repeat(np.arange(len(values), dtype=np.int32), [len(d) for d in docs])
-    return _Pairs(values, doc, val)
+Parts = list[tuple[columns.SegmentColumns, int]]  # each segment's columns and first docnum
 
 
-def _field_pairs(reader, field: str, live: np.ndarray) -> _Pairs:
-    """Every term of `field` across the reader's segments, in lexicon order, with its
-    live (document number, term) pairs."""
-    parts = [(_segment_field(leaf, field), offset) for leaf, offset in reader.leaf_readers()]
-    if len(parts) == 1 and not parts[0][1]:
-        values = parts[0][0].values
-        doc, val = parts[0][0].doc, parts[0][0].val
+def _field_pairs(parts: Parts, field: str, live: np.ndarray) -> columns.Pairs:
+    """Every value of `field` across the segments, in lexicon order, with its live
+    (document number, value) pairs."""
+    fields = [(part.fields[field], offset) for part, offset in parts]
+    if len(fields) == 1 and not fields[0][1]:
+        values = fields[0][0].values
+        doc = np.asarray(fields[0][0].doc, dtype=np.int64)
+        val = np.asarray(fields[0][0].val)
     else:
-        values = sorted(set().union(*(part.values for part, _ in parts)))
+        values = sorted(set().union(*(pairs.values for pairs, _ in fields)))
         index = {value: vid for vid, value in enumerate(values)}
         doc = np.concatenate(
-            [part.doc + offset for part, offset in parts] or [np.zeros(0, dtype=np.int64)]
+            [pairs.doc.astype(np.int64) + offset for pairs, offset in fields]
+            or [np.zeros(0, dtype=np.int64)]
         )
         val = np.concatenate(
             [
-                np.array([index[v] for v in part.values], dtype=np.int32)[part.val]
-                for part, _ in parts
-                if len(part.values)
+                np.array([index[v] for v in pairs.values], dtype=np.int32)[pairs.val]
+                for pairs, _ in fields
+                if len(pairs.values)
             ]
             or [np.zeros(0, dtype=np.int32)]
         )
     keep = live[doc]
-    return _Pairs(values, doc[keep], val[keep])
+    return columns.Pairs(values, doc[keep], val[keep])
 
 
 @lru_cache(maxsize=1 << 20)  # facet values: folded once per process, not per version
@@ -164,48 +172,55 @@ def _lookup(values: list[str]) -> dict[str, list[int]]:
     return lookup
 
 
-def _single(reader, field: str, size: int, live: np.ndarray) -> SingleColumn:
-    pairs = _field_pairs(reader, field, live)
+def _single(parts: Parts, field: str, size: int, live: np.ndarray) -> SingleColumn:
+    pairs = _field_pairs(parts, field, live)
     ids = np.full(size, -1, dtype=np.int32)
     ids[pairs.doc] = pairs.val
-    values = [raw.decode("utf-8") for raw in pairs.values]
-    return SingleColumn(values, ids, _lookup(values))
+    return SingleColumn(pairs.values, ids, _lookup(pairs.values))
 
 
-def _multi(reader, field: str, size: int, live: np.ndarray) -> MultiColumn:
-    pairs = _field_pairs(reader, field, live)
-    values = [raw.decode("utf-8") for raw in pairs.values]
-    return MultiColumn(values, pairs.doc, pairs.val, _lookup(values), size)
+def _multi(parts: Parts, field: str, size: int, live: np.ndarray) -> MultiColumn:
+    pairs = _field_pairs(parts, field, live)  # by document: each segment's are
+    starts = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pairs.doc, minlength=size), out=starts[1:])
+    return MultiColumn(pairs.values, pairs.doc, pairs.val, _lookup(pairs.values), size, starts)
 
 
-def _dates(reader, size: int, live: np.ndarray) -> np.ndarray:
-    pairs = _field_pairs(reader, schema.DATE, live)
+def _dates(parts: Parts, size: int, live: np.ndarray) -> np.ndarray:
+    pairs = _field_pairs(parts, schema.DATE, live)
     dates = np.zeros(size, dtype=np.int32)
-    as_int = np.array([int(raw.replace(b"-", b"")) for raw in pairs.values], dtype=np.int32)
+    as_int = np.array([int(value.replace("-", "")) for value in pairs.values], dtype=np.int32)
     dates[pairs.doc] = as_int[pairs.val]
     return dates
 
 
-def _doc_ids(reader, size: int, live: np.ndarray) -> list[str | None]:
-    pairs = _field_pairs(reader, schema.ID, live)
-    ids: list[str | None] = [None] * size
-    values = [raw.decode("utf-8") for raw in pairs.values]
-    for doc, val in zip(pairs.doc.tolist(), pairs.val.tolist(), strict=True):
-        ids[doc] = values[val]
-    return ids
-
-
-def build_tables(reader, story_of: dict[str, str] | None = None) -> Tables:
-    """The tables for one reader (one index version); `story_of`: id -> story id."""
+def build_tables(reader, folder: str | Path) -> Tables:
+    """The tables for one reader (one index version) of the generation in `folder`."""
     size = reader.doc_count_all()
     live = np.zeros(size, dtype=bool)
     live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+    parts = [(_segment(leaf, folder), offset) for leaf, offset in reader.leaf_readers()]
+    story_keys = np.concatenate(
+        [part.story_keys for part, _ in parts] or [np.zeros(0, dtype=np.int64)]
+    )
     return Tables(
         size=size,
         live=live,
-        source=_single(reader, schema.SOURCE, size, live),
-        language=_single(reader, schema.LANGUAGE, size, live),
-        actor=_multi(reader, schema.ACTOR, size, live),
-        date=_dates(reader, size, live),
-        story=build_story_table(_doc_ids(reader, size, live), story_of or {}),
+        source=_single(parts, schema.SOURCE, size, live),
+        language=_single(parts, schema.LANGUAGE, size, live),
+        actor=_multi(parts, schema.ACTOR, size, live),
+        date=_dates(parts, size, live),
+        story=build_story_table(DocIds(parts), story_keys, live),
     )
+
+
+class DocIds:
+    """Document number -> document id, read from the segments' columns when asked."""
+
+    def __init__(self, parts: Parts):
+        self._parts = [part for part, _ in parts]
+        self._starts = np.array([offset for _, offset in parts], dtype=np.int64)
+
+    def __getitem__(self, docnum: int) -> str:
+        at = int(np.searchsorted(self._starts, docnum, side="right")) - 1
+        return self._parts[at].doc_id(docnum - int(self._starts[at]))

@@ -21,3 +21,6 @@ if whoosh.versionstring() != WHOOSH_VERSION:
         f"Sift's Whoosh codec is written for whoosh-reloaded {WHOOSH_VERSION}, "
         f"not {whoosh.versionstring()}: its file format and internals may differ"
     )
+
+# Installed on import, before any index opens: compound segments read in place.
+from index.codec import compound  # noqa: E402, F401

@@ -23,8 +23,11 @@ from whoosh.codec.whoosh3 import (
     _lenfield,
 )
 from whoosh.matching import FilterMatcher
-from whoosh.system import unpack_int
+from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
+
+from index.codec import arrays
+from index.codec.arrays import decode_positions
 
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
@@ -32,6 +35,23 @@ _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.flo
 def field_b(weighting, field: str) -> float:
     """A BM25F model's length normalisation (B) for `field`."""
     return weighting._field_B.get(field, weighting.B)
+
+
+def read_term(reader, field: str, btext: bytes, positions: bool, folder: str | None):
+    """(ids, weights, positions as (flat, starts) or None) of a term in one segment,
+    deleted documents included: from the segment's arrays (index/codec/arrays.py) when
+    the generation in `folder` has them, else decoded from Whoosh's blocks."""
+    segment = reader.segment() if folder is not None else None
+    if folder is not None and segment is not None:
+        info = reader.term_info(field, btext)
+        if not info.is_inlined():
+            offset = info.extent()[0]
+            found = arrays.read_term(folder, segment.segment_id(), field, offset, positions)
+            if found is not None:
+                return found
+    ids, weights, values = read_postings(reader, field, btext, positions)
+    flat = decode_positions(reader.schema[field].format, values) if positions else None
+    return ids, weights, flat
 
 
 def read_postings(reader, field, btext, positions):
@@ -42,6 +62,8 @@ def read_postings(reader, field, btext, positions):
     ids: list = []
     weights: list = []
     values: list | None = [] if positions else None
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
+        return _decode_blocks(matcher, positions)
     if isinstance(matcher, W3LeafMatcher):
         # Block by block: each block's ids and weights decode in one call.
         while matcher.is_active():
@@ -67,6 +89,55 @@ def read_postings(reader, field, btext, positions):
         np.array(weights, dtype=np.float64),
         values,
     )
+
+
+def _decode_blocks(matcher, positions: bool):
+    """A W3 posting list decoded block by block straight from the file, as the matcher's
+    `_read_ids` / `_read_weights` / `_read_values` decode it, without its per-block
+    seeks, reads and header unpickling through a file object (a cold search of a common
+    word reads thousands of blocks), and with the ids' deltas summed by numpy."""
+    postfile = matcher._postfile
+    fixed = matcher._fixedsize
+    pos = matcher._baseoffset
+    deltas: list = []
+    counts: list[int] = []
+    weights: list[np.ndarray] = []
+    values: list | None = [] if positions else None
+    while True:
+        (length,) = unpack_int(postfile.get(pos, _INT_SIZE))
+        pos += _INT_SIZE
+        block = postfile.get(pos, abs(length))
+        pos += abs(length)
+        stream = io.BytesIO(block)
+        count, _, _, compression, _, _ = pickle.load(stream)
+        data = block[stream.tell() :]
+        if compression:
+            data = zlib.decompress(data)
+        ids, block_weights, block_values = pickle.loads(data)
+        deltas.extend(ids)
+        counts.append(count)
+        if block_weights is None:
+            weights.append(np.ones(count))
+        elif isinstance(block_weights, float):
+            weights.append(np.full(count, block_weights))
+        else:
+            weights.append(np.asarray(block_weights, dtype=np.float64))
+        if values is not None:
+            if fixed is None or fixed < 0:
+                values.extend(block_values)
+            elif fixed == 0:
+                values.extend([None] * count)
+            else:
+                cut = range(0, len(block_values), fixed)
+                values.extend(block_values[i : i + fixed] for i in cut)
+        if length < 0:  # the last block
+            break
+    summed = np.cumsum(np.array(deltas, dtype=np.int64))
+    # Each block's deltas start again from zero: take off the sum of the blocks before.
+    ends = np.cumsum(counts)
+    before = np.concatenate(([0], summed[ends[:-1] - 1]))
+    ids = summed - np.repeat(before, counts)
+    return ids, np.concatenate(weights), values
 
 
 def matcher_ids(matcher) -> np.ndarray:

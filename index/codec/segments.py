@@ -23,6 +23,7 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.util.numlists import delta_encode
 from whoosh.writing import SegmentWriter
 
+from index.codec import arrays
 from index.codec.storage import DurableFileStorage
 
 # Whoosh zlib-compresses every postings block (its writer means to skip small ones, but
@@ -62,6 +63,7 @@ class SegmentBuilder(SegmentWriter):
         # field -> term -> (docnums, weights, encoded values)
         self._terms: dict[str, dict[str, tuple[array, array, list]]] = {}
         self._field_lengths: dict[str, dict[int, int]] = {}
+        self._arrays: dict[str, arrays.FieldCollector] = {}  # index/codec/arrays.py
 
     def add_document(self, **fields):
         self._check_state()
@@ -113,6 +115,7 @@ class SegmentBuilder(SegmentWriter):
         for name in sorted(self._terms):
             field = self.schema[name]
             writer.start_field(name, field)
+            collector = self._arrays[name] = arrays.FieldCollector(field.format)
             _write_terms(
                 writer,
                 self._terms[name],
@@ -120,6 +123,7 @@ class SegmentBuilder(SegmentWriter):
                 field.format,
                 limit,
                 level,
+                collector,
             )
             writer.finish_field()
         writer.close()
@@ -128,6 +132,7 @@ class SegmentBuilder(SegmentWriter):
     def finish(self):
         """Write the segment's files; the Segment to list in the index's TOC."""
         segment = self._finalize_segment()
+        arrays.write(self.storage.folder, segment.segment_id(), self._arrays)
         # The temporary folder is shared with the parent writer, which removes it.
         self.is_closed = True
         return segment
@@ -206,13 +211,20 @@ def _index_items(field, value) -> list[tuple[str, int, float, bytes]]:
 
 
 def _write_terms(
-    fieldwriter, terms: dict, lengths: dict[int, int], fmt, limit: int, level: int
+    fieldwriter,
+    terms: dict,
+    lengths: dict[int, int],
+    fmt,
+    limit: int,
+    level: int,
+    collector: arrays.FieldCollector,
 ) -> None:
     """Write a field's terms, in byte order, as W3FieldWriter, W3PostingsWriter and the
     terms table's OrderedHashWriter would (the same files, but small blocks left
     uncompressed, MIN_COMPRESSED_BYTES, and blocks pickled with BLOCK_PICKLE_PROTOCOL),
     in one pass per term instead of a chain of calls, a term-info object and
-    file-position queries per posting block."""
+    file-position queries per posting block; and each term's postings as arrays to
+    `collector`."""
     postfile, table = fieldwriter._postfile, fieldwriter._tindex
     prefix = pack_ushort(fieldwriter._fieldid)
     fixed = fmt.fixed_value_size()
@@ -267,6 +279,7 @@ def _write_terms(
             parts += (pack_int(-size if start + limit >= count else size), info, data)
         block = b"".join(parts)
         postfile.write(block)
+        collector.add(offset, docnums, weights, values)
         key = prefix + tbytes
         value = _TERMINFO.pack(
             0,

@@ -103,7 +103,7 @@ def _contents(folder: Path) -> dict:
 
 def test_parallel_segments_equal_whoosh_writer(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_DOCUMENTS", 1)
-    monkeypatch.setattr(pipeline, "ROUND_DOCUMENTS", 10)  # 4 segments: below merging
+    monkeypatch.setattr(pipeline, "SHARE_DOCUMENTS", 5)  # rounds of 10: 4 segments, kept
     monkeypatch.setattr(pipeline, "default_workers", lambda: 2)
     report = reindex(tmp_path / "fast", [DATA, SEEDS])
     assert report.switched

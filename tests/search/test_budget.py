@@ -39,7 +39,7 @@ def slow_postings(monkeypatch):
     Whoosh's matchers read costs 5 ms of CPU, every term list the numpy path
     (search/postings.py) reads costs 50 ms."""
     real_next = whoosh3.W3LeafMatcher.next
-    real_read = postings.read_postings
+    real_read = postings.read_term
 
     def next_slowly(self):
         burn_cpu(0.005)
@@ -50,7 +50,7 @@ def slow_postings(monkeypatch):
         return real_read(*args, **kwargs)
 
     monkeypatch.setattr(whoosh3.W3LeafMatcher, "next", next_slowly)
-    monkeypatch.setattr(postings, "read_postings", read_slowly)
+    monkeypatch.setattr(postings, "read_term", read_slowly)
 
 
 def test_the_budget_changes_no_answer(index_root):
@@ -135,3 +135,23 @@ def test_budgets_are_per_thread():
         t.join()
     assert seen["short"] < 0 < seen["long"]
     assert budget.remaining() is None
+
+
+def test_opening_a_new_version_is_not_the_querys_work(index_root, monkeypatch):
+    """The first query on a version builds its tables (seconds at a million articles):
+    outside the budget, so that query is answered, not refused as too broad."""
+    from search import engine as engine_module
+
+    real = engine_module.build_tables
+
+    def slow_tables(*args, **kwargs):
+        burn_cpu(2 * BUDGET_S)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "build_tables", slow_tables)
+    engine = Engine(index_root, budget_s=BUDGET_S)
+    assert engine.search(SearchRequest(q="nato")).total > 0
+    with budget.within(BUDGET_S):
+        burn_cpu(2 * BUDGET_S)
+        with pytest.raises(QueryTimeout):
+            budget.check()  # the same work inside the budget is refused

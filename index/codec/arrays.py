@@ -1,0 +1,188 @@
+"""Posting lists as flat numpy arrays beside each segment Sift writes, for cold reads.
+
+Whoosh stores a term's postings as pickled, zlib-compressed blocks of 128, and each
+position list as a pickle of its own. A search that meets a word for the first time in a
+worker (every word, right after a start or a new version) decodes them all: at a million
+articles a common word is half a million postings, and decoding them took longer than
+the query budget allows. The segment builder (index/codec/segments.py) has each term's
+postings in memory as it writes them, so it also writes them as arrays, one set per
+field: document numbers, weights (32-bit floats, as Whoosh stores them) and, for
+positional fields, positions; a term is found by where its postings start in Whoosh's
+own postings file (its term info says), so Whoosh's terms table stays the one lexicon.
+Reading a term is then two slices of memory-mapped files, shared by every worker.
+
+Segments Whoosh writes (API writes, merges) have none: their terms are decoded from the
+blocks as before (index/codec/postings.py), so answers never depend on these files
+(tests/index/test_codec_postings.py compares both with Whoosh's own matchers).
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from array import array
+from collections import OrderedDict
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+from whoosh.formats import Positions
+from whoosh.system import _INT_SIZE
+
+from index import packed
+from index.storage import POSTINGS_DIR
+
+FOLDER = POSTINGS_DIR
+# Segments whose arrays stay open per process (a few files each), least recent dropped.
+OPEN_SEGMENTS = 512
+
+
+class FieldCollector:
+    """One field's postings, term by term in the order they are written, gathered into
+    flat buffers (a segment has hundreds of thousands of terms: nothing per term but
+    appends) and turned into arrays once, at the end."""
+
+    def __init__(self, fmt):
+        self.fmt = fmt
+        self.positional = type(fmt) is Positions
+        self.offsets = array("q")
+        self.counts = array("q")
+        self.ids = array("I")
+        self.weights = array("d")
+        self.values: list[bytes] = []
+
+    def add(self, offset: int, docnums: array, weights: array, values: list[bytes]) -> None:
+        """A term whose postings start at `offset` in the postings file."""
+        self.offsets.append(offset)
+        self.counts.append(len(docnums))
+        self.ids.extend(docnums)
+        self.weights.extend(weights)
+        if self.positional:
+            self.values.extend(values)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        starts = np.zeros(len(self.counts) + 1, dtype=np.int64)
+        np.cumsum(np.frombuffer(self.counts, dtype=np.int64), out=starts[1:])
+        found: dict[str, np.ndarray] = {
+            "offsets": np.frombuffer(self.offsets, dtype=np.int64),
+            "starts": starts,
+            "ids": np.frombuffer(self.ids, dtype=np.uint32),
+            "weights": np.frombuffer(self.weights, dtype=np.float64).astype(np.float32),
+        }
+        if self.positional:
+            flat, position_starts = decode_positions(self.fmt, self.values)
+            found["position_starts"] = position_starts
+            found["positions"] = flat.astype(np.int32)
+        return found
+
+
+def decode_positions(fmt, values: list) -> tuple[np.ndarray, np.ndarray]:
+    """Every posting's positions, flat, and where each posting's start (len + 1).
+
+    A `Positions` value is a count and a pickle of the position deltas. Whoosh unpickles
+    each alone (a phrase over a common word is hundreds of thousands of calls); here the
+    pickles' bodies are joined into one pickle of a list of lists, unpickled at once, and
+    the deltas summed by numpy. Other formats decode value by value, as Whoosh does."""
+    if type(fmt) is Positions:
+        bodies = [b"\x80\x02("]  # protocol 2, then a mark: the lists that follow
+        for value in values:
+            body = value[_INT_SIZE:]
+            if body[:1] == b"\x80":  # the protocol header
+                body = body[2:]
+            if body[-1:] == b".":  # the stop
+                body = body[:-1]
+            bodies.append(body)
+        bodies.append(b"l.")  # everything since the mark, as one list
+        lists = pickle.loads(b"".join(bodies))
+    else:
+        lists = [_deltas(fmt.decode_positions(value)) for value in values]
+    counts = np.array([len(deltas) for deltas in lists], dtype=np.int64)
+    starts = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    summed = np.cumsum(
+        np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(starts[-1]))
+    )
+    before = np.concatenate(([0], summed))[starts[:-1]]
+    return summed - np.repeat(before, counts), starts
+
+
+def _deltas(positions: list[int]) -> list[int]:
+    return [b - a for a, b in zip([0, *positions], positions, strict=False)]
+
+
+def write(folder: str | Path, segment_id: str, fields: dict[str, FieldCollector]) -> None:
+    """Write a segment's arrays (one file, index/packed.py)."""
+    found = {}
+    for field, collector in fields.items():
+        for name, values in collector.arrays().items():
+            found[f"{field}.{name}"] = values
+    packed.write(Path(folder) / FOLDER / f"{segment_id}.pack", found)
+
+
+@dataclass(frozen=True)
+class _Field:
+    offsets: np.ndarray
+    starts: np.ndarray
+    ids: np.ndarray
+    weights: np.ndarray
+    position_starts: np.ndarray | None
+    positions: np.ndarray | None
+
+
+_open: OrderedDict[tuple[str, str], dict[str, _Field] | None] = OrderedDict()
+_open_lock = threading.Lock()
+
+
+def _segment(folder: str, segment_id: str) -> dict[str, _Field] | None:
+    key = (folder, segment_id)
+    with _open_lock:
+        if key in _open:
+            _open.move_to_end(key)
+            return _open[key]
+    fields: dict[str, _Field] | None
+    try:
+        packed_arrays, _ = packed.read(Path(folder) / FOLDER / f"{segment_id}.pack")
+        by_field: dict[str, dict[str, np.ndarray]] = {}
+        for key_name, values in packed_arrays.items():
+            field, name = key_name.rsplit(".", 1)
+            by_field.setdefault(field, {})[name] = values
+        fields = {
+            field: _Field(
+                found["offsets"],
+                found["starts"],
+                found["ids"],
+                found["weights"],
+                found.get("position_starts"),
+                found.get("positions"),
+            )
+            for field, found in by_field.items()
+        }
+    except (OSError, ValueError, KeyError):
+        fields = None  # none written (a segment Whoosh wrote), or unreadable: decode blocks
+    with _open_lock:
+        _open[key] = fields
+        while len(_open) > OPEN_SEGMENTS:
+            _open.popitem(last=False)
+    return fields
+
+
+def read_term(folder: str, segment_id: str, field: str, offset: int, positions: bool):
+    """(ids, weights, positions as (flat, starts) or None) of the term whose postings
+    start at `offset`; None when this segment has no arrays for it."""
+    fields = _segment(folder, segment_id)
+    found = fields.get(field) if fields else None
+    if found is None or (positions and found.positions is None):
+        return None
+    at = int(np.searchsorted(found.offsets, offset))
+    if at >= len(found.offsets) or found.offsets[at] != offset:
+        return None
+    start, end = int(found.starts[at]), int(found.starts[at + 1])
+    ids = found.ids[start:end].astype(np.int64)
+    weights = found.weights[start:end].astype(np.float64)
+    if not positions:
+        return ids, weights, None
+    assert found.position_starts is not None and found.positions is not None
+    starts = found.position_starts[start : end + 1]
+    flat = found.positions[int(starts[0]) : int(starts[-1])].astype(np.int64)
+    return ids, weights, (flat, starts - starts[0])

@@ -1,0 +1,196 @@
+"""Per-segment columns for the read side: each document's facet values, id and story.
+
+A searcher needs, for every document, its source, language, actors, date, id and story,
+as arrays (search/tables.py). Read from the postings, that is a pass over every term of
+five fields: four seconds a process at 216,000 articles, twenty at a million, paid by
+every worker at start and again by every worker at every new index version. Segments
+never change once written, so their columns are written once, beside the index, as
+numpy arrays every searcher memory-maps (`columns/<segment id>.pack`): the pages are shared
+by all workers through the page cache, and a start reads a few files per segment.
+
+The writers (a build, an API write, an incremental build) call `ensure` after their
+commit and after the documents' stories are recorded (index/stories.py). A segment
+whose columns are missing or unreadable (an index built before them, a crash before
+`ensure`) is computed in memory by `load`, as before; `sift verify` does not check these
+files: they are a cache, rebuilt from the segment whenever they are absent.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index import packed, schema
+from index.codec import arrays
+from index.codec.postings import segment_term_ids
+from index.codec.storage import DurableFileStorage, committed_files
+from index.storage import COLUMNS_DIR
+from index.stories import FILE as STORIES_FILE
+from index.stories import story_id
+
+log = logging.getLogger(__name__)
+
+FOLDER = COLUMNS_DIR
+FACETED = (schema.SOURCE, schema.LANGUAGE, schema.ACTOR, schema.DATE)
+_FORMAT = 1  # bumped when the files change: older columns are recomputed
+_IN_QUERY = 500  # ids per SQLite query (its default limit on parameters is 999)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """One field of one segment: its values in lexicon order, and (document, value) pairs
+    sorted by document (numbers within the segment, deleted documents included)."""
+
+    values: list[str]
+    doc: np.ndarray  # int32
+    val: np.ndarray  # int32
+
+
+@dataclass(frozen=True)
+class SegmentColumns:
+    size: int  # documents in the segment, deleted ones included
+    fields: dict[str, Pairs]  # FACETED field -> pairs
+    id_bytes: np.ndarray  # uint8: every document's id, UTF-8, in document order
+    id_ends: np.ndarray  # int64: where each id ends in id_bytes
+    story_keys: np.ndarray  # int64: each document's story (story_key)
+
+    def doc_id(self, docnum: int) -> str:
+        start = int(self.id_ends[docnum - 1]) if docnum else 0
+        return self.id_bytes[start : int(self.id_ends[docnum])].tobytes().decode("utf-8")
+
+
+def story_key(story: str) -> int:
+    """A story id (index/stories.py `story_id`: "s" and 12 hex digits) as an integer."""
+    return int(story[1:], 16)
+
+
+def story_name(key: int) -> str:
+    return f"s{key:012x}"
+
+
+def compute(leaf, folder: str | Path) -> SegmentColumns:
+    """One segment's columns read from its postings; stories from the generation's file."""
+    size = leaf.doc_count_all()
+    fields = {}
+    for field in FACETED:
+        values, docs = segment_term_ids(leaf, field)
+        doc = np.concatenate(docs).astype(np.int32) if docs else np.zeros(0, np.int32)
+        val = np.repeat(np.arange(len(values), dtype=np.int32), [len(d) for d in docs])
+        order = np.lexsort((val, doc))  # by document: a reader finds a document's values
+        fields[field] = Pairs([v.decode("utf-8") for v in values], doc[order], val[order])
+    ids = [""] * size
+    values, docs = segment_term_ids(leaf, schema.ID)
+    for value, found in zip(values, docs, strict=True):
+        text = value.decode("utf-8")
+        for docnum in found.tolist():
+            ids[docnum] = text
+    encoded = [doc_id.encode("utf-8") for doc_id in ids]
+    id_ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+    id_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    stories = _stories(Path(folder), ids)
+    story_keys = np.array([story_key(stories.get(i) or story_id(i)) for i in ids], np.int64)
+    return SegmentColumns(size, fields, id_bytes, id_ends, story_keys)
+
+
+def _stories(folder: Path, ids: list[str]) -> dict[str, str]:
+    path = folder / STORIES_FILE
+    if not path.exists():
+        return {}
+    found: dict[str, str] = {}
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        for start in range(0, len(ids), _IN_QUERY):
+            chunk = ids[start : start + _IN_QUERY]
+            marks = ",".join("?" * len(chunk))
+            found.update(db.execute(f"SELECT id, story FROM docs WHERE id IN ({marks})", chunk))
+    return found
+
+
+def _path(folder: str | Path, segment_id: str) -> Path:
+    return Path(folder) / FOLDER / f"{segment_id}.pack"
+
+
+def write(folder: str | Path, segment_id: str, columns: SegmentColumns) -> None:
+    """Write a segment's columns (one file, index/packed.py)."""
+    found = {
+        "id_bytes": columns.id_bytes,
+        "id_ends": columns.id_ends,
+        "story_keys": columns.story_keys,
+    }
+    for field, pairs in columns.fields.items():
+        found[f"{field}.doc"] = pairs.doc
+        found[f"{field}.val"] = pairs.val
+    meta = {
+        "format": _FORMAT,
+        "size": columns.size,
+        "values": {f: pairs.values for f, pairs in columns.fields.items()},
+    }
+    packed.write(_path(folder, segment_id), found, meta)
+
+
+def read(folder: str | Path, segment_id: str, size: int) -> SegmentColumns | None:
+    """A segment's columns, memory-mapped; None if absent or not what the segment holds."""
+    try:
+        found, meta = packed.read(_path(folder, segment_id))
+        if meta["format"] != _FORMAT or meta["size"] != size:
+            return None
+        fields = {
+            f: Pairs(meta["values"][f], found[f"{f}.doc"], found[f"{f}.val"]) for f in FACETED
+        }
+        columns = SegmentColumns(
+            size, fields, found["id_bytes"], found["id_ends"], found["story_keys"]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if len(columns.id_ends) != size or len(columns.story_keys) != size:
+        return None
+    return columns
+
+
+def load(leaf, folder: str | Path) -> SegmentColumns:
+    """A segment's columns: the files if written, else computed from the segment."""
+    segment = leaf.segment()
+    if segment is not None:
+        found = read(folder, segment.segment_id(), leaf.doc_count_all())
+        if found is not None:
+            return found
+    return compute(leaf, folder)
+
+
+def prune(cache: Path, segment_ids: set[str]) -> None:
+    """Remove a cache's files for segments not in `segment_ids` (merged away); searchers
+    still mapping them keep them until they close them."""
+    for entry in cache.iterdir() if cache.exists() else ():
+        if not entry.name.startswith(".") and entry.name.split(".")[0] not in segment_ids:
+            entry.unlink(missing_ok=True)
+
+
+def ensure(folder: str | Path) -> int:
+    """Write the columns of every committed segment of the index in `folder` that lacks
+    them, and remove those (and the posting arrays) of segments merged away; how many
+    were written. Called by a writer after its commit, its documents' stories recorded."""
+    ix = DurableFileStorage(str(folder)).open_index()
+    written = 0
+    try:
+        _, live_ids = committed_files(ix)
+        with ix.reader() as reader:
+            for leaf, _ in reader.leaf_readers():
+                segment = leaf.segment()
+                if segment is None:  # an empty index
+                    continue
+                if read(folder, segment.segment_id(), leaf.doc_count_all()) is None:
+                    try:
+                        write(folder, segment.segment_id(), compute(leaf, folder))
+                    except OSError as exc:  # a full disk: searchers compute them instead
+                        log.warning("columns of segment %s not written: %s", segment, exc)
+                        continue
+                    written += 1
+    finally:
+        ix.close()
+    prune(Path(folder) / FOLDER, live_ids)
+    prune(Path(folder) / arrays.FOLDER, live_ids)
+    return written

@@ -1,0 +1,43 @@
+"""Packed arrays: one file and one map per segment cache, whatever it holds."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from index import packed
+
+
+def test_arrays_and_metadata_read_back_as_written(tmp_path):
+    arrays = {
+        "ids": np.arange(1000, dtype=np.uint32),
+        "weights": np.linspace(0, 1, 7).astype(np.float32),
+        "empty": np.zeros(0, dtype=np.int64),
+        "ends": np.array([3, 9, 27], dtype=np.int64),
+    }
+    packed.write(tmp_path / "s.pack", arrays, {"values": ["NATO", "Brüssel"]})
+    found, meta = packed.read(tmp_path / "s.pack")
+    assert meta == {"values": ["NATO", "Brüssel"]}
+    for name, array in arrays.items():
+        assert found[name].dtype == array.dtype and (found[name] == array).all()
+
+
+def test_a_file_cut_short_or_foreign_is_refused(tmp_path):
+    packed.write(tmp_path / "s.pack", {"ids": np.arange(5000, dtype=np.int64)})
+    data = (tmp_path / "s.pack").read_bytes()
+    (tmp_path / "cut.pack").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError):
+        packed.read(tmp_path / "cut.pack")
+    (tmp_path / "foreign.npy").write_bytes(b"\x93NUMPY" + bytes(200))
+    with pytest.raises(ValueError):
+        packed.read(tmp_path / "foreign.npy")
+
+
+def test_one_descriptor_however_many_arrays(tmp_path):
+    packed.write(tmp_path / "s.pack", {f"a{i}": np.arange(10 + i) for i in range(40)})
+    before = len(os.listdir("/proc/self/fd"))
+    found, _ = packed.read(tmp_path / "s.pack")
+    assert len(os.listdir("/proc/self/fd")) - before <= 1
+    assert int(found["a39"][-1]) == 48
