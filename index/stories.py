@@ -21,15 +21,18 @@ that started it.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import sqlite3
 import threading
 import zlib
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +89,7 @@ CREATE INDEX IF NOT EXISTS docs_story ON docs(story);
 CREATE INDEX IF NOT EXISTS bands_key ON bands(key, id);
 CREATE INDEX IF NOT EXISTS keys_key ON keys(key, day, id);
 """
+_NO_BANDS = np.zeros(0, dtype=np.uint64)
 _UNDATED = 0  # the `day` of undated documents in the keys table (no date has ordinal 0)
 
 
@@ -114,13 +118,24 @@ class _Hasher:
 _HASHER = _Hasher()
 
 
+# Word -> crc32, as the stems are cached (index/analysis.py): news vocabulary is Zipfian,
+# so almost every word is a dictionary hit instead of an encode and a checksum.
+_WORD_HASHES: dict[str, int] = {}
+
+
+def _word_hash(word: str) -> int:
+    hashed = _WORD_HASHES[word] = zlib.crc32(word.encode("utf-8"))
+    return hashed
+
+
 def signature(doc: Document) -> tuple[np.ndarray, int]:
     """The MinHash of the document's body shingles (headline too when the body is short)
     and how many distinct shingles it has."""
     words = word_list(fold(doc.text))
     if len(words) < SHINGLE_WORDS + MIN_SHINGLES:
         words = word_list(fold(doc.title)) + words
-    hashed = np.array([zlib.crc32(w.encode("utf-8")) for w in words] or [0], dtype=np.uint64)
+    known = _WORD_HASHES.get
+    hashed = np.array([known(w) or _word_hash(w) for w in words] or [0], dtype=np.uint64)
     if len(hashed) >= SHINGLE_WORDS:
         mixed = sum(
             hashed[i : len(hashed) - SHINGLE_WORDS + 1 + i] * _MIX[i] for i in range(SHINGLE_WORDS)
@@ -142,10 +157,10 @@ def event_keys(doc: Document) -> list[str]:
     return sorted(keys)
 
 
-def band_keys(sig: np.ndarray) -> list[int]:
+def band_keys(sig: np.ndarray) -> np.ndarray:
     rows = sig.reshape(BANDS, ROWS)
     mixed = sum(rows[:, i] * _MIX[i] for i in range(ROWS)) + np.arange(BANDS, dtype=np.uint64)
-    return ((mixed * _MIX[3]) & _MASK63).tolist()
+    return (mixed * _MIX[3]) & _MASK63
 
 
 def _near(sig: np.ndarray, count: int, other: np.ndarray, other_count: int) -> float:
@@ -160,34 +175,51 @@ def _near(sig: np.ndarray, count: int, other: np.ndarray, other_count: int) -> f
     return jaccard if contained >= CONTAINMENT else 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
-    """What is recorded of one document."""
+    """What is recorded of one document (its story is decided when it is assigned)."""
 
     id: str
-    story: str
     day: int | None
     shingles: int
-    sig: np.ndarray
+    sig: np.ndarray  # uint64, NUM_PERM values
     keys: list[str]
-    bands: list[int]
+    bands: np.ndarray  # uint64, BANDS LSH keys
+
+    def __reduce__(self):
+        # Workers send entries to the reading process: one bytes object for both arrays
+        # pickles several times faster than two numpy arrays and a dataclass.
+        packed = np.concatenate([self.sig, self.bands]).tobytes()
+        return _unpack, (self.id, self.day, self.shingles, packed, "\n".join(self.keys))
 
 
-def entry_for(doc: Document, story: str = "") -> Entry:
+def _unpack(doc_id: str, day: int | None, shingles: int, packed: bytes, keys: str) -> Entry:
+    values = np.frombuffer(packed, dtype=np.uint64)
+    return Entry(
+        doc_id,
+        day,
+        shingles,
+        values[:NUM_PERM],
+        keys.split("\n") if keys else [],
+        values[NUM_PERM:],
+    )
+
+
+def entry_for(doc: Document) -> Entry:
     sig, count = signature(doc)
     day = doc.date.toordinal() if doc.date else None
-    return Entry(doc.id, story, day, count, sig, event_keys(doc), band_keys(sig))
+    return Entry(doc.id, day, count, sig, event_keys(doc), band_keys(sig))
 
 
 def _assign(state, entry: Entry) -> str:
     """The story `entry` joins: its nearest copy's, else a same-event report's, else new."""
     best = None
-    for other in state.near_candidates(entry.bands):
+    for other in state.near_candidates(entry.bands.tolist()):
         near = _near(entry.sig, entry.shingles, other.sig, other.shingles)
-        if near and (best is None or (near, other.id) > best[:2]):
-            best = (near, other.id, other.story)
+        if near and (best is None or (near, other.id) > best):
+            best = (near, other.id)
     if best is not None:
-        return best[2]
+        return state.story_of(best[1])
     return _event_story(state, entry) or story_id(entry.id)
 
 
@@ -207,19 +239,22 @@ def _event_story(state, entry: Entry) -> str | None:
             weights[key] = idf(df)
     if len(weights) < EVENT_MIN_SHARED:
         return None
-    shared: dict[str, list[str]] = {}
-    for key in weights:
-        for doc_id in state.holders(key, entry.day - EVENT_DAYS, entry.day + EVENT_DAYS):
-            shared.setdefault(doc_id, []).append(key)
+    # How many of these keys each report in the window holds (a document holds a key
+    # once, and all its keys on its one day), counted in C rather than per holder.
+    shared = Counter(
+        chain.from_iterable(
+            state.holders(key, entry.day - EVENT_DAYS, entry.day + EVENT_DAYS) for key in weights
+        )
+    )
     mine = sum(weights.values())
     best = None
-    for doc_id in sorted(i for i, common in shared.items() if len(common) >= EVENT_MIN_SHARED):
-        common = shared[doc_id]
+    for doc_id in sorted(i for i, count in shared.items() if count >= EVENT_MIN_SHARED):
         if float(np.mean(entry.sig == state.sig_of(doc_id))) < EVENT_MIN_JACCARD:
             continue
-        dfs = [state.df(key) for key in state.keys_of(doc_id)]
-        theirs = sum(idf(df) for df in dfs if df <= limit)
-        overlap = sum(weights[k] for k in common) / max(min(mine, theirs), 1e-9)
+        theirs_keys = state.keys_of(doc_id)  # sorted, as `weights` is: the same sum order
+        theirs = sum(idf(df) for df in map(state.df, theirs_keys) if df <= limit)
+        common = sum(weights[k] for k in theirs_keys if k in weights)
+        overlap = common / max(min(mine, theirs), 1e-9)
         if overlap >= EVENT_OVERLAP and (best is None or overlap > best[0]):
             best = (overlap, doc_id)
     return state.story_of(best[1]) if best else None
@@ -230,6 +265,7 @@ class MemoryStories:
 
     def __init__(self):
         self.entries: dict[str, Entry] = {}
+        self.stories: dict[str, str] = {}
         self.bands: dict[int, list[str]] = {}
         self.keys: dict[str, list[str]] = {}
         # per key, its dated holders' days (ascending: entries come in build order) and ids
@@ -238,16 +274,16 @@ class MemoryStories:
 
     def add(self, entry: Entry) -> str:
         """Assign `entry` (given in build order) its story and record it."""
-        entry = Entry(**{**entry.__dict__, "story": _assign(self, entry)})
+        story = self.stories[entry.id] = _assign(self, entry)
         self.entries[entry.id] = entry
-        for band in entry.bands:
+        for band in entry.bands.tolist():
             self.bands.setdefault(band, []).append(entry.id)
         for key in entry.keys:
             self.keys.setdefault(key, []).append(entry.id)
             if entry.day is not None:
                 self.days.setdefault(key, []).append(entry.day)
                 self.dated.setdefault(key, []).append(entry.id)
-        return entry.story
+        return story
 
     def near_candidates(self, bands: list[int]) -> list[Entry]:
         found = {doc_id for band in bands for doc_id in self.bands.get(band, ())}
@@ -270,13 +306,14 @@ class MemoryStories:
         return self.entries[doc_id].sig
 
     def story_of(self, doc_id: str) -> str:
-        return self.entries[doc_id].story
+        return self.stories[doc_id]
 
     def write(self, folder: str | Path) -> None:
         with closing(sqlite3.connect(Path(folder) / FILE)) as db, db:
             db.executescript(_SCHEMA)
             db.executemany(
-                "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", map(_row, self.entries.values())
+                "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)",
+                (_row(entry, self.stories[entry.id]) for entry in self.entries.values()),
             )
             db.executemany(
                 "INSERT INTO bands VALUES (?, ?)",
@@ -293,10 +330,10 @@ class MemoryStories:
             db.executescript(_INDEXES)
 
 
-def _row(entry: Entry) -> tuple:
+def _row(entry: Entry, story: str) -> tuple:
     return (
         entry.id,
-        entry.story,
+        story,
         entry.day,
         entry.shingles,
         entry.sig.tobytes(),
@@ -327,7 +364,8 @@ class StoryIndex:
                 continue
             sig = np.frombuffer(found[0], dtype=np.uint64)
             self.db.executemany(
-                "DELETE FROM bands WHERE key = ? AND id = ?", [(b, doc_id) for b in band_keys(sig)]
+                "DELETE FROM bands WHERE key = ? AND id = ?",
+                [(b, doc_id) for b in band_keys(sig).tolist()],
             )
             self.db.executemany(
                 "DELETE FROM keys WHERE key = ? AND id = ?",
@@ -338,25 +376,27 @@ class StoryIndex:
     def add(self, entry: Entry) -> str:
         """Assign `entry` a story (replacing what its document had) and record it."""
         self.remove([entry.id])
-        entry = Entry(**{**entry.__dict__, "story": _assign(self, entry)})
-        self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", _row(entry))
-        self.db.executemany("INSERT INTO bands VALUES (?, ?)", [(b, entry.id) for b in entry.bands])
+        story = _assign(self, entry)
+        self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", _row(entry, story))
+        self.db.executemany(
+            "INSERT INTO bands VALUES (?, ?)", [(b, entry.id) for b in entry.bands.tolist()]
+        )
         day = entry.day or _UNDATED
         self.db.executemany(
             "INSERT INTO keys VALUES (?, ?, ?)", [(k, day, entry.id) for k in entry.keys]
         )
-        return entry.story
+        return story
 
     def near_candidates(self, bands: list[int]) -> list[Entry]:
         marks = ",".join("?" * len(bands))
         rows = self.db.execute(
-            "SELECT id, story, day, shingles, sig FROM docs WHERE id IN "
+            "SELECT id, day, shingles, sig FROM docs WHERE id IN "
             f"(SELECT id FROM bands WHERE key IN ({marks})) ORDER BY id",
             bands,
         ).fetchall()
         return [
-            Entry(i, story, day, count, np.frombuffer(sig, dtype=np.uint64), [], [])
-            for i, story, day, count, sig in rows
+            Entry(i, day, count, np.frombuffer(sig, dtype=np.uint64), [], _NO_BANDS)
+            for i, day, count, sig in rows
         ]
 
     def total(self) -> int:
@@ -392,9 +432,17 @@ def assign_all(folder: str | Path, entries: Iterable[Entry]) -> None:
     """Assign `entries` (a full build's, from `entry_for`) in build order and write the
     generation's file."""
     memory = MemoryStories()
-    for entry in sorted(entries, key=build_order):
-        memory.add(entry)
-    memory.write(folder)
+    # Without the cyclic collector: assigning makes millions of lists and no cycles, and
+    # its passes over them were half the assignment's time on Reuters-21578.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for entry in sorted(entries, key=build_order):
+            memory.add(entry)
+        memory.write(folder)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def read_stories(folder: str | Path) -> dict[str, str]:
