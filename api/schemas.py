@@ -359,8 +359,18 @@ def load_args(schema: Schema, args: MultiDict) -> dict:
 
 class FacetValueOut(Schema):
     value = fields.String()
-    count = fields.Integer()
+    count = fields.Integer(metadata={"description": "Articles."})
     selected = fields.Boolean()
+    stories = fields.Integer(
+        allow_none=True,
+        metadata={"description": "With `collapse=story`: stories among those articles."},
+    )
+
+    @post_dump
+    def _stories_only_when_collapsed(self, data, **kwargs):
+        if data.get("stories") is None:
+            data.pop("stories", None)
+        return data
 
 
 class FirstReportOut(Schema):

@@ -37,6 +37,15 @@ class StoryTable:
         chosen = self.codes[mask]
         return int(np.unique(chosen[chosen >= 0]).size)
 
+    def count_per(self, docs: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
+        """Stories per group (0..size-1): document `docs[i]` is in group `groups[i]`
+        (-1: none). One sort of the (group, story) pairs, not one pass per group."""
+        codes = self.codes[docs]
+        keep = (groups >= 0) & (codes >= 0)
+        width = max(len(self.values), 1)
+        pairs = np.unique(groups[keep].astype(np.int64) * width + codes[keep])
+        return np.bincount(pairs // width, minlength=size)
+
 
 def build_story_table(doc_ids: list[str | None], story_of: dict[str, str]) -> StoryTable:
     """`doc_ids`: docnum -> id (None for deleted); `story_of`: id -> story from ingest.
