@@ -220,9 +220,9 @@ class PageArgs(SearchArgs):
         metadata={"description": "Timeline bars per year, month or day (default: by span)."},
     )
     collapse = fields.String(
-        load_default="none",
+        load_default="story",
         validate=validate.OneOf(PAGE_COLLAPSES),
-        metadata={"description": "`story`: one result per story; `none` (default): every article."},
+        metadata={"description": "`story` (default): one result per story; `none`: every article."},
     )
 
 
