@@ -45,9 +45,10 @@ def facet_counts(
         selected = set(value_ids(column, selected_values, canonicalise=name == "actor"))
         counts = column.counts(scope)
         chosen = top_ids(column.values, counts, selected, size)
-        story_counts = [None] * len(chosen)
+        story_counts: list[int | None] = [None] * len(chosen)
         if stories is not None:
-            story_counts = _stories_per(stories, *column.pairs(scope), chosen)
+            docs, vids = column.pairs(scope)
+            story_counts = list(_stories_per(stories, docs, vids, chosen))
         result[name] = [
             FacetValue(column.values[vid], int(counts[vid]), vid in selected, n)
             for vid, n in zip(chosen, story_counts, strict=True)
