@@ -28,6 +28,7 @@ class StoryTable:
     codes: np.ndarray  # docnum -> story code (-1 for deleted documents)
     doc_ids: list[str | None]  # docnum -> document id
     index: dict[str, int]  # story id -> code
+    alone: np.ndarray  # docnum -> the only member of its story (most are)
 
     def members(self, code: int) -> np.ndarray:
         return np.flatnonzero(self.codes == code)
@@ -39,12 +40,16 @@ class StoryTable:
 
     def count_per(self, docs: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
         """Stories per group (0..size-1): document `docs[i]` is in group `groups[i]`
-        (-1: none). One sort of the (group, story) pairs, not one pass per group."""
+        (-1: none). A story of one member counts once per group it is in; only the
+        (group, story) pairs of larger stories are sorted to count them once."""
         codes = self.codes[docs]
         keep = (groups >= 0) & (codes >= 0)
+        alone = keep & self.alone[docs]
+        counts = np.bincount(groups[alone], minlength=size)
+        shared = keep & ~alone
         width = max(len(self.values), 1)
-        pairs = np.unique(groups[keep].astype(np.int64) * width + codes[keep])
-        return np.bincount(pairs // width, minlength=size)
+        pairs = np.unique(groups[shared].astype(np.int64) * width + codes[shared])
+        return counts + np.bincount(pairs // width, minlength=size)
 
 
 def build_story_table(doc_ids: list[str | None], story_of: dict[str, str]) -> StoryTable:
@@ -60,7 +65,9 @@ def build_story_table(doc_ids: list[str | None], story_of: dict[str, str]) -> St
     if values and values[0] == "":  # "" sorts first: deleted documents
         codes -= 1
         values = values[1:]
-    return StoryTable(values, codes, doc_ids, {v: i for i, v in enumerate(values)})
+    sizes = np.bincount(codes[codes >= 0], minlength=max(len(values), 1))
+    alone = (codes >= 0) & (sizes[np.maximum(codes, 0)] == 1)
+    return StoryTable(values, codes, doc_ids, {v: i for i, v in enumerate(values)}, alone)
 
 
 def first_per_story(table: StoryTable, docnums: np.ndarray) -> np.ndarray:
