@@ -38,7 +38,7 @@ DEFAULTS = {
     "sort": "relevance",
     "page": 1,
     "per_page": 10,
-    "collapse": "none",
+    "collapse": "story",
 }
 # What a change to these keeps: the page number (only paging and view switches do).
 VIEW_PARAMS = ("page", "more", "interval", "per_page", "sort")

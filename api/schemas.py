@@ -220,9 +220,9 @@ class PageArgs(SearchArgs):
         metadata={"description": "Timeline bars per year, month or day (default: by span)."},
     )
     collapse = fields.String(
-        load_default="none",
+        load_default="story",
         validate=validate.OneOf(PAGE_COLLAPSES),
-        metadata={"description": "`story`: one result per story; `none` (default): every article."},
+        metadata={"description": "`story` (default): one result per story; `none`: every article."},
     )
 
 
@@ -359,8 +359,18 @@ def load_args(schema: Schema, args: MultiDict) -> dict:
 
 class FacetValueOut(Schema):
     value = fields.String()
-    count = fields.Integer()
+    count = fields.Integer(metadata={"description": "Articles."})
     selected = fields.Boolean()
+    stories = fields.Integer(
+        allow_none=True,
+        metadata={"description": "With `collapse=story`: stories among those articles."},
+    )
+
+    @post_dump
+    def _stories_only_when_collapsed(self, data, **kwargs):
+        if data.get("stories") is None:
+            data.pop("stories", None)
+        return data
 
 
 class FirstReportOut(Schema):

@@ -21,15 +21,17 @@ that started it.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import sqlite3
-import threading
 import zlib
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +69,6 @@ EVENT_MAX_DF = 0.05
 EVENT_MIN_JACCARD = 0.06
 TITLE_WORD_MIN = 4
 
-_MASK32 = np.uint64(0xFFFFFFFF)
 _MASK63 = np.uint64(0x7FFFFFFFFFFFFFFF)
 # Odd multipliers mixing word hashes into shingle hashes and rows into band keys.
 _MIX = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F], dtype=np.uint64)
@@ -86,6 +87,7 @@ CREATE INDEX IF NOT EXISTS docs_story ON docs(story);
 CREATE INDEX IF NOT EXISTS bands_key ON bands(key, id);
 CREATE INDEX IF NOT EXISTS keys_key ON keys(key, day, id);
 """
+_NO_BANDS = np.zeros(0, dtype=np.uint64)
 _UNDATED = 0  # the `day` of undated documents in the keys table (no date has ordinal 0)
 
 
@@ -95,23 +97,42 @@ def story_id(founder: str) -> str:
     return "s" + hashlib.sha1(founder.encode("utf-8")).hexdigest()[:12]
 
 
-class _Hasher:
-    """One datasketch MinHash reused for every document (its permutations are costly to
-    set up), behind a lock: ingest threads take turns."""
+# datasketch's MinHash with the affine32 scheme: each shingle hash h (32 bits) is mixed by
+# the MurmurHash3 finalizer, then permuted as (a * h + b) mod 2^32 for each of its
+# seeded (a, b) pairs, and the signature is the minimum per permutation. Computed here
+# on all of a document's shingles at once (datasketch's update_batch converts them one
+# by one in Python, a third of the signature's cost); tests check it equals datasketch's.
+_PERM_A, _PERM_B = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations
+_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
+_MIX32 = _MIX.astype(np.uint32)
 
-    def __init__(self):
-        self.minhash = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, scheme=SCHEME)
-        self.empty = self.minhash.hashvalues.copy()
-        self.lock = threading.Lock()
-
-    def signature(self, hashes: list[int]) -> np.ndarray:
-        with self.lock:
-            self.minhash.hashvalues = self.empty.copy()
-            self.minhash.update_batch(hashes)
-            return self.minhash.hashvalues.astype(np.uint64)
+# Word -> crc32, as the stems are cached (index/analysis.py): news vocabulary is Zipfian,
+# so almost every word is a dictionary hit instead of an encode and a checksum.
+_WORD_HASHES: dict[str, int] = {}
 
 
-_HASHER = _Hasher()
+def _word_hashes(words: list[str]) -> np.ndarray:
+    if not words:
+        return np.zeros(1, dtype=np.uint32)
+    known = _WORD_HASHES.get
+    try:
+        return np.fromiter(map(known, words), np.uint32, len(words))
+    except TypeError:  # a word not seen before (None)
+        for word in words:
+            if word not in _WORD_HASHES:
+                _WORD_HASHES[word] = zlib.crc32(word.encode("utf-8"))
+        return np.fromiter(map(known, words), np.uint32, len(words))
+
+
+def minhash(shingles: np.ndarray) -> np.ndarray:
+    """The MinHash signature (uint64, as stored) of distinct 32-bit shingle hashes."""
+    shift, m1, shift2, m2 = _FMIX
+    h = shingles ^ (shingles >> shift)
+    h = h * m1
+    h = h ^ (h >> shift2)
+    h = h * m2
+    h = h ^ (h >> shift)
+    return (h[:, None] * _PERM_A + _PERM_B).min(axis=0).astype(np.uint64)
 
 
 def signature(doc: Document) -> tuple[np.ndarray, int]:
@@ -120,14 +141,13 @@ def signature(doc: Document) -> tuple[np.ndarray, int]:
     words = word_list(fold(doc.text))
     if len(words) < SHINGLE_WORDS + MIN_SHINGLES:
         words = word_list(fold(doc.title)) + words
-    hashed = np.array([zlib.crc32(w.encode("utf-8")) for w in words] or [0], dtype=np.uint64)
+    hashed = _word_hashes(words)
     if len(hashed) >= SHINGLE_WORDS:
-        mixed = sum(
-            hashed[i : len(hashed) - SHINGLE_WORDS + 1 + i] * _MIX[i] for i in range(SHINGLE_WORDS)
-        )
-        hashed = mixed & _MASK32
-    shingles = np.unique(hashed).tolist()
-    return _HASHER.signature(shingles), len(shingles)
+        # (mod 2^32 throughout: the low 32 bits of the 64-bit mix the file was built with)
+        end = len(hashed) - SHINGLE_WORDS + 1
+        hashed = sum(hashed[i : end + i] * _MIX32[i] for i in range(SHINGLE_WORDS))
+    shingles = np.unique(hashed)
+    return minhash(shingles), len(shingles)
 
 
 def event_keys(doc: Document) -> list[str]:
@@ -142,10 +162,10 @@ def event_keys(doc: Document) -> list[str]:
     return sorted(keys)
 
 
-def band_keys(sig: np.ndarray) -> list[int]:
+def band_keys(sig: np.ndarray) -> np.ndarray:
     rows = sig.reshape(BANDS, ROWS)
     mixed = sum(rows[:, i] * _MIX[i] for i in range(ROWS)) + np.arange(BANDS, dtype=np.uint64)
-    return ((mixed * _MIX[3]) & _MASK63).tolist()
+    return (mixed * _MIX[3]) & _MASK63
 
 
 def _near(sig: np.ndarray, count: int, other: np.ndarray, other_count: int) -> float:
@@ -160,34 +180,51 @@ def _near(sig: np.ndarray, count: int, other: np.ndarray, other_count: int) -> f
     return jaccard if contained >= CONTAINMENT else 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
-    """What is recorded of one document."""
+    """What is recorded of one document (its story is decided when it is assigned)."""
 
     id: str
-    story: str
     day: int | None
     shingles: int
-    sig: np.ndarray
+    sig: np.ndarray  # uint64, NUM_PERM values
     keys: list[str]
-    bands: list[int]
+    bands: np.ndarray  # uint64, BANDS LSH keys
+
+    def __reduce__(self):
+        # Workers send entries to the reading process: one bytes object for both arrays
+        # pickles several times faster than two numpy arrays and a dataclass.
+        packed = np.concatenate([self.sig, self.bands]).tobytes()
+        return _unpack, (self.id, self.day, self.shingles, packed, "\n".join(self.keys))
 
 
-def entry_for(doc: Document, story: str = "") -> Entry:
+def _unpack(doc_id: str, day: int | None, shingles: int, packed: bytes, keys: str) -> Entry:
+    values = np.frombuffer(packed, dtype=np.uint64)
+    return Entry(
+        doc_id,
+        day,
+        shingles,
+        values[:NUM_PERM],
+        keys.split("\n") if keys else [],
+        values[NUM_PERM:],
+    )
+
+
+def entry_for(doc: Document) -> Entry:
     sig, count = signature(doc)
     day = doc.date.toordinal() if doc.date else None
-    return Entry(doc.id, story, day, count, sig, event_keys(doc), band_keys(sig))
+    return Entry(doc.id, day, count, sig, event_keys(doc), band_keys(sig))
 
 
 def _assign(state, entry: Entry) -> str:
     """The story `entry` joins: its nearest copy's, else a same-event report's, else new."""
     best = None
-    for other in state.near_candidates(entry.bands):
+    for other in state.near_candidates(entry.bands.tolist()):
         near = _near(entry.sig, entry.shingles, other.sig, other.shingles)
-        if near and (best is None or (near, other.id) > best[:2]):
-            best = (near, other.id, other.story)
+        if near and (best is None or (near, other.id) > best):
+            best = (near, other.id)
     if best is not None:
-        return best[2]
+        return state.story_of(best[1])
     return _event_story(state, entry) or story_id(entry.id)
 
 
@@ -207,19 +244,22 @@ def _event_story(state, entry: Entry) -> str | None:
             weights[key] = idf(df)
     if len(weights) < EVENT_MIN_SHARED:
         return None
-    shared: dict[str, list[str]] = {}
-    for key in weights:
-        for doc_id in state.holders(key, entry.day - EVENT_DAYS, entry.day + EVENT_DAYS):
-            shared.setdefault(doc_id, []).append(key)
+    # How many of these keys each report in the window holds (a document holds a key
+    # once, and all its keys on its one day), counted in C rather than per holder.
+    shared = Counter(
+        chain.from_iterable(
+            state.holders(key, entry.day - EVENT_DAYS, entry.day + EVENT_DAYS) for key in weights
+        )
+    )
     mine = sum(weights.values())
     best = None
-    for doc_id in sorted(i for i, common in shared.items() if len(common) >= EVENT_MIN_SHARED):
-        common = shared[doc_id]
+    for doc_id in sorted(i for i, count in shared.items() if count >= EVENT_MIN_SHARED):
         if float(np.mean(entry.sig == state.sig_of(doc_id))) < EVENT_MIN_JACCARD:
             continue
-        dfs = [state.df(key) for key in state.keys_of(doc_id)]
-        theirs = sum(idf(df) for df in dfs if df <= limit)
-        overlap = sum(weights[k] for k in common) / max(min(mine, theirs), 1e-9)
+        theirs_keys = state.keys_of(doc_id)  # sorted, as `weights` is: the same sum order
+        theirs = sum(idf(df) for df in map(state.df, theirs_keys) if df <= limit)
+        common = sum(weights[k] for k in theirs_keys if k in weights)
+        overlap = common / max(min(mine, theirs), 1e-9)
         if overlap >= EVENT_OVERLAP and (best is None or overlap > best[0]):
             best = (overlap, doc_id)
     return state.story_of(best[1]) if best else None
@@ -230,6 +270,7 @@ class MemoryStories:
 
     def __init__(self):
         self.entries: dict[str, Entry] = {}
+        self.stories: dict[str, str] = {}
         self.bands: dict[int, list[str]] = {}
         self.keys: dict[str, list[str]] = {}
         # per key, its dated holders' days (ascending: entries come in build order) and ids
@@ -238,16 +279,16 @@ class MemoryStories:
 
     def add(self, entry: Entry) -> str:
         """Assign `entry` (given in build order) its story and record it."""
-        entry = Entry(**{**entry.__dict__, "story": _assign(self, entry)})
+        story = self.stories[entry.id] = _assign(self, entry)
         self.entries[entry.id] = entry
-        for band in entry.bands:
+        for band in entry.bands.tolist():
             self.bands.setdefault(band, []).append(entry.id)
         for key in entry.keys:
             self.keys.setdefault(key, []).append(entry.id)
             if entry.day is not None:
                 self.days.setdefault(key, []).append(entry.day)
                 self.dated.setdefault(key, []).append(entry.id)
-        return entry.story
+        return story
 
     def near_candidates(self, bands: list[int]) -> list[Entry]:
         found = {doc_id for band in bands for doc_id in self.bands.get(band, ())}
@@ -270,13 +311,14 @@ class MemoryStories:
         return self.entries[doc_id].sig
 
     def story_of(self, doc_id: str) -> str:
-        return self.entries[doc_id].story
+        return self.stories[doc_id]
 
     def write(self, folder: str | Path) -> None:
         with closing(sqlite3.connect(Path(folder) / FILE)) as db, db:
             db.executescript(_SCHEMA)
             db.executemany(
-                "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", map(_row, self.entries.values())
+                "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)",
+                (_row(entry, self.stories[entry.id]) for entry in self.entries.values()),
             )
             db.executemany(
                 "INSERT INTO bands VALUES (?, ?)",
@@ -293,10 +335,10 @@ class MemoryStories:
             db.executescript(_INDEXES)
 
 
-def _row(entry: Entry) -> tuple:
+def _row(entry: Entry, story: str) -> tuple:
     return (
         entry.id,
-        entry.story,
+        story,
         entry.day,
         entry.shingles,
         entry.sig.tobytes(),
@@ -327,7 +369,8 @@ class StoryIndex:
                 continue
             sig = np.frombuffer(found[0], dtype=np.uint64)
             self.db.executemany(
-                "DELETE FROM bands WHERE key = ? AND id = ?", [(b, doc_id) for b in band_keys(sig)]
+                "DELETE FROM bands WHERE key = ? AND id = ?",
+                [(b, doc_id) for b in band_keys(sig).tolist()],
             )
             self.db.executemany(
                 "DELETE FROM keys WHERE key = ? AND id = ?",
@@ -338,25 +381,27 @@ class StoryIndex:
     def add(self, entry: Entry) -> str:
         """Assign `entry` a story (replacing what its document had) and record it."""
         self.remove([entry.id])
-        entry = Entry(**{**entry.__dict__, "story": _assign(self, entry)})
-        self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", _row(entry))
-        self.db.executemany("INSERT INTO bands VALUES (?, ?)", [(b, entry.id) for b in entry.bands])
+        story = _assign(self, entry)
+        self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", _row(entry, story))
+        self.db.executemany(
+            "INSERT INTO bands VALUES (?, ?)", [(b, entry.id) for b in entry.bands.tolist()]
+        )
         day = entry.day or _UNDATED
         self.db.executemany(
             "INSERT INTO keys VALUES (?, ?, ?)", [(k, day, entry.id) for k in entry.keys]
         )
-        return entry.story
+        return story
 
     def near_candidates(self, bands: list[int]) -> list[Entry]:
         marks = ",".join("?" * len(bands))
         rows = self.db.execute(
-            "SELECT id, story, day, shingles, sig FROM docs WHERE id IN "
+            "SELECT id, day, shingles, sig FROM docs WHERE id IN "
             f"(SELECT id FROM bands WHERE key IN ({marks})) ORDER BY id",
             bands,
         ).fetchall()
         return [
-            Entry(i, story, day, count, np.frombuffer(sig, dtype=np.uint64), [], [])
-            for i, story, day, count, sig in rows
+            Entry(i, day, count, np.frombuffer(sig, dtype=np.uint64), [], _NO_BANDS)
+            for i, day, count, sig in rows
         ]
 
     def total(self) -> int:
@@ -392,9 +437,17 @@ def assign_all(folder: str | Path, entries: Iterable[Entry]) -> None:
     """Assign `entries` (a full build's, from `entry_for`) in build order and write the
     generation's file."""
     memory = MemoryStories()
-    for entry in sorted(entries, key=build_order):
-        memory.add(entry)
-    memory.write(folder)
+    # Without the cyclic collector: assigning makes millions of lists and no cycles, and
+    # its passes over them were half the assignment's time on Reuters-21578.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for entry in sorted(entries, key=build_order):
+            memory.add(entry)
+        memory.write(folder)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def read_stories(folder: str | Path) -> dict[str, str]:

@@ -175,6 +175,7 @@ class Engine:
             request.filters,
             request.facets,
             request.facet_size,
+            snap.tables.story if request.collapse == "story" else None,
         )
         suggestion = did_you_mean(snap.reader, request.q, plan.node)
         return SearchResults(

@@ -1,16 +1,21 @@
 """Disjunctive facet counts: each facet counts with every filter except its own.
 
 So picking one source still shows the other sources' counts (Solr's tag/exclude), and a
-selected value stays listed, at count 0 if need be.
+selected value stays listed, at count 0 if need be. With stories (`collapse=story`), each
+listed value also counts the stories among its articles: only the listed values' pairs
+are sorted, after the article counts chose them.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
 from search.filters import combine, value_ids
 from search.request import Filters
 from search.results import FacetValue
+from search.stories import StoryTable
 from search.tables import Tables
 
 
@@ -21,13 +26,15 @@ def facet_counts(
     filters: Filters,
     names: tuple[str, ...],
     size: int,
+    stories: StoryTable | None = None,
 ) -> dict[str, list[FacetValue]]:
-    """Counts for each facet in `names` over `matches` (the query's documents, live)."""
+    """Counts for each facet in `names` over `matches` (the query's documents, live);
+    with `stories`, each value's stories too."""
     result: dict[str, list[FacetValue]] = {}
     for name in names:
         scope = combine(matches, masks, leave_out=name)
         if name == "year":
-            result[name] = _years(tables, scope, filters, size)
+            result[name] = _years(tables, scope, filters, size, stories)
             continue
         column = getattr(tables, name)
         selected_values = {
@@ -37,17 +44,31 @@ def facet_counts(
         }[name]
         selected = set(value_ids(column, selected_values, canonicalise=name == "actor"))
         counts = column.counts(scope)
-        result[name] = top_values(column.values, counts, selected, size)
+        chosen = top_ids(column.values, counts, selected, size)
+        story_counts: list[int | None] = [None] * len(chosen)
+        if stories is not None:
+            docs, vids = column.pairs(scope)
+            story_counts = list(_stories_per(stories, docs, vids, chosen))
+        result[name] = [
+            FacetValue(column.values[vid], int(counts[vid]), vid in selected, n)
+            for vid, n in zip(chosen, story_counts, strict=True)
+        ]
         known = {column.values[vid] for vid in selected}
         for value in selected_values:  # selected values the index does not hold
             if not value_ids(column, (value,), canonicalise=name == "actor") and value not in known:
-                result[name].append(FacetValue(value, 0, True))
+                result[name].append(FacetValue(value, 0, True, None if stories is None else 0))
     return result
 
 
 def top_values(
     values: list[str], counts: np.ndarray, selected: set[int], size: int
 ) -> list[FacetValue]:
+    chosen = top_ids(values, counts, selected, size)
+    return [FacetValue(values[vid], int(counts[vid]), vid in selected) for vid in chosen]
+
+
+def top_ids(values: list[str], counts: np.ndarray, selected: set[int], size: int) -> list[int]:
+    """The value ids listed: the `size` most counted (ties by value), then the selected."""
     nonzero = np.flatnonzero(counts)
     if len(nonzero) > size:
         # Only values counted at least as often as the size-th best can be listed: sort
@@ -57,7 +78,20 @@ def top_values(
     order = sorted(nonzero.tolist(), key=lambda vid: (-int(counts[vid]), values[vid]))
     chosen = order[:size]
     chosen += sorted(vid for vid in selected if vid not in chosen)
-    return [FacetValue(values[vid], int(counts[vid]), vid in selected) for vid in chosen]
+    return chosen
+
+
+def _stories_per(
+    stories: StoryTable, docs: np.ndarray, vids: np.ndarray, chosen: list[int]
+) -> list[int]:
+    """Stories among the articles of each chosen value; (docs, vids): the scope's pairs."""
+    if not chosen:
+        return []
+    order = np.argsort(chosen)
+    ranked = np.asarray(chosen)[order]
+    at = np.minimum(np.searchsorted(ranked, vids), len(ranked) - 1)
+    groups = np.where(ranked[at] == vids, order[at], -1)
+    return stories.count_per(docs, groups, len(chosen)).tolist()
 
 
 def _count_years(years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -72,10 +106,19 @@ def _count_years(years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (present + first).astype(years.dtype), counts[present]
 
 
-def _years(tables: Tables, scope: np.ndarray, filters: Filters, size: int) -> list[FacetValue]:
+def _years(
+    tables: Tables, scope: np.ndarray, filters: Filters, size: int, stories: StoryTable | None
+) -> list[FacetValue]:
     dated = tables.date[scope]
     years, counts = _count_years(dated[dated > 0] // 10000)
-    return year_values(years.tolist(), counts.tolist(), filters, size)
+    listed = year_values(years.tolist(), counts.tolist(), filters, size)
+    if stories is None or not listed:
+        return listed
+    docs = np.flatnonzero(scope)
+    docs = docs[tables.date[docs] > 0]
+    chosen = [int(v.value) for v in listed]
+    story_counts = _stories_per(stories, docs, tables.date[docs] // 10000, chosen)
+    return [replace(v, stories=n) for v, n in zip(listed, story_counts, strict=True)]
 
 
 def year_values(

@@ -13,6 +13,7 @@ class FacetValue:
     value: str
     count: int
     selected: bool
+    stories: int | None = None  # stories among the `count` articles (with collapse=story)
 
 
 @dataclass(frozen=True)

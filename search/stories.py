@@ -48,6 +48,7 @@ class StoryTable:
     values: StoryNames  # story code -> story id
     codes: np.ndarray  # docnum -> story code (-1 for deleted documents)
     doc_ids: DocIds  # docnum -> document id
+    alone: np.ndarray  # docnum -> the only member of its story (most are)
 
     def code_of(self, story: str) -> int | None:
         """The code of story id `story`; None if no live document belongs to it."""
@@ -70,6 +71,19 @@ class StoryTable:
         seen[chosen[chosen >= 0]] = True
         return int(np.count_nonzero(seen))
 
+    def count_per(self, docs: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
+        """Stories per group (0..size-1): document `docs[i]` is in group `groups[i]`
+        (-1: none). A story of one member counts once per group it is in; only the
+        (group, story) pairs of larger stories are sorted to count them once."""
+        codes = self.codes[docs]
+        keep = (groups >= 0) & (codes >= 0)
+        alone = keep & self.alone[docs]
+        counts = np.bincount(groups[alone], minlength=size)
+        shared = keep & ~alone
+        width = max(len(self.values), 1)
+        pairs = np.unique(groups[shared].astype(np.int64) * width + codes[shared])
+        return counts + np.bincount(pairs // width, minlength=size)
+
 
 def build_story_table(doc_ids: DocIds, keys: np.ndarray, live: np.ndarray) -> StoryTable:
     """`keys`: each document's story key, from ingest (index/columns.py); deleted
@@ -77,7 +91,10 @@ def build_story_table(doc_ids: DocIds, keys: np.ndarray, live: np.ndarray) -> St
     unique, codes = np.unique(keys[live], return_inverse=True)
     table = np.full(len(keys), -1, dtype=np.int64)
     table[live] = codes
-    return StoryTable(StoryNames(unique), table, doc_ids)
+    sizes = np.bincount(codes, minlength=max(len(unique), 1))
+    alone = np.zeros(len(keys), dtype=bool)
+    alone[live] = sizes[codes] == 1
+    return StoryTable(StoryNames(unique), table, doc_ids, alone)
 
 
 def first_per_story(table: StoryTable, docnums: np.ndarray) -> np.ndarray:

@@ -40,6 +40,13 @@ class SingleColumn:
         chosen = self.ids[mask]
         return np.bincount(chosen[chosen >= 0], minlength=len(self.values))
 
+    def pairs(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(docnum, value id) of the documents of `mask` that have a value."""
+        docs = np.flatnonzero(mask)
+        vids = self.ids[docs]
+        has = vids >= 0
+        return docs[has], vids[has]
+
 
 @dataclass(frozen=True)
 class MultiColumn:
@@ -72,6 +79,11 @@ class MultiColumn:
         else:
             chosen = self.val[mask[self.doc]]
         return np.bincount(chosen, minlength=len(self.values))
+
+    def pairs(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(docnum, value id) of each value of the documents of `mask`."""
+        chosen = mask[self.doc]
+        return self.doc[chosen], self.val[chosen]
 
 
 # Below one document in this many, counting gathers the matches' pairs (search/facets.py).

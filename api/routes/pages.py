@@ -19,6 +19,7 @@ from api.openapi import raise_unknown
 from api.page_state import PageState
 from api.routes.search import filters_from, refuse_if_partial, search_request
 from api.timeline_view import timeline_view
+from search.errors import NotSupported
 from search.request import FACETS, MAX_FACET_SIZE
 
 blueprint = Blueprint(PAGES_BLUEPRINT, __name__)
@@ -62,19 +63,14 @@ def search():
     # Without a query every document is equally relevant: browse the archive newest first.
     sort = "newest" if not args["q"].strip() and args["sort"] == "relevance" else args["sort"]
     collapse = None if args["collapse"] == "none" else args["collapse"]
-    results = refuse_if_partial(
-        backend().search(
-            search_request(
-                {
-                    **args,
-                    "sort": sort,
-                    "facets": FACETS,
-                    "facet_size": MAX_FACET_SIZE,
-                    "collapse": collapse,
-                }
-            )
-        )
-    )
+    try:
+        results = _page_search(args, sort, collapse)
+    except NotSupported:
+        if "collapse" in request.args:
+            raise
+        # The page's default on a backend that keeps no stories (a cluster): every article.
+        collapse = None
+        results = _page_search(args, sort, collapse)
     listed = results.stories if collapse and results.stories is not None else results.total
     facets = {
         name: _facet_view(name, values, expanded=name in more)
@@ -93,6 +89,13 @@ def search():
         per_page_choices=PER_PAGE_CHOICES,
         hit_actors=HIT_ACTORS,
     )
+
+
+def _page_search(args: dict, sort: str, collapse: str | None):
+    request = search_request(
+        {**args, "sort": sort, "facets": FACETS, "facet_size": MAX_FACET_SIZE, "collapse": collapse}
+    )
+    return refuse_if_partial(backend().search(request))
 
 
 def _facet_view(name: str, values, *, expanded: bool) -> dict:

@@ -55,10 +55,11 @@ def test_search_page_lists_hits_facets_and_headers(client):
     counts = client.get("/api/v1/search?q=NATO").get_json()
     total = counts["total"]
     assert f"{total} results for" in text
-    # every article by default; one result per story with collapse=story
-    assert len(html.find("li", class_="hit")) == min(total, 10)
-    _, folded = page(client, "/?q=NATO&collapse=story")
-    assert len(folded.find("li", class_="hit")) == min(counts["stories"], 10)
+    # one result per story by default; every article with collapse=none
+    assert counts["stories"] < total
+    assert len(html.find("li", class_="hit")) == min(counts["stories"], 10)
+    _, every = page(client, "/?q=NATO&collapse=none")
+    assert len(every.find("li", class_="hit")) == min(total, 10)
     assert "<mark>" in text
     boxes = html.find("input", type="checkbox")
     assert {box["name"] for box in boxes} >= {"source", "language", "year"}
@@ -99,10 +100,15 @@ def test_facet_links_toggle_one_value_and_keep_the_rest(client):
 
 
 def test_page_results_match_the_api(client):
-    api = client.get("/api/v1/search?q=coalition&sort=oldest&per_page=2&page=2").get_json()
-    response, _ = page(client, "/?q=coalition&sort=oldest&per_page=2&page=2")
-    shown = re.findall(r'class="hit-title"><a href="/documents/([^"?]+)', response.get_data(True))
-    assert shown == [hit["id"] for hit in api["hits"]]
+    # the page folds stories by default, as the API's collapse=story does
+    for page_collapse, api_collapse in (("", "&collapse=story"), ("&collapse=none", "")):
+        query = "q=coalition&sort=oldest&per_page=2&page=2"
+        api = client.get(f"/api/v1/search?{query}{api_collapse}").get_json()
+        response, _ = page(client, f"/?{query}{page_collapse}")
+        shown = re.findall(
+            r'class="hit-title"><a href="/documents/([^"?]+)', response.get_data(True)
+        )
+        assert shown == [hit["id"] for hit in api["hits"]]
 
 
 def test_empty_query_browses_newest_first(client):

@@ -34,6 +34,25 @@ def test_collapse_gives_one_hit_per_story_with_its_summary(client):
     assert kept == ranked
 
 
+def test_collapsed_facets_count_articles_and_stories(client):
+    plain = client.get("/api/v1/search?q=NATO").get_json()["facets"]
+    collapsed = client.get("/api/v1/search?q=NATO&collapse=story").get_json()["facets"]
+    assert all("stories" not in value for values in plain.values() for value in values)
+    assert collapsed.keys() == plain.keys()
+    for name, values in collapsed.items():
+        assert [{k: v[k] for k in ("value", "count", "selected")} for v in values] == plain[name]
+        for value in values:
+            narrowed = (
+                f"date_from={value['value']}-01-01&date_to={value['value']}-12-31"
+                if name == "year"
+                else f"{name}={value['value']}"
+            )
+            alone = client.get(f"/api/v1/search?q=NATO&{narrowed}&facets=").get_json()
+            assert value["stories"] == alone["stories"] <= value["count"], (name, value)
+    years = {v["value"]: v for v in collapsed["year"]}
+    assert years["2017"]["stories"] < years["2017"]["count"]  # 001 and 002: one story
+
+
 def test_collapse_pages_through_stories(client):
     every = client.get("/api/v1/search?collapse=story&per_page=100&facets=").get_json()
     second = client.get("/api/v1/search?collapse=story&per_page=3&page=2").get_json()

@@ -34,6 +34,12 @@ def test_search_nato_shows_three_results_with_marked_terms(page, shot):
     search_for(page, "NATO")
     expect(page).to_have_url(re.compile(r"/\?q=NATO$"))
     expect(page.locator("#results")).to_have_text("3 results for NATO")
+    # one result per story by default: the seeds 001 and 002 are one story
+    expect(page.locator(".stories-count")).to_contain_text("in 2 stories")
+    expect(page.locator(".hit")).to_have_count(2)
+    expect(page.locator(".hit-story a")).to_have_text("2 reports of this story")
+    page.get_by_role("link", name="Every article", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/\?q=NATO&collapse=none$"))
     hits = page.locator(".hit")
     expect(hits).to_have_count(3)
     for i in range(3):
@@ -46,7 +52,7 @@ def test_search_nato_shows_three_results_with_marked_terms(page, shot):
 
 
 def test_ticking_a_source_filters_and_the_other_counts_follow(page, shot):
-    page.goto("/?q=NATO")
+    page.goto("/?q=NATO&collapse=none")
     assert facet_count(page, "language", "English") == 3
     assert facet_count(page, "year", "2017") == 2
     page.get_by_role("checkbox", name=re.compile(r"^RFE\/RL")).click()
@@ -63,7 +69,7 @@ def test_ticking_a_source_filters_and_the_other_counts_follow(page, shot):
     shot(page, "02-source-ticked")
 
     page.get_by_role("checkbox", name=re.compile(r"^RFE\/RL")).click()  # clear it
-    expect(page).to_have_url(re.compile(r"/\?q=NATO$"))
+    expect(page).to_have_url(re.compile(r"/\?q=NATO&collapse=none$"))  # still every article
     expect(page.locator(".hit")).to_have_count(3)
     assert facet_count(page, "language", "English") == 3
 
@@ -73,7 +79,7 @@ def test_ticking_a_source_filters_and_the_other_counts_follow(page, shot):
 
 
 def test_several_years_at_once_and_a_chip_clears_them(page):
-    page.goto("/")
+    page.goto("/?collapse=none")
     page.get_by_role("checkbox", name=re.compile("^2014")).click()
     expect(page.locator(".hit")).to_have_count(1)
     page.get_by_role("checkbox", name=re.compile("^2021")).click()
@@ -84,7 +90,7 @@ def test_several_years_at_once_and_a_chip_clears_them(page):
 
 
 def test_an_actor_under_a_hit_filters_by_that_actor(page):
-    page.goto("/?q=NATO")
+    page.goto("/?q=NATO&collapse=none")
     chip = page.locator(".hit-actors a").first
     actor = chip.inner_text()
     chip.click()
@@ -97,7 +103,7 @@ def test_an_actor_under_a_hit_filters_by_that_actor(page):
 
 
 def test_paging_through_the_archive(page, shot):
-    page.goto("/?per_page=2")
+    page.goto("/?per_page=2&collapse=none")
     expect(page.locator("#results")).to_have_text("All 5 documents")
     first_page = page.locator(".hit-title").all_inner_texts()
     page.get_by_role("link", name="Next →").click()
@@ -115,7 +121,7 @@ def test_paging_through_the_archive(page, shot):
 
 
 def test_sorting_newest_and_oldest(page):
-    page.goto("/?q=NATO")
+    page.goto("/?q=NATO&collapse=none")
     page.get_by_role("link", name="Oldest").click()
     expect(page).to_have_url(re.compile(r"sort=oldest"))
     dates = page.locator(".hit-meta time").evaluate_all("els => els.map(e => e.dateTime)")
@@ -126,7 +132,7 @@ def test_sorting_newest_and_oldest(page):
 
 
 def test_the_timeline_filters_by_a_bar(page, shot):
-    page.goto("/")
+    page.goto("/?collapse=none")
     timeline = page.locator(".timeline")
     expect(timeline.locator("h2")).to_have_text("Matches per year")
     expect(timeline.locator("a.bar")).to_have_count(4)  # 2014, 2017, 2019, 2021
@@ -212,7 +218,7 @@ def test_works_without_javascript(plain_page, shot):
     page = plain_page
     page.goto("/")
     search_for(page, "NATO")
-    expect(page.locator(".hit")).to_have_count(3)
+    expect(page.locator(".hit")).to_have_count(2)  # 3 articles in 2 stories
     expect(page).to_have_url(re.compile(r"/\?q=NATO$"))  # empty fields left out
     page.get_by_role("checkbox", name=re.compile(r"^RFE\/RL")).check()
     page.get_by_role("button", name="Apply filters").click()

@@ -124,3 +124,24 @@ def test_a_deleted_document_leaves_its_story_and_the_others_keep_it(tmp_path):
     assert apply_pending(root) == 1
     assert story_map(root)["reheadlined"] == stories.story_id("reheadlined")
     assert story_map(root)[NATO_OTHER] == story
+
+
+def test_signatures_are_datasketchs_minhash_and_survive_pickling():
+    """The vectorised MinHash must stay datasketch's (stored signatures are compared
+    with new ones), and entries cross from workers to the reading process pickled."""
+    import pickle
+
+    import numpy as np
+    from datasketch import MinHash
+
+    shingles = np.unique(np.random.default_rng(7).integers(0, 2**32, 500, dtype=np.uint64))
+    expected = MinHash(num_perm=stories.NUM_PERM, seed=1, hashfunc=int, scheme=stories.SCHEME)
+    expected.update_batch(shingles.tolist())
+    ours = stories.minhash(shingles.astype(np.uint32))
+    assert ours.dtype == np.uint64
+    assert np.array_equal(ours, expected.hashvalues.astype(np.uint64))
+    sig = ours
+    entry = stories.Entry("x", 738000, 500, sig, ["a:nato", "p:brussels"], stories.band_keys(sig))
+    back = pickle.loads(pickle.dumps(entry))
+    assert (back.id, back.day, back.shingles, back.keys) == ("x", 738000, 500, entry.keys)
+    assert np.array_equal(back.sig, sig) and np.array_equal(back.bands, entry.bands)
