@@ -168,16 +168,20 @@ def band_keys(sig: np.ndarray) -> np.ndarray:
     return (mixed * _MIX[3]) & _MASK63
 
 
-def _near(sig: np.ndarray, count: int, other: np.ndarray, other_count: int) -> float:
-    """How near two documents are (0 when not near-duplicates): the estimated Jaccard."""
-    jaccard = float(np.mean(sig == other))
-    if min(count, other_count) < MIN_SHINGLES:
-        return 1.0 if jaccard == 1.0 and count == other_count else 0.0
-    if jaccard >= NEAR_JACCARD:
-        return jaccard
-    # |A ∩ B| = J (|A| + |B|) / (1 + J); the share of the smaller set it covers.
-    contained = jaccard * (count + other_count) / (1 + jaccard) / min(count, other_count)
-    return jaccard if contained >= CONTAINMENT else 0.0
+def _nears(sig: np.ndarray, count: int, others: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """How near a document is to each of `others` (0 when not near-duplicates): the
+    estimated Jaccard, when it is high enough or when the smaller document is mostly
+    contained in the larger (|A ∩ B| = J (|A| + |B|) / (1 + J)); short documents only
+    when identical. All candidates at once: a republished article has every earlier copy
+    as a candidate (fifty at 50x Reuters-21578), and one numpy pass replaces fifty calls."""
+    jaccard = (others == sig).mean(axis=1)
+    smaller = np.minimum(counts, count)
+    contained = jaccard * (count + counts) / (1 + jaccard) / np.maximum(smaller, 1)
+    large = np.where(
+        jaccard >= NEAR_JACCARD, jaccard, np.where(contained >= CONTAINMENT, jaccard, 0.0)
+    )
+    exact = np.where((jaccard == 1.0) & (counts == count), 1.0, 0.0)
+    return np.where(smaller < MIN_SHINGLES, exact, large)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,13 +222,17 @@ def entry_for(doc: Document) -> Entry:
 
 def _assign(state, entry: Entry) -> str:
     """The story `entry` joins: its nearest copy's, else a same-event report's, else new."""
-    best = None
-    for other in state.near_candidates(entry.bands.tolist()):
-        near = _near(entry.sig, entry.shingles, other.sig, other.shingles)
-        if near and (best is None or (near, other.id) > best):
-            best = (near, other.id)
-    if best is not None:
-        return state.story_of(best[1])
+    candidates = state.near_candidates(entry.bands.tolist())  # by id
+    if candidates:
+        near = _nears(
+            entry.sig,
+            entry.shingles,
+            np.stack([other.sig for other in candidates]),
+            np.array([other.shingles for other in candidates]),
+        )
+        best = float(near.max())
+        if best > 0:  # the nearest, ties to the largest id: the last of them by id
+            return state.story_of(candidates[int(np.flatnonzero(near == best)[-1])].id)
     return _event_story(state, entry) or story_id(entry.id)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from index import generations, stories
 from index.applier import apply_pending, delete_op, put_op
 from index.reindex import reindex
@@ -145,3 +147,28 @@ def test_signatures_are_datasketchs_minhash_and_survive_pickling():
     back = pickle.loads(pickle.dumps(entry))
     assert (back.id, back.day, back.shingles, back.keys) == ("x", 738000, 500, entry.keys)
     assert np.array_equal(back.sig, sig) and np.array_equal(back.bands, entry.bands)
+
+
+def _near_one(sig, count, other, other_count) -> float:
+    """The rule for one pair, written out plainly: the reference for `_nears`."""
+    jaccard = float(np.mean(sig == other))
+    if min(count, other_count) < stories.MIN_SHINGLES:
+        return 1.0 if jaccard == 1.0 and count == other_count else 0.0
+    if jaccard >= stories.NEAR_JACCARD:
+        return jaccard
+    contained = jaccard * (count + other_count) / (1 + jaccard) / min(count, other_count)
+    return jaccard if contained >= stories.CONTAINMENT else 0.0
+
+
+def test_nearness_against_many_candidates_equals_the_rule_pair_by_pair():
+    rng = np.random.default_rng(3)
+    sig = rng.integers(0, 50, stories.NUM_PERM, dtype=np.uint64)
+    others = np.array([sig.copy() for _ in range(60)])
+    for row in range(60):  # from identical copies to strangers, every branch of the rule
+        changed = rng.random(stories.NUM_PERM) < row / 60
+        others[row, changed] = rng.integers(50, 100, int(changed.sum()), dtype=np.uint64)
+    counts = rng.integers(1, 3 * stories.MIN_SHINGLES, 60)
+    for count in (1, stories.MIN_SHINGLES, 40, 400):
+        got = stories._nears(sig, count, others, counts)
+        expected = [_near_one(sig, count, o, int(c)) for o, c in zip(others, counts, strict=True)]
+        assert got.tolist() == expected
