@@ -27,6 +27,7 @@ from whoosh.index import LockError
 
 from index import columns, deadletter, generations, schema, verify
 from index.codec import merging
+from index.codec.segments import NewSegment
 from index.documents import Document, RawDocument, document_from_record, document_record
 from index.extract import extract
 from index.extract.lexicon import lexicon
@@ -154,31 +155,38 @@ def apply_ops(
     tried again (the stories' transaction is then rolled back with it)."""
     skipped = deadletter.set_aside_seqs(root)
     applied = []
+    added = NewSegment(writer)
     with StoryIndex(folder) as story_index:
-        for seq, op in entries:
-            if seq in skipped:
-                continue
-            try:
-                doc = document_of(op) if op["op"] == PUT else None
-                fields = None if doc is None else index_fields(doc)
-            except OSError:
-                raise  # not the entry's fault (a full disk): retried as it is
-            except Exception as exc:
-                if _failed(root, seq, op, exc, replay):
-                    continue  # nothing reached the writer
-                raise EntryFailed(seq, set_aside=False) from exc
-            try:
-                if doc is None or fields is None:
-                    story_index.remove([op["id"]])
-                    writer.delete_by_term(schema.ID, op["id"])
-                else:
-                    story_index.add(entry_for(doc))
-                    writer.update_document(**fields)
-            except OSError:
-                raise
-            except Exception as exc:  # the writer may hold part of it: start again
-                raise EntryFailed(seq, _failed(root, seq, op, exc, replay)) from exc
-            applied.append((seq, op))
+        try:
+            for seq, op in entries:
+                if seq in skipped:
+                    continue
+                try:
+                    doc = document_of(op) if op["op"] == PUT else None
+                    fields = None if doc is None else index_fields(doc)
+                except OSError:
+                    raise  # not the entry's fault (a full disk): retried as it is
+                except Exception as exc:
+                    if _failed(root, seq, op, exc, replay):
+                        continue  # nothing reached the writer
+                    raise EntryFailed(seq, set_aside=False) from exc
+                try:
+                    if doc is None or fields is None:
+                        story_index.remove([op["id"]])
+                        writer.delete_by_term(schema.ID, op["id"])
+                    else:
+                        story_index.add(entry_for(doc))
+                        writer.delete_by_term(schema.ID, op_id(op))  # a put replaces
+                        added.add(fields)
+                except OSError:
+                    raise
+                except Exception as exc:  # the segment may hold part of it: start again
+                    raise EntryFailed(seq, _failed(root, seq, op, exc, replay)) from exc
+                applied.append((seq, op))
+            added.finish()
+        except BaseException:
+            added.cancel()
+            raise
     return applied
 
 

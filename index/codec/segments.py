@@ -129,10 +129,13 @@ class SegmentBuilder(SegmentWriter):
         writer.close()
         self._terms.clear()
 
-    def finish(self):
-        """Write the segment's files; the Segment to list in the index's TOC."""
+    def finish(self, with_arrays: bool = True):
+        """Write the segment's files; the Segment to list in the index's TOC.
+        `with_arrays`: and its posting arrays (index/codec/arrays.py), which speed up
+        cold reads of a segment that is kept, not of a small one merged soon."""
         segment = self._finalize_segment()
-        arrays.write(self.storage.folder, segment.segment_id(), self._arrays)
+        if with_arrays:
+            arrays.write(self.storage.folder, segment.segment_id(), self._arrays)
         # The temporary folder is shared with the parent writer, which removes it.
         self.is_closed = True
         return segment
@@ -320,6 +323,35 @@ def _mini_values(values: list[bytes], fixed: int | None):
     if fixed is None:
         return tuple(present)
     return None if fixed == 0 else b"".join(present)
+
+
+class NewSegment:
+    """Documents written as one new segment and handed to an open Whoosh writer of the same
+    index on `finish` (its own writer would pool, sort and read every length back: twice
+    the time of an API batch). Deletions stay the writer's; the segment is listed in the
+    writer's commit, or dropped with it (its files are then leftovers for
+    verify.clean_generation)."""
+
+    def __init__(self, writer):
+        self.writer = writer
+        self._builder: SegmentBuilder | None = None
+
+    def add(self, fields: dict) -> None:
+        if self._builder is None:
+            self._builder = SegmentBuilder(
+                DurableFileStorage(self.writer.storage.folder).open_index()
+            )
+        self._builder.add_document(**fields)
+
+    def finish(self) -> None:
+        if self._builder is not None:
+            self.writer.segments.append(self._builder.finish(with_arrays=False))
+            self._builder = None
+
+    def cancel(self) -> None:
+        if self._builder is not None:
+            self._builder._close_segment()
+            self._builder = None
 
 
 def write_segment(folder: str, documents: Iterable[dict]):

@@ -41,15 +41,15 @@ def test_api_writes_merge_a_full_tier_and_nothing_larger(fresh_root, monkeypatch
     monkeypatch.setattr(merging, "MAX_MERGED_DOCUMENTS", 5)
     journal = generations.journal(fresh_root)
     built = _segment_sizes(fresh_root)
-    for i in range(merging.MERGE_FACTOR):
+    for i in range(merging.MERGE_FACTOR - 1):
         journal.append([{"op": "put", "doc": {"id": f"w{i}", "text": f"tapir {i}"}}])
         assert apply_pending(fresh_root) == 1
-    assert _segment_sizes(fresh_root) == built + [1] * merging.MERGE_FACTOR
+    assert _segment_sizes(fresh_root) == built + [1] * (merging.MERGE_FACTOR - 1)
     journal.append([{"op": "put", "doc": {"id": "last", "text": "tapir last"}}])
     assert apply_pending(fresh_root) == 1
-    # The next commit finds tier 0 full: its ten segments go into the one it writes; the
-    # build's segment (over MAX_MERGED_DOCUMENTS) is left as it was.
-    assert _segment_sizes(fresh_root) == [*built, merging.MERGE_FACTOR + 1]
+    # The commit's own new segment fills tier 0: its ten segments are merged into one;
+    # the build's segment (over MAX_MERGED_DOCUMENTS) is left as it was.
+    assert _segment_sizes(fresh_root) == [*built, merging.MERGE_FACTOR]
     result = Engine(fresh_root).search(SearchRequest(q="tapir", per_page=20))
-    assert result.total == merging.MERGE_FACTOR + 1
-    assert Engine(fresh_root).search(SearchRequest()).total == DOCS + merging.MERGE_FACTOR + 1
+    assert result.total == merging.MERGE_FACTOR
+    assert Engine(fresh_root).search(SearchRequest()).total == DOCS + merging.MERGE_FACTOR
