@@ -96,8 +96,8 @@ def on_starting(server):
         _made_metrics_dir.append(made)
     # The app's modules, imported once here (after the metrics folder is set: the metrics
     # client reads it on import) so every worker forks with them loaded instead of
-    # importing them itself: a second and more of a cold start (datasketch alone pulls in
-    # SciPy). Nothing here opens the index; each worker still does, after fork.
+    # importing them itself: most of a second of a cold start. Nothing here opens the
+    # index; each worker still does, after fork.
     for module in ("flask", "api.routes", "api.index_handle", "api.metrics", "search.engine"):
         importlib.import_module(module)
 

@@ -63,9 +63,9 @@ def _tables_loaded() -> bool:
 
 
 def load_extraction_tables() -> None:
-    """Load extraction's word lists and language profiles (about 2 s of CPU) once per
-    process, and only once when several threads ask together: a server calls it as a
-    worker starts, so that its first write does not pay for it before being journaled."""
+    """Load extraction's word lists and language profiles (about 1.5 s of CPU) once per
+    process, and only once when several threads ask together (a server's first write
+    pays for it; workers that only read never load them)."""
     with _tables_lock:
         _tables_loaded()
 

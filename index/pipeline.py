@@ -32,7 +32,7 @@ from index.codec.segments import write_segment
 from index.documents import Document, RawDocument
 from index.extract import extract
 from index.language import load_profiles
-from index.stories import Entry, entry_for
+from index.stories import Entry, entry_for, permutations
 from index.writer import index_fields
 
 # Documents per worker and round: each worker holds its share's postings in memory
@@ -177,6 +177,7 @@ class ParallelAdder:
         # forking (once: later rounds find them loaded), rather than in every worker.
         extract(raws[0])
         load_profiles()
+        permutations()
         share = -(-len(raws) // self.workers)
         tasks = [(self.folder, i, min(i + share, len(raws))) for i in range(0, len(raws), share)]
         _ROUND = raws

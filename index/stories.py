@@ -31,11 +31,11 @@ from collections import Counter
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
+from functools import cache
 from itertools import chain
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHash
 
 from index.analysis import fold, word_list
 from index.documents import Document
@@ -102,7 +102,15 @@ def story_id(founder: str) -> str:
 # seeded (a, b) pairs, and the signature is the minimum per permutation. Computed here
 # on all of a document's shingles at once (datasketch's update_batch converts them one
 # by one in Python, a third of the signature's cost); tests check it equals datasketch's.
-_PERM_A, _PERM_B = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations
+@cache
+def permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) pairs, from datasketch itself: imported when ingest first needs them, as
+    datasketch imports SciPy (a third of a second every server and command paid to start)."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations
+
+
 _FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
 _MIX32 = _MIX.astype(np.uint32)
 
@@ -132,7 +140,8 @@ def minhash(shingles: np.ndarray) -> np.ndarray:
     h = h ^ (h >> shift2)
     h = h * m2
     h = h ^ (h >> shift)
-    return (h[:, None] * _PERM_A + _PERM_B).min(axis=0).astype(np.uint64)
+    perm_a, perm_b = permutations()
+    return (h[:, None] * perm_a + perm_b).min(axis=0).astype(np.uint64)
 
 
 def signature(doc: Document) -> tuple[np.ndarray, int]:

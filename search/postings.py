@@ -26,7 +26,7 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.query.compound import Or
 
-from index.codec.postings import field_b, read_lengths, read_term
+from index.codec.postings import FieldLengths, field_b, read_lengths, read_term
 from search import budget
 from search.ranking import FieldedTerm, LanguageBM25, field_idf
 
@@ -102,7 +102,7 @@ class PostingsCache:
         self._lock = threading.Lock()
         self._terms: OrderedDict[tuple, _Term] = OrderedDict()
         self._held = 0
-        self._lengths: dict[tuple[int, str], np.ndarray] = {}
+        self._lengths: dict[tuple[int, str], FieldLengths] = {}
         self._stats: dict[tuple[str, bytes], tuple[float, float]] = {}
         self._df: dict[tuple[int, str, bytes], int] = {}
         self._idfs: dict[tuple, float] = {}
@@ -229,7 +229,7 @@ class PostingsCache:
                 self._held -= len(old_ids)
         return found
 
-    def _field_lengths(self, seg: int, reader, field: str) -> np.ndarray:
+    def _field_lengths(self, seg: int, reader, field: str) -> FieldLengths:
         key = (seg, field)
         lengths = self._lengths.get(key)
         if lengths is None:

@@ -155,8 +155,24 @@ def matcher_ids(matcher) -> np.ndarray:
     return np.array(ids, dtype=np.int64)
 
 
-def read_lengths(reader, field: str) -> np.ndarray:
-    """Every document's length in `field`, as Whoosh's scorer sees it (byte-quantised)."""
+class FieldLengths:
+    """Every document's length in one field of one segment, as Whoosh's scorer sees it:
+    kept as Whoosh stores it, a byte per document (a float64 each was 8 MB a field per
+    million articles in every worker), and turned into lengths for the documents asked."""
+
+    def __init__(self, codes: np.ndarray | None = None, lengths: np.ndarray | None = None):
+        self._codes = codes
+        self._lengths = lengths
+
+    def __getitem__(self, docnums: np.ndarray) -> np.ndarray:
+        if self._codes is not None:
+            return _LENGTH_OF_BYTE[self._codes[docnums]]
+        assert self._lengths is not None
+        return self._lengths[docnums]
+
+
+def read_lengths(reader, field: str) -> FieldLengths:
+    """Every document's length in `field` (byte-quantised, as Whoosh's scorer sees it)."""
     count = reader.doc_count_all()
     perdoc = getattr(reader, "_perdoc", None)
     if isinstance(perdoc, W3PerDocReader):
@@ -165,10 +181,9 @@ def read_lengths(reader, field: str) -> np.ndarray:
         if column is not None:
             raw = column._dbfile.get(column._basepos, column._count)
             codes[: column._count] = np.frombuffer(raw, dtype=np.uint8)
-        return _LENGTH_OF_BYTE[codes]
-    return np.array(
-        [reader.doc_field_length(d, field) or 0 for d in range(count)], dtype=np.float64
-    )
+        return FieldLengths(codes=codes)
+    lengths = [reader.doc_field_length(d, field) or 0 for d in range(count)]
+    return FieldLengths(lengths=np.array(lengths, dtype=np.float64))
 
 
 def segment_term_ids(leaf, field: str) -> tuple[list[bytes], list[np.ndarray]]:
