@@ -93,6 +93,7 @@ def reindex(
         f"{report.files_removed} removed, {report.api_writes_replayed} API writes "
         f"replayed) in {report.seconds:.1f}s"
     )
+    click.echo("phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in report.phases.items()))
 
 
 @main.command()

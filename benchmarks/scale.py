@@ -226,6 +226,16 @@ def build(input_dir: Path, index_dir: Path, *, incremental: bool = False) -> dic
     documents = int(found.group(1)) if found else 0
     figures = _run_figures(result, documents)
     figures["phases"] = sampler.phases(started, result.wall_s)
+    # What `sift reindex` says each of its phases took ("phases: documents 812.3s, ...").
+    said = re.search(r"^phases: (.*)$", result.stdout, re.M)
+    figures["reported_phases"] = (
+        {
+            name: float(seconds.rstrip("s"))
+            for name, seconds in (part.split() for part in said.group(1).split(", ") if part)
+        }
+        if said
+        else {}
+    )
     figures["index_bytes"] = folder_bytes(index_dir / "generations")
     return figures
 
@@ -751,6 +761,11 @@ def render_size(tag: str, s: dict) -> str:
             f"build: s at ≤ {SERIAL_CORES} cores, longest stretch (s starved by others)",
             f"{b['phases']['serial_seconds']:,.1f}, {b['phases']['longest_serial_s']:,.1f} = "
             f"{b['phases']['longest_serial_share']:.0%} ({b['phases']['starved_seconds']:,.1f})",
+            "",
+        ),
+        (
+            "build: phases sift reindex reports, s",
+            ", ".join(f"{k} {v:,.1f}" for k, v in b.get("reported_phases", {}).items()),
             "",
         ),
         (

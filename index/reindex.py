@@ -12,7 +12,8 @@ import datetime as dt
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,20 @@ class ReindexReport:
     errors: list[InputError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what readers skipped inside files
     seconds: float = 0.0
+    # Seconds per phase, in order: "copy" (an incremental build's hard links), "documents"
+    # (reading, extraction, analysis, segments: in worker processes), "commit", "stories"
+    # (assigned in build order: one process), "replay" (API writes made meanwhile),
+    # "columns" (index/columns.py), "switch" (checking, switching).
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _phase(report: ReindexReport, name: str) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        report.phases[name] = report.phases.get(name, 0.0) + time.monotonic() - started
 
 
 def reindex(
@@ -164,15 +179,18 @@ def _build_full(
         writer = ix.writer(limitmb=generations.BUILD_MEMORY_MB)
         try:
             ids = _Ids()
-            entries = _index_files(writer, files, ids, manifest, report, progress, limits)
+            with _phase(report, "documents"):
+                entries = _index_files(writer, files, ids, manifest, report, progress, limits)
             if report.errors:
                 writer.cancel()
                 return
-            writer.commit(merge=False)  # its segments are sized to keep (pipeline.py)
+            with _phase(report, "commit"):
+                writer.commit(merge=False)  # its segments are sized to keep (pipeline.py)
         except BaseException:
             generations.cancel_writer(writer)
             raise
-        stories.assign_all(ix.storage.folder, entries)
+        with _phase(report, "stories"):
+            stories.assign_all(ix.storage.folder, entries)
     finally:
         ix.close()
     present = set(ids.origin)
@@ -206,7 +224,7 @@ def _build_incremental(
     report.files_removed = sum(key not in current for key in old["files"])
     report.files_unchanged = len(current) - len(changed)
 
-    with generations.writer_lock(root):
+    with generations.writer_lock(root), _phase(report, "copy"):
         since = generations.read_applied(root, live)
         _link_copy(generations.generation_path(root, live), generations.generation_path(root, name))
 
@@ -228,18 +246,23 @@ def _build_incremental(
             for doc_id in stale_ids:
                 writer.delete_by_term(schema.ID, doc_id)
             ids = _Ids(taken)
-            entries = _index_files(writer, changed, ids, manifest, report, progress, limits)
+            with _phase(report, "documents"):
+                entries = _index_files(writer, changed, ids, manifest, report, progress, limits)
             if report.errors:
                 writer.cancel()
                 return
-            writer.commit(mergetype=merging.tiered)
+            with _phase(report, "commit"):
+                writer.commit(mergetype=merging.tiered)
         except BaseException:
             generations.cancel_writer(writer)
             raise
     finally:
         ix.close()
     new_ids = {doc_id for path in changed for doc_id in manifest.files[str(path.resolve())]["ids"]}
-    with stories.StoryIndex(generations.generation_path(root, name)) as index:
+    with (
+        _phase(report, "stories"),
+        stories.StoryIndex(generations.generation_path(root, name)) as index,
+    ):
         index.remove(stale_ids - new_ids)
         for entry in sorted(entries, key=stories.build_order):
             index.add(entry)
@@ -287,31 +310,40 @@ def _replay_and_switch(
         ops = last_entry_per_id(todo)
         applied = []
         if ops:
-            ix = generations.open_generation(root, name)
-            try:
-                writer = ix.writer()
-                try:
-                    applied = apply_ops(
-                        root, writer, ops, generations.generation_path(root, name), replay=True
-                    )
-                    writer.commit(mergetype=merging.tiered)
-                except BaseException:
-                    generations.cancel_writer(writer)
-                    raise
-            finally:
-                ix.close()
+            with _phase(report, "replay"):
+                applied = _replay(root, name, ops)
         for _, op in applied:  # set-aside entries (index/deadletter.py) change nothing
             count += (op["op"] == PUT) - present(op_id(op))
         generations.write_applied(root, name, entries[-1][0] if entries else 0)
         manifest.documents = count
         manifest.built = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         manifest.write(root)
-        columns.ensure(generations.generation_path(root, name))
-        generations.validate(root, name, count)
-        generations.switch_to(root, name)
+        with _phase(report, "columns"):
+            columns.ensure(generations.generation_path(root, name))
+        with _phase(report, "switch"):
+            generations.validate(root, name, count)
+            generations.switch_to(root, name)
     report.api_writes_replayed = len(applied)
     report.documents = count
     report.switched = True
+
+
+def _replay(root: Path, name: str, ops: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """Apply the API writes made while generation `name` was built; those applied."""
+    ix = generations.open_generation(root, name)
+    try:
+        writer = ix.writer()
+        try:
+            applied = apply_ops(
+                root, writer, ops, generations.generation_path(root, name), replay=True
+            )
+            writer.commit(mergetype=merging.tiered)
+        except BaseException:
+            generations.cancel_writer(writer)
+            raise
+    finally:
+        ix.close()
+    return applied
 
 
 def _link_copy(source: Path, target: Path) -> None:

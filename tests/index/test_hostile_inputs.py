@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,7 @@ def test_reindex_reports_every_hostile_file_and_keeps_the_old_index(tmp_path):
     root = tmp_path / "index"
     first = sift("reindex", str(DATA), "--index-dir", str(root))
     assert first.returncode == 0, first.stderr
+    assert re.search(r"^phases: documents [\d.]+s, commit [\d.]+s, stories ", first.stdout, re.M)
     live = generations.current_generation(root)
     before = Engine(root).search(SearchRequest(per_page=100))
     folder = tmp_path / "input"

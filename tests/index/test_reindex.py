@@ -118,6 +118,14 @@ def test_incremental_reads_only_changes(tmp_path):
     assert total(root, "quokka") == 1
     assert total(root, "fermées") == 1 and total(root, "rouvriront") == 0
     assert Engine(root).document("short") is None
+    assert list(report.phases) == ["copy", "documents", "commit", "stories", "columns", "switch"]
+
+
+def test_a_build_reports_its_phases_in_order(tmp_path):
+    report = reindex(tmp_path / "ix", [DATA])
+    assert list(report.phases) == ["documents", "commit", "stories", "columns", "switch"]
+    assert all(seconds >= 0 for seconds in report.phases.values())
+    assert sum(report.phases.values()) <= report.seconds
 
 
 def test_api_writes_survive_a_full_reindex(tmp_path):
@@ -132,6 +140,7 @@ def test_api_writes_survive_a_full_reindex(tmp_path):
     )
     report = reindex(root, [DATA])
     assert report.api_writes_replayed == 2
+    assert "replay" in report.phases
     assert total(root, "narwhals") == 1
     assert Engine(root).document("short") is None
     assert report.documents == total(root) == DOCS
