@@ -60,6 +60,7 @@ class LanguageBM25(scoring.BM25F):
     def __init__(self, B=BM25_B, K1=BM25_K1, **kwargs):
         super().__init__(B=B, K1=K1, **kwargs)
         self._documents: dict[str, int] = {}  # field -> documents; one model per searcher
+        self._averages: dict[str, float] = {}  # field -> average length, as `documents`
 
     def documents(self, parent, fieldname: str) -> int:
         """How many documents `fieldname` serves (`parent`: the top-level searcher)."""
@@ -69,8 +70,14 @@ class LanguageBM25(scoring.BM25F):
         return docs
 
     def average_length(self, parent, fieldname: str) -> float:
-        docs = self.documents(parent, fieldname)
-        return (parent.field_length(fieldname) / docs if docs else 0.0) or 1.0
+        """Remembered: the total length is a sum over every segment (forty at a million
+        articles), asked for each field of each term of each query."""
+        found = self._averages.get(fieldname)
+        if found is None:
+            docs = self.documents(parent, fieldname)
+            total = parent.field_length(fieldname) / docs if docs else 0.0
+            found = self._averages[fieldname] = total or 1.0
+        return found
 
     def field_b(self, fieldname: str) -> float:
         return codec.field_b(self, fieldname)

@@ -172,3 +172,41 @@ def test_nearness_against_many_candidates_equals_the_rule_pair_by_pair():
         got = stories._nears(sig, count, others, counts)
         expected = [_near_one(sig, count, o, int(c)) for o, c in zip(others, counts, strict=True)]
         assert got.tolist() == expected
+
+
+def test_a_verbatim_copy_is_assigned_as_the_whole_rule_assigns_it(monkeypatch):
+    """MemoryStories finds earlier identical signatures in one band; the stories are
+    those of gathering and weighing every candidate, short texts and near misses included."""
+    rng = np.random.default_rng(7)
+    originals = [rng.integers(0, 1 << 32, stories.NUM_PERM, dtype=np.uint64) for _ in range(40)]
+    entries = []
+    for n in range(400):
+        sig = originals[int(rng.integers(0, len(originals)))].copy()
+        if rng.random() < 0.3:  # a near copy: some permutations differ
+            changed = rng.random(stories.NUM_PERM) < rng.random() * 0.6
+            sig[changed] = rng.integers(0, 1 << 32, int(changed.sum()), dtype=np.uint64)
+        shingles = int(rng.choice([2, 5, stories.MIN_SHINGLES, 30, 31]))
+        day = int(rng.integers(730000, 730010))
+        entries.append(
+            stories.Entry(f"d{n:04d}", day, shingles, sig, [f"k{n % 7}"], stories.band_keys(sig))
+        )
+
+    def assigned() -> dict[str, str]:
+        memory = stories.MemoryStories()
+        for entry in sorted(entries, key=stories.build_order):
+            memory.add(entry)
+        return memory.stories
+
+    found = []
+    copy_story = stories.MemoryStories._copy_story
+
+    def counted(self, entry):
+        story = copy_story(self, entry)
+        found.append(story is not None)
+        return story
+
+    monkeypatch.setattr(stories.MemoryStories, "_copy_story", counted)
+    fast = assigned()
+    assert 100 < sum(found) < len(entries)  # many verbatim copies, not every entry
+    monkeypatch.setattr(stories.MemoryStories, "_copy_story", lambda self, entry: None)
+    assert fast == assigned()
