@@ -102,6 +102,29 @@ def on_starting(server):
         importlib.import_module(module)
 
 
+_trimmer: list = []  # this worker's api.idle_memory.IdleTrimmer, once it has started
+
+
+def post_worker_init(worker):
+    """Give freed memory back to the system whenever this worker goes quiet."""
+    from api import idle_memory
+
+    trimmer = idle_memory.start()
+    if trimmer is not None:
+        _trimmer.append(trimmer)
+
+
+def pre_request(worker, req):
+    worker.log.debug("%s %s", req.method, req.path)  # gunicorn's own pre_request
+    if _trimmer:
+        _trimmer[0].started()
+
+
+def post_request(worker, req, environ, resp):
+    if _trimmer:
+        _trimmer[0].finished()
+
+
 def child_exit(server, worker):
     """A worker's live gauges die with it; its counts stay in the sums."""
     from prometheus_client import multiprocess

@@ -70,6 +70,8 @@ CPU_SAMPLE_S = 0.5
 SERIAL_CORES = 1.2
 # ... unless the machine had less than this many cores idle (others' work starved it).
 STARVED_IDLE = 0.5
+# Seconds the server is left without requests before its memory is read once more.
+QUIET_S = 3
 # A build starved for more than this share of its time says nothing of its serial phases.
 STARVED_SHARE = 0.25
 BROAD_WORDS = 10
@@ -384,6 +386,9 @@ def serve(
                 got = _load(server.base, workers, per_client, paths)
                 figures["latency"][name] = _latency(got)
             figures["memory"] = server_memory(server.proc.pid, available)
+            # Workers give back what their searches freed once quiet (api/idle_memory.py).
+            time.sleep(QUIET_S)
+            figures["memory_quiet"] = server_memory(server.proc.pid, available)
     finally:
         server.stop()
     return figures
@@ -798,16 +803,23 @@ def render_size(tag: str, s: dict) -> str:
                     "",
                 )
             )
+    whens = {
+        "memory_warm": "after the warm pass",
+        "memory": "after the timed passes",
+        "memory_quiet": f"{QUIET_S:g} s later",
+    }
     for workers, key in (
         (WORKERS, "memory_warm"),
         (WORKERS, "memory"),
+        (WORKERS, "memory_quiet"),
         (WORKERS + 1, "memory_warm"),
         (WORKERS + 1, "memory"),
+        (WORKERS + 1, "memory_quiet"),
     ):
-        if key not in s[f"serve_{workers}"]:  # a worker more: memory only (before 12/05)
+        if key not in s[f"serve_{workers}"]:  # a run before these were measured
             continue
         mem = s[f"serve_{workers}"][key]
-        when = "after the warm pass" if key == "memory_warm" else "after the timed passes"
+        when = whens[key]
         per = ", ".join(
             f"{w['rss'] / MB:,.0f}/{w['pss'] / MB:,.0f}/{w['shared'] / MB:,.0f}"
             for w in mem["workers"]
