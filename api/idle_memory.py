@@ -34,7 +34,6 @@ class IdleTrimmer:
     def __init__(self, trim: Callable[[], object], idle_s: float = IDLE_S):
         self.trim = trim
         self.idle_s = idle_s
-        self.trims = 0
         self._lock = threading.Lock()
         self._active = 0
         self._last_end = 0.0
@@ -61,7 +60,6 @@ class IdleTrimmer:
                 self._freed = False
         if due:
             self.trim()
-            self.trims += 1
         return due
 
     def run(self) -> None:

@@ -190,8 +190,11 @@ def apply_ops(
     return applied
 
 
-def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> None:
-    """Commit `entries` to generation `name` and mark them applied (caller holds the lock)."""
+def commit_ops(
+    root: Path, name: str, entries: list[tuple[int, dict]], *, replay: bool = False
+) -> list[tuple[int, dict]]:
+    """Apply (seq, op) entries to generation `name` in one commit (tiered merging); the
+    entries applied. IndexBusy if another writer holds Whoosh's lock."""
     ix = generations.open_generation(root, name)
     try:
         try:
@@ -199,8 +202,8 @@ def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> Non
         except LockError:
             raise generations.IndexBusy(name) from None
         try:
-            apply_ops(
-                root, writer, last_entry_per_id(entries), generations.generation_path(root, name)
+            applied = apply_ops(
+                root, writer, entries, generations.generation_path(root, name), replay=replay
             )
             writer.commit(mergetype=merging.tiered)
         except BaseException:
@@ -208,6 +211,12 @@ def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> Non
             raise
     finally:
         ix.close()
+    return applied
+
+
+def apply_entries(root: Path, name: str, entries: list[tuple[int, dict]]) -> None:
+    """Commit `entries` to generation `name` and mark them applied (caller holds the lock)."""
+    commit_ops(root, name, last_entry_per_id(entries))
     columns.ensure(generations.generation_path(root, name))
     generations.write_applied(root, name, entries[-1][0])
     deadletter.forget_attempts(root, {seq for seq, _ in entries})

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index import columns, generations, schema, stories
-from index.applier import PUT, apply_ops, last_entry_per_id
+from index.applier import PUT, commit_ops, last_entry_per_id
 from index.codec import merging
 from index.journal import op_id
 from index.pipeline import ParallelAdder, collector_paused
@@ -310,8 +310,8 @@ def _replay_and_switch(
         ops = last_entry_per_id(todo)
         applied = []
         if ops:
-            with _phase(report, "replay"):
-                applied = _replay(root, name, ops)
+            with _phase(report, "replay"):  # API writes made while building
+                applied = commit_ops(root, name, ops, replay=True)
         for _, op in applied:  # set-aside entries (index/deadletter.py) change nothing
             count += (op["op"] == PUT) - present(op_id(op))
         generations.write_applied(root, name, entries[-1][0] if entries else 0)
@@ -326,24 +326,6 @@ def _replay_and_switch(
     report.api_writes_replayed = len(applied)
     report.documents = count
     report.switched = True
-
-
-def _replay(root: Path, name: str, ops: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
-    """Apply the API writes made while generation `name` was built; those applied."""
-    ix = generations.open_generation(root, name)
-    try:
-        writer = ix.writer()
-        try:
-            applied = apply_ops(
-                root, writer, ops, generations.generation_path(root, name), replay=True
-            )
-            writer.commit(mergetype=merging.tiered)
-        except BaseException:
-            generations.cancel_writer(writer)
-            raise
-    finally:
-        ix.close()
-    return applied
 
 
 def _link_copy(source: Path, target: Path) -> None:
