@@ -32,7 +32,7 @@ from index.codec.segments import write_segment
 from index.documents import Document, RawDocument
 from index.extract import extract
 from index.language import load_profiles
-from index.stories import Entry, entry_for, permutations
+from index.stories import Entries, entries_for, permutations
 from index.writer import index_fields
 
 # Documents per worker and round: each worker holds its share's postings in memory
@@ -45,6 +45,8 @@ SHARE_DOCUMENTS = 30_000
 PARALLEL_MIN_DOCUMENTS = 2_000
 # Workers at most, whatever the machine: segments multiply with them.
 MAX_WORKERS = 8
+# Story signatures are computed for this many documents at once (index/stories.py).
+SIGNATURE_BATCH = 32
 
 # linux/prctl.h: deliver a signal to this process when its parent dies.
 _PR_SET_PDEATHSIG = 1
@@ -64,13 +66,17 @@ def _build_segment(folder: str, raws: list[RawDocument]):
     """Extract, analyse and write `raws` as one segment (in a worker, or in-process); the
     segment and the documents' story entries (their signatures are computed here, in
     parallel, leaving only the assignment to the reading process)."""
-    entries = []
+    entries, batch = [], []
 
     def fields():
         for raw in raws:
             doc = _extracted(raw)
-            entries.append(entry_for(doc))
+            batch.append(doc)
+            if len(batch) == SIGNATURE_BATCH:
+                entries.extend(entries_for(batch))
+                batch.clear()
             yield index_fields(doc)
+        entries.extend(entries_for(batch))
 
     return write_segment(folder, fields()), entries
 
@@ -140,7 +146,7 @@ class ParallelAdder:
         self.workers = workers or default_workers()
         self.progress = progress
         self._round: list[RawDocument] = []
-        self.entries: list[Entry] = []  # story entries of the documents added, in order
+        self.entries = Entries()  # story entries of the documents added, in order
         self._pending: list[tuple[object, int]] = []  # (result, documents), oldest first
         self._pool = None  # the workers of the round being built, one round at a time
 

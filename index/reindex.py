@@ -131,7 +131,7 @@ def _index_files(
     report: ReindexReport,
     progress: Progress | None,
     limits: Limits,
-) -> list[stories.Entry]:
+) -> stories.Entries:
     """Read every document of `files` in order; extract, analyse and add them in worker
     processes (index/pipeline.py); the story entries of those added."""
     adder = ParallelAdder(writer, writer.storage.folder, progress=progress)
@@ -264,7 +264,7 @@ def _build_incremental(
         stories.StoryIndex(generations.generation_path(root, name)) as index,
     ):
         index.remove(stale_ids - new_ids)
-        for entry in sorted(entries, key=stories.build_order):
+        for entry in entries.in_build_order():
             index.add(entry)
     # Documents now present: kept ones (in the copy, minus stale) and the re-read ones.
     ix = generations.open_generation(root, name)

@@ -13,7 +13,7 @@ a write joins an existing story (or starts one) without recomputing the others:
 The state lives in one SQLite file per generation (`stories.sqlite3`): per document its
 story, date, signature and keys, plus the LSH band and key tables that incremental writes
 look candidates up in. A full build assigns in memory (per-row SQLite queries would cost
-more than the rest of ingest) and writes the file once; both follow one rule (`_assign`).
+more than the rest of ingest) and writes the file once; both follow one rule (`_joined`).
 It assigns documents in (date, id) order, so the same input always gives the same stories
 and the first member is the earliest. A story's id is derived from the id of the document
 that started it.
@@ -26,13 +26,11 @@ import hashlib
 import math
 import sqlite3
 import zlib
-from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -120,8 +118,6 @@ _WORD_HASHES: dict[str, int] = {}
 
 
 def _word_hashes(words: list[str]) -> np.ndarray:
-    if not words:
-        return np.zeros(1, dtype=np.uint32)
     known = _WORD_HASHES.get
     try:
         return np.fromiter(map(known, words), np.uint32, len(words))
@@ -132,8 +128,9 @@ def _word_hashes(words: list[str]) -> np.ndarray:
         return np.fromiter(map(known, words), np.uint32, len(words))
 
 
-def minhash(shingles: np.ndarray) -> np.ndarray:
-    """The MinHash signature (uint64, as stored) of distinct 32-bit shingle hashes."""
+def minhashes(shingles: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The MinHash signatures (uint64, as stored) of several sets of distinct 32-bit
+    shingle hashes, laid end to end in `shingles`, each (non-empty) from its start."""
     shift, m1, shift2, m2 = _FMIX
     h = shingles ^ (shingles >> shift)
     h = h * m1
@@ -141,22 +138,48 @@ def minhash(shingles: np.ndarray) -> np.ndarray:
     h = h * m2
     h = h ^ (h >> shift)
     perm_a, perm_b = permutations()
-    return (h[:, None] * perm_a + perm_b).min(axis=0).astype(np.uint64)
+    return np.minimum.reduceat(h[:, None] * perm_a + perm_b, starts, axis=0).astype(np.uint64)
 
 
-def signature(doc: Document) -> tuple[np.ndarray, int]:
-    """The MinHash of the document's body shingles (headline too when the body is short)
-    and how many distinct shingles it has."""
+def _words(doc: Document) -> list[str]:
+    """The words shingled: the body's (the headline's too when the body is short)."""
     words = word_list(fold(doc.text))
     if len(words) < SHINGLE_WORDS + MIN_SHINGLES:
         words = word_list(fold(doc.title)) + words
+    return words
+
+
+def signatures(docs: list[Document]) -> tuple[np.ndarray, np.ndarray]:
+    """The MinHash signatures of the documents' word shingles (a text shorter than a
+    shingle: its words; without words: one hash 0) and how many distinct shingles each
+    has. All documents at once: per document, the dozen numpy calls on arrays of a few
+    hundred values cost more than their arithmetic."""
+    lengths = []
+    words: list[str] = []
+    for doc in docs:
+        mine = _words(doc)
+        lengths.append(len(mine))
+        words += mine
     hashed = _word_hashes(words)
-    if len(hashed) >= SHINGLE_WORDS:
-        # (mod 2^32 throughout: the low 32 bits of the 64-bit mix the file was built with)
-        end = len(hashed) - SHINGLE_WORDS + 1
-        hashed = sum(hashed[i : end + i] * _MIX32[i] for i in range(SHINGLE_WORDS))
-    shingles = np.unique(hashed)
-    return minhash(shingles), len(shingles)
+    counts = np.array(lengths, dtype=np.int64)
+    starts = np.cumsum(counts) - counts
+    owner = np.repeat(np.arange(len(docs)), counts)
+    shingled = counts[owner] >= SHINGLE_WORDS
+    # (mod 2^32 throughout: the low 32 bits of the 64-bit mix the file was built with)
+    mixed = np.zeros_like(hashed)
+    end = max(len(hashed) - SHINGLE_WORDS + 1, 0)
+    for i in range(SHINGLE_WORDS):
+        mixed[:end] += hashed[i : end + i] * _MIX32[i]
+    # a shingled document's shingles start at each of its words but its last two
+    kept = ~shingled | (np.arange(len(hashed)) - starts[owner] <= counts[owner] - SHINGLE_WORDS)
+    values = np.where(shingled, mixed, hashed)[kept].astype(np.uint64)
+    holders = owner[kept].astype(np.uint64)
+    none = np.flatnonzero(counts == 0).astype(np.uint64)
+    codes = np.unique(np.concatenate([(holders << np.uint64(32)) | values, none << np.uint64(32)]))
+    holders = (codes >> np.uint64(32)).astype(np.int64)
+    distinct = np.bincount(holders, minlength=len(docs))
+    firsts = np.cumsum(distinct) - distinct
+    return minhashes((codes & np.uint64(0xFFFFFFFF)).astype(np.uint32), firsts), distinct
 
 
 def event_keys(doc: Document) -> list[str]:
@@ -172,8 +195,9 @@ def event_keys(doc: Document) -> list[str]:
 
 
 def band_keys(sig: np.ndarray) -> np.ndarray:
-    rows = sig.reshape(BANDS, ROWS)
-    mixed = sum(rows[:, i] * _MIX[i] for i in range(ROWS)) + np.arange(BANDS, dtype=np.uint64)
+    """The BANDS LSH keys of a signature (uint64), or of each row of a matrix of them."""
+    rows = sig.reshape(*sig.shape[:-1], BANDS, ROWS)
+    mixed = sum(rows[..., i] * _MIX[i] for i in range(ROWS)) + np.arange(BANDS, dtype=np.uint64)
     return (mixed * _MIX[3]) & _MASK63
 
 
@@ -200,52 +224,51 @@ class Entry:
     id: str
     day: int | None
     shingles: int
-    sig: np.ndarray  # uint64, NUM_PERM values
+    sig: np.ndarray  # NUM_PERM values below 2^32 (datasketch's affine32), uint64 as stored
     keys: list[str]
-    bands: np.ndarray  # uint64, BANDS LSH keys
+
+    @property
+    def bands(self) -> np.ndarray:
+        """Its BANDS LSH keys (uint64)."""
+        return band_keys(self.sig)
 
     def __reduce__(self):
-        # Workers send entries to the reading process: one bytes object for both arrays
-        # pickles several times faster than two numpy arrays and a dataclass.
-        packed = np.concatenate([self.sig, self.bands]).tobytes()
-        return _unpack, (self.id, self.day, self.shingles, packed, "\n".join(self.keys))
+        # Workers send entries to the reading process: one bytes object for the array
+        # pickles several times faster than a numpy array and a dataclass.
+        sig = self.sig.astype(np.uint64).tobytes()
+        return _unpack, (self.id, self.day, self.shingles, sig, "\n".join(self.keys))
 
 
-def _unpack(doc_id: str, day: int | None, shingles: int, packed: bytes, keys: str) -> Entry:
-    values = np.frombuffer(packed, dtype=np.uint64)
-    return Entry(
-        doc_id,
-        day,
-        shingles,
-        values[:NUM_PERM],
-        keys.split("\n") if keys else [],
-        values[NUM_PERM:],
-    )
+def _unpack(doc_id: str, day: int | None, shingles: int, sig: bytes, keys: str) -> Entry:
+    values = np.frombuffer(sig, dtype=np.uint64)
+    return Entry(doc_id, day, shingles, values, keys.split("\n") if keys else [])
+
+
+def entries_for(docs: list[Document]) -> list[Entry]:
+    sigs, counts = signatures(docs)
+    return [
+        Entry(doc.id, doc.date.toordinal() if doc.date else None, count, sig, event_keys(doc))
+        for doc, count, sig in zip(docs, counts.tolist(), sigs, strict=True)
+    ]
 
 
 def entry_for(doc: Document) -> Entry:
-    sig, count = signature(doc)
-    day = doc.date.toordinal() if doc.date else None
-    return Entry(doc.id, day, count, sig, event_keys(doc), band_keys(sig))
+    return entries_for([doc])[0]
 
 
-def _assign(state, entry: Entry) -> str:
-    """The story `entry` joins: its nearest copy's, else a same-event report's, else new."""
-    candidates = state.near_candidates(entry.bands.tolist())  # by id
-    if candidates:
-        near = _nears(
-            entry.sig,
-            entry.shingles,
-            np.stack([other.sig for other in candidates]),
-            np.array([other.shingles for other in candidates]),
-        )
+def _joined(state, entry: Entry) -> str | None:
+    """The document whose story `entry` joins: its nearest copy, else a same-event report;
+    None when it starts a story of its own. `state` holds what was recorded before it."""
+    ids, sigs, counts = state.near_candidates(entry)  # ids ascending, their rows
+    if ids:
+        near = _nears(entry.sig, entry.shingles, sigs, counts)
         best = float(near.max())
         if best > 0:  # the nearest, ties to the largest id: the last of them by id
-            return state.story_of(candidates[int(np.flatnonzero(near == best)[-1])].id)
-    return _event_story(state, entry) or story_id(entry.id)
+            return ids[int(np.flatnonzero(near == best)[-1])]
+    return _event_report(state, entry)
 
 
-def _event_story(state, entry: Entry) -> str | None:
+def _event_report(state, entry: Entry) -> str | None:
     if entry.day is None:
         return None
     total = state.total() + 1
@@ -255,124 +278,311 @@ def _event_story(state, entry: Entry) -> str | None:
         return math.log((total + 1) / (df + 1))
 
     weights = {}
-    for key in entry.keys:
-        df = state.df(key)
+    for key, df in zip(entry.keys, state.dfs(entry.keys), strict=True):
         if df + 1 <= limit:
             weights[key] = idf(df)
     if len(weights) < EVENT_MIN_SHARED:
         return None
     # How many of these keys each report in the window holds (a document holds a key
     # once, and all its keys on its one day), counted in C rather than per holder.
-    shared = Counter(
-        chain.from_iterable(
-            state.holders(key, entry.day - EVENT_DAYS, entry.day + EVENT_DAYS) for key in weights
-        )
-    )
+    shared = Counter(state.holders(list(weights), entry.day - EVENT_DAYS, entry.day + EVENT_DAYS))
     mine = sum(weights.values())
     best = None
     for doc_id in sorted(i for i, count in shared.items() if count >= EVENT_MIN_SHARED):
         if float(np.mean(entry.sig == state.sig_of(doc_id))) < EVENT_MIN_JACCARD:
             continue
         theirs_keys = state.keys_of(doc_id)  # sorted, as `weights` is: the same sum order
-        theirs = sum(idf(df) for df in map(state.df, theirs_keys) if df <= limit)
+        theirs = sum(idf(df) for df in state.dfs(theirs_keys) if df <= limit)
         common = sum(weights[k] for k in theirs_keys if k in weights)
         overlap = common / max(min(mine, theirs), 1e-9)
         if overlap >= EVENT_OVERLAP and (best is None or overlap > best[0]):
             best = (overlap, doc_id)
-    return state.story_of(best[1]) if best else None
+    return best[1] if best else None
+
+
+NO_DAY = -1  # an undated entry's day in columns (no date has a negative ordinal)
+
+
+class Entries:
+    """A full build's story entries, gathered as columns while workers hand them over: a
+    million Entry objects (arrays, key lists, strings) held about 5 GB in the reindex
+    process at 50x Reuters-21578; as columns, with keys numbered, under a gigabyte."""
+
+    def __init__(self):
+        self.ids: list[str] = []
+        self.vocabulary: dict[str, int] = {}  # key -> its number
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def extend(self, entries: list[Entry]) -> None:
+        if not entries:
+            return
+        number = self.vocabulary.setdefault
+        self.ids.extend(entry.id for entry in entries)
+        self._chunks.append(
+            (
+                np.array([NO_DAY if e.day is None else e.day for e in entries], np.int64),
+                np.array([e.shingles for e in entries], np.int64),
+                # signatures are 32-bit values (affine32): half the memory of the file's uint64
+                np.array([e.sig for e in entries], np.uint64).astype(np.uint32),
+                np.array([len(e.keys) for e in entries], np.int64),
+                np.array(
+                    [number(key, len(self.vocabulary)) for e in entries for key in e.keys],
+                    np.int32,
+                ),
+            )
+        )
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """Days, shingle counts, signatures, key counts and key numbers, in input order."""
+        empty = (
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros((0, NUM_PERM), np.uint32),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int32),
+        )
+        if self._chunks:
+            parts = zip(*self._chunks, strict=True)
+            self._chunks = [tuple(np.concatenate(column) for column in parts)]
+        return self._chunks[0] if self._chunks else empty
+
+    def in_build_order(self) -> list[Entry]:
+        """The entries as Entry objects, in build order (for an incremental build)."""
+        days, shingles, sigs, counts, numbers = self.columns()
+        names = list(self.vocabulary)
+        starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
+        entries = [
+            Entry(
+                doc_id,
+                None if day == NO_DAY else day,
+                count,
+                sig.astype(np.uint64),
+                [names[k] for k in numbers[starts[i] : starts[i + 1]].tolist()],
+            )
+            for i, (doc_id, day, count, sig) in enumerate(
+                zip(self.ids, days.tolist(), shingles.tolist(), sigs, strict=True)
+            )
+        ]
+        return sorted(entries, key=build_order)
+
+
+def _groups(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stable sort of `values` (indices), each value's rank in it, and per rank where
+    its run of equal values begins: the equal values before one are those ranked between."""
+    order = np.argsort(values, kind="stable")
+    ranked = values[order]
+    first = np.zeros(len(values), dtype=bool)
+    first[:1] = True
+    first[1:] = ranked[1:] != ranked[:-1]
+    begins = np.maximum.accumulate(np.where(first, np.arange(len(values)), 0))
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[order] = np.arange(len(values))
+    return order, rank, begins
 
 
 class MemoryStories:
-    """A full build's stories, assigned in memory, then written to the file at once."""
+    """A full build's stories, assigned in memory in build order, then written to the
+    file at once. An entry may join only what was recorded before it, so instead of
+    growing tables entry by entry, the band and key holders are sorted once (by value,
+    then build position) and an entry's candidates are the holders ranked before it."""
 
-    def __init__(self):
-        self.entries: dict[str, Entry] = {}
-        self.stories: dict[str, str] = {}
-        self.bands: dict[int, list[str]] = {}
-        self.keys: dict[str, list[str]] = {}
-        # per key, its dated holders' days (ascending: entries come in build order) and ids
-        self.days: dict[str, list[int]] = {}
-        self.dated: dict[str, list[str]] = {}
+    def __init__(self, entries: Entries):
+        days, shingles, sigs, counts, numbers = entries.columns()
+        order = sorted(
+            range(len(entries)),
+            key=lambda i: (days[i] == NO_DAY, max(int(days[i]), 0), entries.ids[i]),
+        )
+        self.ids = [entries.ids[i] for i in order]
+        self.position = {doc_id: p for p, doc_id in enumerate(self.ids)}
+        self.days = days[order]
+        self.shingles = shingles[order]
+        self.sigs = sigs[order]
+        self.names = list(entries.vocabulary)
+        self.vocabulary = entries.vocabulary
+        # each entry's key numbers, moved from input order to build order
+        sources = np.concatenate([[0], np.cumsum(counts)])[order]
+        counts = counts[order]
+        self.key_starts = np.concatenate([[0], np.cumsum(counts)])
+        shift = np.repeat(sources - self.key_starts[:-1], counts)
+        self.keys = numbers[shift + np.arange(len(shift))]
+        self._index_keys()
+        self._index_bands()
+        self.founders = np.arange(len(self.ids), dtype=np.int64)  # who started each story
+        self.p = 0  # the entry being assigned: what is recorded is everything before it
 
-    def add(self, entry: Entry) -> str:
-        """Assign `entry` (given in build order) its story and record it."""
-        story = self.stories[entry.id] = self._copy_story(entry) or _assign(self, entry)
-        self.entries[entry.id] = entry
-        for band in entry.bands.tolist():
-            self.bands.setdefault(band, []).append(entry.id)
-        for key in entry.keys:
-            self.keys.setdefault(key, []).append(entry.id)
-            if entry.day is not None:
-                self.days.setdefault(key, []).append(entry.day)
-                self.dated.setdefault(key, []).append(entry.id)
-        return story
+    def _index_keys(self) -> None:
+        holders = np.repeat(np.arange(len(self.ids)), np.diff(self.key_starts))
+        order = np.argsort(self.keys, kind="stable")
+        self.key_holders = holders[order]  # by key, then build position
+        # The same order as codes, (key << 32) + position and (key << 32) + day (holders
+        # come in build order: dated ones by day, then the undated): one search finds,
+        # for several keys at once, the holders before a position or within some days.
+        keys = self.keys[order].astype(np.int64) << 32
+        days = self.days[self.key_holders]
+        self.key_positions = keys + self.key_holders
+        self.key_days = keys + np.where(days == NO_DAY, (1 << 32) - 1, days)
 
-    def _copy_story(self, entry: Entry) -> str | None:
-        """What `_assign` answers when an earlier entry has the same signature, found
+    def _index_bands(self) -> None:
+        bands = [keys.ravel() for _, keys in self._bands()]
+        order, rank, begins = _groups(np.concatenate(bands) if bands else _NO_BANDS)
+        del bands
+        self.band_holders = (order // BANDS).astype(np.int32)  # by band, then position
+        self.band_rank = rank.reshape(-1, BANDS)
+        self.band_before = (rank - begins[rank]).reshape(-1, BANDS)
+
+    def _bands(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Every entry's band keys, in build order, a slice of entries at a time (with
+        its first position): a whole uint64 copy of a million signatures would double
+        their memory."""
+        step = 65_536
+        for start in range(0, len(self.ids), step):
+            yield start, band_keys(self.sigs[start : start + step].astype(np.uint64))
+
+    def assign(self) -> None:
+        """Assign every entry (in build order) its story."""
+        for p in range(len(self.ids)):
+            self.p = p
+            entry = self._entry(p)
+            joined = self._copy_of(p) or _joined(self, entry)
+            if joined is not None:
+                self.founders[p] = self.founders[self.position[joined]]
+
+    def _entry(self, p: int) -> Entry:
+        day = int(self.days[p])
+        return Entry(
+            self.ids[p],
+            None if day == NO_DAY else day,
+            int(self.shingles[p]),
+            self.sigs[p],
+            self.keys_at(p),
+        )
+
+    def keys_at(self, p: int) -> list[str]:
+        names = self.names
+        return [names[k] for k in self.keys[self.key_starts[p] : self.key_starts[p + 1]].tolist()]
+
+    def _copy_of(self, p: int) -> str | None:
+        """What `_joined` answers when an earlier entry has the same signature, found
         without gathering every candidate: verbatim copies (wire copy republished) are
         common in news, and gathering fifty copies' candidates was most of the serial
-        assignment of 50x Reuters-21578 (11.8 -> 4.9 s CPU at 10x, same stories). An identical
-        signature is the only way to an estimated Jaccard of 1.0, the highest nearness,
-        and `_assign` takes the largest id among those at the highest; every identical
-        signature shares all the bands, so the shortest band holds them all."""
-        lists = []
-        for band in entry.bands.tolist():
-            held = self.bands.get(band)
-            if not held:
-                return None  # no earlier entry shares this band: none is a copy
-            lists.append(held)
-        mine = entry.sig.tobytes()
-        best = None
-        for doc_id in min(lists, key=len):
-            other = self.entries[doc_id]
-            # `_nears` at Jaccard 1.0: near unless short texts of different lengths
-            near = min(other.shingles, entry.shingles) >= MIN_SHINGLES or (
-                other.shingles == entry.shingles
-            )
-            if near and (best is None or doc_id > best) and other.sig.tobytes() == mine:
-                best = doc_id
-        return None if best is None else self.stories[best]
+        assignment of 50x Reuters-21578. An identical signature is the only way to an
+        estimated Jaccard of 1.0, the highest nearness, and `_joined` takes the largest
+        id among those at the highest; every identical signature shares all the bands,
+        so the band with the fewest holders before this entry holds them all."""
+        before = self.band_before[p]
+        shortest = int(before.argmin())
+        if before[shortest] == 0:
+            return None  # no earlier entry shares this band: none is a copy
+        rank = int(self.band_rank[p, shortest])
+        held = self.band_holders[rank - int(before[shortest]) : rank]
+        same = (self.sigs[held] == self.sigs[p]).all(axis=1)
+        count, counts = self.shingles[p], self.shingles[held]
+        # `_nears` at Jaccard 1.0: near unless short texts of different lengths
+        same &= (np.minimum(counts, count) >= MIN_SHINGLES) | (counts == count)
+        if not same.any():
+            return None
+        return max(self.ids[q] for q in held[same].tolist())
 
-    def near_candidates(self, bands: list[int]) -> list[Entry]:
-        found = {doc_id for band in bands for doc_id in self.bands.get(band, ())}
-        return [self.entries[doc_id] for doc_id in sorted(found)]
+    def near_candidates(self, entry: Entry) -> tuple[list[str], np.ndarray, np.ndarray]:
+        p = self.p
+        before = self.band_before[p]
+        if not before.any():
+            return [], self.sigs[:0], self.shingles[:0]
+        ranks = self.band_rank[p]
+        found = np.unique(
+            np.concatenate(
+                [
+                    self.band_holders[r - b : r]
+                    for r, b in zip(ranks.tolist(), before.tolist(), strict=True)
+                    if b
+                ]
+            )
+        )
+        by_id = sorted(found.tolist(), key=self.ids.__getitem__)
+        return [self.ids[q] for q in by_id], self.sigs[by_id], self.shingles[by_id]
 
     def total(self) -> int:
-        return len(self.entries)
+        return self.p
 
-    def df(self, key: str) -> int:
-        return len(self.keys.get(key, ()))
+    def _codes(self, keys: list[str]) -> np.ndarray:
+        """The keys' numbers, shifted as the codes are (unknown keys: one no code has)."""
+        unknown = len(self.names)
+        number = self.vocabulary.get
+        return np.array([number(key, unknown) for key in keys], np.int64) << 32
 
-    def holders(self, key: str, first: int, last: int) -> list[str]:
-        days = self.days.get(key, [])
-        return self.dated[key][bisect_left(days, first) : bisect_right(days, last)] if days else []
+    def dfs(self, keys: list[str]) -> list[int]:
+        """How many entries before the current one hold each of `keys`."""
+        codes = self._codes(keys)
+        before = np.searchsorted(self.key_positions, codes + self.p)
+        return (before - np.searchsorted(self.key_positions, codes)).tolist()
+
+    def holders(self, keys: list[str], first: int, last: int) -> list[str]:
+        """The entries before the current one holding any of `keys` (once per key held),
+        dated within [first, last]."""
+        codes = self._codes(keys)
+        lows = np.searchsorted(self.key_days, codes + first)
+        highs = np.minimum(
+            np.searchsorted(self.key_days, codes + last, side="right"),
+            np.searchsorted(self.key_positions, codes + self.p),
+        )
+        ids, held = self.ids, self.key_holders
+        return [
+            ids[q]
+            for low, high in zip(lows.tolist(), highs.tolist(), strict=True)
+            for q in held[low:high].tolist()
+        ]
 
     def keys_of(self, doc_id: str) -> list[str]:
-        return self.entries[doc_id].keys
+        return self.keys_at(self.position[doc_id])
 
     def sig_of(self, doc_id: str) -> np.ndarray:
-        return self.entries[doc_id].sig
+        return self.sigs[self.position[doc_id]]
 
-    def story_of(self, doc_id: str) -> str:
-        return self.stories[doc_id]
+    def stories(self) -> list[str]:
+        """Each entry's story id, in build order."""
+        founders = self.founders.tolist()
+        return [story_id(self.ids[f]) for f in founders]
 
     def write(self, folder: str | Path) -> None:
+        ids, days = self.ids, self.days.tolist()
+        names, starts = self.names, self.key_starts.tolist()
+        keys = self.keys.tolist()
         with closing(sqlite3.connect(Path(folder) / FILE)) as db, db:
             db.executescript(_SCHEMA)
             db.executemany(
                 "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)",
-                (_row(entry, self.stories[entry.id]) for entry in self.entries.values()),
+                (
+                    (
+                        ids[p],
+                        story,
+                        None if days[p] == NO_DAY else days[p],
+                        shingles,
+                        self.sigs[p].astype(np.uint64).tobytes(),
+                        "\n".join(names[k] for k in keys[starts[p] : starts[p + 1]]),
+                    )
+                    for p, (story, shingles) in enumerate(
+                        zip(self.stories(), self.shingles.tolist(), strict=True)
+                    )
+                ),
             )
             db.executemany(
                 "INSERT INTO bands VALUES (?, ?)",
-                ((band, i) for band, ids in self.bands.items() for i in ids),
+                (
+                    (band, ids[p])
+                    for start, keys in self._bands()
+                    for p, bands in enumerate(keys.tolist(), start)
+                    for band in bands
+                ),
             )
             db.executemany(
                 "INSERT INTO keys VALUES (?, ?, ?)",
                 (
-                    (key, self.entries[i].day or _UNDATED, i)
-                    for key, held in self.keys.items()
-                    for i in held
+                    (names[k], _UNDATED if days[p] == NO_DAY else days[p], ids[p])
+                    for p in range(len(ids))
+                    for k in keys[starts[p] : starts[p + 1]]
                 ),
             )
             db.executescript(_INDEXES)
@@ -384,7 +594,7 @@ def _row(entry: Entry, story: str) -> tuple:
         story,
         entry.day,
         entry.shingles,
-        entry.sig.tobytes(),
+        entry.sig.astype(np.uint64).tobytes(),
         "\n".join(entry.keys),
     )
 
@@ -424,7 +634,8 @@ class StoryIndex:
     def add(self, entry: Entry) -> str:
         """Assign `entry` a story (replacing what its document had) and record it."""
         self.remove([entry.id])
-        story = _assign(self, entry)
+        joined = _joined(self, entry)
+        story = self.story_of(joined) if joined else story_id(entry.id)
         self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", _row(entry, story))
         self.db.executemany(
             "INSERT INTO bands VALUES (?, ?)", [(b, entry.id) for b in entry.bands.tolist()]
@@ -435,29 +646,30 @@ class StoryIndex:
         )
         return story
 
-    def near_candidates(self, bands: list[int]) -> list[Entry]:
+    def near_candidates(self, entry: Entry) -> tuple[list[str], np.ndarray, np.ndarray]:
+        bands = entry.bands.tolist()
         marks = ",".join("?" * len(bands))
         rows = self.db.execute(
-            "SELECT id, day, shingles, sig FROM docs WHERE id IN "
+            "SELECT id, shingles, sig FROM docs WHERE id IN "
             f"(SELECT id FROM bands WHERE key IN ({marks})) ORDER BY id",
             bands,
         ).fetchall()
-        return [
-            Entry(i, day, count, np.frombuffer(sig, dtype=np.uint64), [], _NO_BANDS)
-            for i, day, count, sig in rows
-        ]
+        return (
+            [i for i, _, _ in rows],
+            np.array([np.frombuffer(sig, dtype=np.uint64) for _, _, sig in rows]),
+            np.array([count for _, count, _ in rows]),
+        )
 
     def total(self) -> int:
         return self.db.execute("SELECT count(*) FROM docs").fetchone()[0]
 
-    def df(self, key: str) -> int:
-        return self.db.execute("SELECT count(*) FROM keys WHERE key = ?", (key,)).fetchone()[0]
+    def dfs(self, keys: list[str]) -> list[int]:
+        count = "SELECT count(*) FROM keys WHERE key = ?"
+        return [self.db.execute(count, (key,)).fetchone()[0] for key in keys]
 
-    def holders(self, key: str, first: int, last: int) -> list[str]:
-        rows = self.db.execute(
-            "SELECT id FROM keys WHERE key = ? AND day BETWEEN ? AND ?", (key, first, last)
-        )
-        return [i for (i,) in rows]
+    def holders(self, keys: list[str], first: int, last: int) -> list[str]:
+        query = "SELECT id FROM keys WHERE key = ? AND day BETWEEN ? AND ?"
+        return [i for key in keys for (i,) in self.db.execute(query, (key, first, last))]
 
     def keys_of(self, doc_id: str) -> list[str]:
         found = self.db.execute("SELECT keys FROM docs WHERE id = ?", (doc_id,)).fetchone()
@@ -476,17 +688,14 @@ def build_order(entry: Entry) -> tuple:
     return (entry.day is None, entry.day or 0, entry.id)
 
 
-def assign_all(folder: str | Path, entries: Iterable[Entry]) -> None:
-    """Assign `entries` (a full build's, from `entry_for`) in build order and write the
-    generation's file."""
-    memory = MemoryStories()
-    # Without the cyclic collector: assigning makes millions of lists and no cycles, and
-    # its passes over them were half the assignment's time on Reuters-21578.
+def assign_all(folder: str | Path, entries: Entries) -> None:
+    """Assign `entries` (a full build's) their stories and write the generation's file."""
+    # Without the cyclic collector: assigning makes millions of objects and no cycles.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for entry in sorted(entries, key=build_order):
-            memory.add(entry)
+        memory = MemoryStories(entries)
+        memory.assign()
         memory.write(folder)
     finally:
         if was_enabled:

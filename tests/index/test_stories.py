@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -139,11 +142,11 @@ def test_signatures_are_datasketchs_minhash_and_survive_pickling():
     shingles = np.unique(np.random.default_rng(7).integers(0, 2**32, 500, dtype=np.uint64))
     expected = MinHash(num_perm=stories.NUM_PERM, seed=1, hashfunc=int, scheme=stories.SCHEME)
     expected.update_batch(shingles.tolist())
-    ours = stories.minhash(shingles.astype(np.uint32))
+    ours = stories.minhashes(shingles.astype(np.uint32), np.array([0]))[0]
     assert ours.dtype == np.uint64
     assert np.array_equal(ours, expected.hashvalues.astype(np.uint64))
     sig = ours
-    entry = stories.Entry("x", 738000, 500, sig, ["a:nato", "p:brussels"], stories.band_keys(sig))
+    entry = stories.Entry("x", 738000, 500, sig, ["a:nato", "p:brussels"])
     back = pickle.loads(pickle.dumps(entry))
     assert (back.id, back.day, back.shingles, back.keys) == ("x", 738000, 500, entry.keys)
     assert np.array_equal(back.sig, sig) and np.array_equal(back.bands, entry.bands)
@@ -174,39 +177,81 @@ def test_nearness_against_many_candidates_equals_the_rule_pair_by_pair():
         assert got.tolist() == expected
 
 
-def test_a_verbatim_copy_is_assigned_as_the_whole_rule_assigns_it(monkeypatch):
-    """MemoryStories finds earlier identical signatures in one band; the stories are
-    those of gathering and weighing every candidate, short texts and near misses included."""
+def synthetic_entries(count: int) -> list[stories.Entry]:
+    """Entries of every kind the rule tells apart: verbatim and near copies (short texts
+    too), reports of one event (shared rare keys, some shared wording, days apart),
+    strangers, undated ones; entries from `count` random draws."""
     rng = np.random.default_rng(7)
-    originals = [rng.integers(0, 1 << 32, stories.NUM_PERM, dtype=np.uint64) for _ in range(40)]
+    events = [rng.integers(0, 1 << 32, stories.NUM_PERM, dtype=np.uint64) for _ in range(40)]
     entries = []
-    for n in range(400):
-        sig = originals[int(rng.integers(0, len(originals)))].copy()
-        if rng.random() < 0.3:  # a near copy: some permutations differ
-            changed = rng.random(stories.NUM_PERM) < rng.random() * 0.6
+    for n in range(count):
+        event = int(rng.integers(0, len(events)))
+        sig = events[event].copy()
+        kind = rng.random()
+        if kind < 0.3:  # a near copy, or a report of the event in other words
+            changed = rng.random(stories.NUM_PERM) < rng.random()
             sig[changed] = rng.integers(0, 1 << 32, int(changed.sum()), dtype=np.uint64)
+        elif kind < 0.35:  # a stranger
+            sig = rng.integers(0, 1 << 32, stories.NUM_PERM, dtype=np.uint64)
         shingles = int(rng.choice([2, 5, stories.MIN_SHINGLES, 30, 31]))
-        day = int(rng.integers(730000, 730010))
-        entries.append(
-            stories.Entry(f"d{n:04d}", day, shingles, sig, [f"k{n % 7}"], stories.band_keys(sig))
-        )
+        day = None if rng.random() < 0.05 else int(rng.integers(730000, 730012))
+        own = rng.choice(12, size=10, replace=False)
+        keys = sorted({f"e{event}:{k}" for k in own} | {f"common:{n % 3}", f"x{n}"})
+        entries.append(stories.Entry(f"d{n:04d}", day, shingles, sig, keys))
+    return entries
+
+
+def test_a_full_build_assigns_what_adding_one_by_one_assigns(tmp_path, monkeypatch):
+    """The in-memory assignment of a full build (holders sorted once, verbatim copies
+    found in one band) gives every entry the story the SQLite state gives it when the
+    same entries are added one at a time, the rule the API's writes follow."""
+    entries = synthetic_entries(600)
+    columns = stories.Entries()
+    for start in range(0, len(entries), 128):  # handed over in chunks, as workers do
+        columns.extend(entries[start : start + 128])
+    assert [e.id for e in columns.in_build_order()] == [
+        e.id for e in sorted(entries, key=stories.build_order)
+    ]
 
     def assigned() -> dict[str, str]:
-        memory = stories.MemoryStories()
-        for entry in sorted(entries, key=stories.build_order):
-            memory.add(entry)
-        return memory.stories
+        memory = stories.MemoryStories(columns)
+        memory.assign()
+        return dict(zip(memory.ids, memory.stories(), strict=True))
 
-    found = []
-    copy_story = stories.MemoryStories._copy_story
+    found, reports = [], []
+    copy_of, event_report = stories.MemoryStories._copy_of, stories._event_report
+    monkeypatch.setattr(
+        stories, "_event_report", lambda *a: reports.append(event_report(*a)) or reports[-1]
+    )
 
-    def counted(self, entry):
-        story = copy_story(self, entry)
-        found.append(story is not None)
-        return story
+    def counted(self, p):
+        joined = copy_of(self, p)
+        found.append(joined is not None)
+        return joined
 
-    monkeypatch.setattr(stories.MemoryStories, "_copy_story", counted)
+    monkeypatch.setattr(stories.MemoryStories, "_copy_of", counted)
     fast = assigned()
     assert 100 < sum(found) < len(entries)  # many verbatim copies, not every entry
-    monkeypatch.setattr(stories.MemoryStories, "_copy_story", lambda self, entry: None)
-    assert fast == assigned()
+    assert sum(r is not None for r in reports) > 20  # and reports of one event joined
+
+    one_by_one = {}
+    with stories.StoryIndex(tmp_path) as index:
+        for entry in sorted(entries, key=stories.build_order):
+            one_by_one[entry.id] = index.add(entry)
+    assert fast == one_by_one
+    sizes = Counter(fast.values())
+    assert len(sizes) < len(entries) / 2 and max(sizes.values()) > 10  # stories were joined
+
+    monkeypatch.setattr(stories.MemoryStories, "_copy_of", lambda self, p: None)
+    assert assigned() == fast
+
+    built = tmp_path / "built"
+    built.mkdir()
+    stories.assign_all(built, columns)
+    assert stories.read_stories(built) == fast
+    assert table_rows(built) == table_rows(tmp_path)  # the file incremental writes extend
+
+
+def table_rows(folder: Path) -> dict[str, list[tuple]]:
+    with closing(sqlite3.connect(folder / stories.FILE)) as db:
+        return {t: sorted(db.execute(f"SELECT * FROM {t}")) for t in ("docs", "bands", "keys")}
