@@ -65,6 +65,20 @@ def tree_rss(pid: int, pids: list[int] | None = None) -> int:
     return total
 
 
+def tree_pss(pids: list[int]) -> int:
+    """Proportional set size of `pids` now: each shared page divided among the processes
+    that map it, so forked workers' copy-on-write pages of their parent count once (a sum
+    of RSS counts them in every worker)."""
+    total = 0
+    for current in pids:
+        try:
+            lines = Path(f"/proc/{current}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) * 1024 for line in lines if line.startswith("Pss:"))
+    return total
+
+
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -87,6 +101,7 @@ class RunResult:
     wall_s: float
     cpu_s: float  # user + system of the process tree
     peak_rss: int  # bytes, sum over the process tree, sampled
+    peak_pss: int  # bytes, the same for proportional set sizes
     stdout: str
 
 
@@ -104,14 +119,15 @@ def run_measured(
     proc = subprocess.Popen(
         cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    peak = 0
+    peak = peak_pss = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not done.is_set():
             pids = tree_pids(proc.pid)
             peak = max(peak, tree_rss(proc.pid, pids))
+            peak_pss = max(peak_pss, tree_pss(pids))
             if watch is not None:
                 watch(proc.pid, pids)
             done.wait(RSS_SAMPLE_S)
@@ -126,7 +142,7 @@ def run_measured(
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}):\n{err[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return RunResult(wall, cpu, peak, out)
+    return RunResult(wall, cpu, peak, peak_pss, out)
 
 
 def folder_bytes(path: Path) -> int:
