@@ -16,6 +16,7 @@ CHECKSUMS_FILE = "checksums.json"
 # Files Sift keeps beside Whoosh's in a generation folder (not index data).
 # A generation's stories (index/stories.py), and SQLite's rollback journal beside it.
 STORIES_FILE = "stories.sqlite3"
+STORY_BANDS_DIR = "stories-bands"  # a full build's LSH bands, as arrays
 COLUMNS_DIR = "columns"  # index/columns.py
 POSTINGS_DIR = "postings"  # index/codec/arrays.py
 SIFT_FILES = frozenset(
@@ -25,6 +26,7 @@ SIFT_FILES = frozenset(
         "applied",
         STORIES_FILE,
         STORIES_FILE + "-journal",
+        STORY_BANDS_DIR,
         COLUMNS_DIR,
         POSTINGS_DIR,
     }

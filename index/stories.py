@@ -13,7 +13,8 @@ a write joins an existing story (or starts one) without recomputing the others:
 The state lives in one SQLite file per generation (`stories.sqlite3`): per document its
 story, date, signature and keys, plus the LSH band and key tables that incremental writes
 look candidates up in. A full build assigns in memory (per-row SQLite queries would cost
-more than the rest of ingest) and writes the file once; both follow one rule (`_joined`).
+more than the rest of ingest) and writes the file once, its LSH bands as sorted arrays
+beside it (`BuildBands`); both follow one rule (`_joined`).
 It assigns documents in (date, id) order, so the same input always gives the same stories
 and the first member is the earliest. A story's id is derived from the id of the document
 that started it.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import math
 import sqlite3
 import zlib
@@ -37,9 +39,10 @@ import numpy as np
 
 from index.analysis import fold, word_list
 from index.documents import Document
-from index.storage import STORIES_FILE
+from index.storage import STORIES_FILE, STORY_BANDS_DIR, fsync_dir, fsync_file
 
 FILE = STORIES_FILE
+BANDS_DIR = STORY_BANDS_DIR
 # MinHash permutations; LSH cuts them into BANDS bands of ROWS: pairs with Jaccard 0.5 are
 # candidates with probability 0.986, pairs at 0.2 with 0.23 (then rejected on the estimate).
 NUM_PERM = 96
@@ -71,20 +74,25 @@ _MASK63 = np.uint64(0x7FFFFFFFFFFFFFFF)
 # Odd multipliers mixing word hashes into shingle hashes and rows into band keys.
 _MIX = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F], dtype=np.uint64)
 
+# The band and key tables are their own index (WITHOUT ROWID, keyed by what is looked up):
+# half the bytes of a table plus an index, and a full build inserts keys in key order,
+# appending instead of sorting. Files written before keep their rowid tables and indexes;
+# the same statements read both.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     id TEXT PRIMARY KEY, story TEXT NOT NULL, day INTEGER, shingles INTEGER NOT NULL,
     sig BLOB NOT NULL, keys TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS bands (key INTEGER NOT NULL, id TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS keys (key TEXT NOT NULL, day INTEGER NOT NULL, id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bands (
+    key INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keys (
+    key TEXT NOT NULL, day INTEGER NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (key, day, id)) WITHOUT ROWID;
 """
 # Created after a full build's rows are in: SQLite sorts once instead of inserting each
-# row into B-trees in random order (a third of the clustering cost on Reuters-21578).
-_INDEXES = """
-CREATE INDEX IF NOT EXISTS docs_story ON docs(story);
-CREATE INDEX IF NOT EXISTS bands_key ON bands(key, id);
-CREATE INDEX IF NOT EXISTS keys_key ON keys(key, day, id);
-"""
+# row into the B-tree in random order.
+_INDEXES = "CREATE INDEX IF NOT EXISTS docs_story ON docs(story);"
+_WRITE_CACHE_KIB = 131_072  # SQLite's page cache while a full build writes the file
+_ROWS_AT_ONCE = 1 << 20  # rows made into Python objects at a time while writing
 _NO_BANDS = np.zeros(0, dtype=np.uint64)
 _UNDATED = 0  # the `day` of undated documents in the keys table (no date has ordinal 0)
 
@@ -224,7 +232,7 @@ class Entry:
     id: str
     day: int | None
     shingles: int
-    sig: np.ndarray  # NUM_PERM values below 2^32 (datasketch's affine32), uint64 as stored
+    sig: np.ndarray  # NUM_PERM uint64 values below 2^32 (datasketch's affine32)
     keys: list[str]
 
     @property
@@ -235,13 +243,17 @@ class Entry:
     def __reduce__(self):
         # Workers send entries to the reading process: one bytes object for the array
         # pickles several times faster than a numpy array and a dataclass.
-        sig = self.sig.astype(np.uint64).tobytes()
-        return _unpack, (self.id, self.day, self.shingles, sig, "\n".join(self.keys))
+        return _unpack, (
+            self.id,
+            self.day,
+            self.shingles,
+            _sig_blob(self.sig),
+            "\n".join(self.keys),
+        )
 
 
 def _unpack(doc_id: str, day: int | None, shingles: int, sig: bytes, keys: str) -> Entry:
-    values = np.frombuffer(sig, dtype=np.uint64)
-    return Entry(doc_id, day, shingles, values, keys.split("\n") if keys else [])
+    return Entry(doc_id, day, shingles, _sig(sig), keys.split("\n") if keys else [])
 
 
 def entries_for(docs: list[Document]) -> list[Entry]:
@@ -391,9 +403,9 @@ class MemoryStories:
 
     def __init__(self, entries: Entries):
         days, shingles, sigs, counts, numbers = entries.columns()
+        day_list, ids = days.tolist(), entries.ids
         order = sorted(
-            range(len(entries)),
-            key=lambda i: (days[i] == NO_DAY, max(int(days[i]), 0), entries.ids[i]),
+            range(len(ids)), key=lambda i: (day_list[i] == NO_DAY, max(day_list[i], 0), ids[i])
         )
         self.ids = [entries.ids[i] for i in order]
         self.position = {doc_id: p for p, doc_id in enumerate(self.ids)}
@@ -547,56 +559,124 @@ class MemoryStories:
         return [story_id(self.ids[f]) for f in founders]
 
     def write(self, folder: str | Path) -> None:
-        ids, days = self.ids, self.days.tolist()
-        names, starts = self.names, self.key_starts.tolist()
-        keys = self.keys.tolist()
+        """Write the file (new), each table's rows in its key's order, and the bands."""
         with closing(sqlite3.connect(Path(folder) / FILE)) as db, db:
+            db.execute(f"PRAGMA cache_size = -{_WRITE_CACHE_KIB}")
             db.executescript(_SCHEMA)
-            db.executemany(
-                "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        ids[p],
-                        story,
-                        None if days[p] == NO_DAY else days[p],
-                        shingles,
-                        self.sigs[p].astype(np.uint64).tobytes(),
-                        "\n".join(names[k] for k in keys[starts[p] : starts[p + 1]]),
-                    )
-                    for p, (story, shingles) in enumerate(
-                        zip(self.stories(), self.shingles.tolist(), strict=True)
-                    )
-                ),
-            )
-            db.executemany(
-                "INSERT INTO bands VALUES (?, ?)",
-                (
-                    (band, ids[p])
-                    for start, keys in self._bands()
-                    for p, bands in enumerate(keys.tolist(), start)
-                    for band in bands
-                ),
-            )
-            db.executemany(
-                "INSERT INTO keys VALUES (?, ?, ?)",
-                (
-                    (names[k], _UNDATED if days[p] == NO_DAY else days[p], ids[p])
-                    for p in range(len(ids))
-                    for k in keys[starts[p] : starts[p + 1]]
-                ),
-            )
+            db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", self._doc_rows())
+            db.executemany("INSERT INTO keys VALUES (?, ?, ?)", self._key_rows())
             db.executescript(_INDEXES)
+        ranked = np.empty(self.band_rank.size, dtype=np.uint64)  # every band key, sorted
+        for start, bands in self._bands():
+            ranked[self.band_rank[start : start + len(bands)].ravel()] = bands.ravel()
+        BuildBands.write(folder, ranked, self.band_holders, self.ids)
+
+    def _doc_rows(self) -> Iterator[tuple]:
+        ids, days, names, keys = self.ids, self.days.tolist(), self.names, self.keys.tolist()
+        starts, stories, shingles = self.key_starts.tolist(), self.stories(), self.shingles.tolist()
+        for p in sorted(range(len(ids)), key=ids.__getitem__):
+            yield (
+                ids[p],
+                stories[p],
+                None if days[p] == NO_DAY else days[p],
+                shingles[p],
+                _sig_blob(self.sigs[p]),
+                "\n".join(names[k] for k in keys[starts[p] : starts[p + 1]]),
+            )
+
+    def _key_rows(self) -> Iterator[tuple[str, int, str]]:
+        """(key, day, id) in that order: by key name and day, then build position, which
+        is by id within a day."""
+        names = self.names
+        name_rank = np.empty(len(names), dtype=np.int64)
+        name_rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+        numbers = self.key_positions >> 32
+        days = self.days[self.key_holders]
+        days = np.where(days == NO_DAY, _UNDATED, days)
+        order = np.argsort((name_rank[numbers] << 32) + days, kind="stable")
+        for key, day, doc_id in _rows(
+            self.ids, numbers[order], days[order], self.key_holders[order]
+        ):
+            yield names[key], day, doc_id
+
+
+def _rows(ids: list[str], *columns: np.ndarray) -> Iterator[tuple]:
+    """Rows of `columns` as Python values, the last column's positions as ids: a slice at
+    a time, since tens of millions of Python ints would outweigh the arrays."""
+    *values, positions = columns
+    for start in range(0, len(positions), _ROWS_AT_ONCE):
+        stop = start + _ROWS_AT_ONCE
+        chunks = [column[start:stop].tolist() for column in values]
+        held = [ids[p] for p in positions[start:stop].tolist()]
+        yield from zip(*chunks, held, strict=True)
 
 
 def _row(entry: Entry, story: str) -> tuple:
-    return (
-        entry.id,
-        story,
-        entry.day,
-        entry.shingles,
-        entry.sig.astype(np.uint64).tobytes(),
-        "\n".join(entry.keys),
-    )
+    return (entry.id, story, entry.day, entry.shingles, _sig_blob(entry.sig), "\n".join(entry.keys))
+
+
+def _sig_blob(sig: np.ndarray) -> bytes:
+    """A signature as stored: 32-bit values (files written before hold them as 64-bit)."""
+    return sig.astype(np.uint32).tobytes()
+
+
+def _sig(blob: bytes) -> np.ndarray:
+    wide = len(blob) == 8 * NUM_PERM
+    return np.frombuffer(blob, dtype=np.uint64 if wide else np.uint32).astype(np.uint64)
+
+
+class BuildBands:
+    """The LSH bands of the full build a generation descends from, as sorted arrays
+    (memory-mapped when read): as 34.5 million table rows at 50x Reuters-21578 they took
+    SQLite 53 s to insert, a third of the build's one-core tail. Written once and never
+    rewritten (later generations link them); writes after the build record their bands in
+    the file's table. A holder may since have been deleted or rewritten, so whoever reads
+    them checks the holder's current signature (`StoryIndex.near_candidates`)."""
+
+    ARRAYS = ("keys", "holders", "id_bytes", "id_ends")
+
+    def __init__(self, folder: str | Path):
+        path = Path(folder) / BANDS_DIR
+        self.arrays = (
+            {name: np.load(path / f"{name}.npy", mmap_mode="r") for name in self.ARRAYS}
+            if path.is_dir()
+            else None  # a generation written before them: every band is in the table
+        )
+
+    @classmethod
+    def write(cls, folder: str | Path, keys: np.ndarray, holders: np.ndarray, ids: list[str]):
+        """`keys` sorted, `holders` (positions in `ids`) in the same order."""
+        encoded = [doc_id.encode("utf-8") for doc_id in ids]
+        arrays = {
+            "keys": keys,
+            "holders": holders,
+            "id_bytes": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+            "id_ends": np.cumsum([len(e) for e in encoded], dtype=np.int64),
+        }
+        path = Path(folder) / BANDS_DIR
+        path.mkdir()
+        for name in cls.ARRAYS:
+            np.save(path / f"{name}.npy", arrays[name])
+            fsync_file(path / f"{name}.npy")
+        fsync_dir(path)
+        fsync_dir(folder)
+
+    def holders(self, bands: np.ndarray) -> list[str]:
+        """The ids of the build's documents holding any of `bands`."""
+        if self.arrays is None:
+            return []
+        keys, holders = self.arrays["keys"], self.arrays["holders"]
+        lows = np.searchsorted(keys, bands).tolist()
+        highs = np.searchsorted(keys, bands, side="right").tolist()
+        held = [holders[low:high] for low, high in zip(lows, highs, strict=True) if high > low]
+        if not held:
+            return []
+        data, ends = self.arrays["id_bytes"], self.arrays["id_ends"]
+        found = []
+        for h in np.unique(np.concatenate(held)).tolist():
+            start = int(ends[h - 1]) if h else 0
+            found.append(bytes(data[start : int(ends[h])]).decode("utf-8"))
+        return found
 
 
 class StoryIndex:
@@ -606,6 +686,7 @@ class StoryIndex:
     def __init__(self, folder: str | Path):
         self.db = sqlite3.connect(Path(folder) / FILE, isolation_level=None)
         self.db.executescript(_SCHEMA + _INDEXES)
+        self.built = BuildBands(folder)
 
     def __enter__(self) -> StoryIndex:
         self.db.execute("BEGIN IMMEDIATE")
@@ -620,7 +701,7 @@ class StoryIndex:
             found = self.db.execute("SELECT sig, keys FROM docs WHERE id = ?", (doc_id,)).fetchone()
             if found is None:
                 continue
-            sig = np.frombuffer(found[0], dtype=np.uint64)
+            sig = _sig(found[0])
             self.db.executemany(
                 "DELETE FROM bands WHERE key = ? AND id = ?",
                 [(b, doc_id) for b in band_keys(sig).tolist()],
@@ -638,7 +719,8 @@ class StoryIndex:
         story = self.story_of(joined) if joined else story_id(entry.id)
         self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", _row(entry, story))
         self.db.executemany(
-            "INSERT INTO bands VALUES (?, ?)", [(b, entry.id) for b in entry.bands.tolist()]
+            "INSERT OR IGNORE INTO bands VALUES (?, ?)",
+            [(b, entry.id) for b in entry.bands.tolist()],
         )
         day = entry.day or _UNDATED
         self.db.executemany(
@@ -647,17 +729,22 @@ class StoryIndex:
         return story
 
     def near_candidates(self, entry: Entry) -> tuple[list[str], np.ndarray, np.ndarray]:
-        bands = entry.bands.tolist()
+        bands = entry.bands
         marks = ",".join("?" * len(bands))
         rows = self.db.execute(
             "SELECT id, shingles, sig FROM docs WHERE id IN "
-            f"(SELECT id FROM bands WHERE key IN ({marks})) ORDER BY id",
-            bands,
+            f"(SELECT id FROM bands WHERE key IN ({marks}) "
+            "UNION SELECT value FROM json_each(?)) ORDER BY id",
+            [*bands.tolist(), json.dumps(self.built.holders(bands))],
         ).fetchall()
+        sigs = np.array([_sig(sig) for _, _, sig in rows], np.uint64).reshape(len(rows), NUM_PERM)
+        # the build's holders as they are now: one rewritten since may hold other bands
+        holds = np.flatnonzero(np.isin(band_keys(sigs), bands).any(axis=1))
+        kept = [rows[i] for i in holds.tolist()]
         return (
-            [i for i, _, _ in rows],
-            np.array([np.frombuffer(sig, dtype=np.uint64) for _, _, sig in rows]),
-            np.array([count for _, count, _ in rows]),
+            [i for i, _, _ in kept],
+            sigs[holds],
+            np.array([count for _, count, _ in kept], dtype=np.int64),
         )
 
     def total(self) -> int:
@@ -677,7 +764,7 @@ class StoryIndex:
 
     def sig_of(self, doc_id: str) -> np.ndarray:
         found = self.db.execute("SELECT sig FROM docs WHERE id = ?", (doc_id,)).fetchone()
-        return np.frombuffer(found[0], dtype=np.uint64)
+        return _sig(found[0])
 
     def story_of(self, doc_id: str) -> str:
         return self.db.execute("SELECT story FROM docs WHERE id = ?", (doc_id,)).fetchone()[0]

@@ -252,6 +252,67 @@ def test_a_full_build_assigns_what_adding_one_by_one_assigns(tmp_path, monkeypat
     assert table_rows(built) == table_rows(tmp_path)  # the file incremental writes extend
 
 
+def test_writes_after_a_full_build_find_its_bands_as_adding_one_by_one_does(tmp_path):
+    """A build's bands are arrays beside the file, never rewritten: writes after it
+    (incremental ones, the API's) join what the same writes join on a file holding
+    every band in its table, also after the build's documents are deleted or rewritten."""
+    ordered = sorted(synthetic_entries(600), key=stories.build_order)
+    first, rest = ordered[:300], ordered[300:]
+    # A build's document rewritten to share no band with its old text, and a later one
+    # sharing a band with the old text only: near the new text, but not a candidate.
+    old = np.random.default_rng(5).integers(0, 1 << 32, stories.NUM_PERM, dtype=np.uint64)
+    new, later = old.copy(), old.copy()
+    new[:: stories.ROWS] += np.uint64(1)
+    later[stories.ROWS :: stories.ROWS] += np.uint64(2)
+    first = sorted(
+        [*first, stories.Entry("r-old", 730001, 40, old, ["only:r"])], key=stories.build_order
+    )
+    half = stories.Entries()
+    half.extend(first)
+    built, plain = tmp_path / "built", tmp_path / "plain"
+    built.mkdir(), plain.mkdir()
+    stories.assign_all(built, half)
+    with stories.StoryIndex(plain) as index:
+        for entry in first:
+            index.add(entry)
+    assert table_rows(built) == table_rows(plain)
+
+    rewritten = []
+    for entry in first[::15]:  # the same ids, other texts: their build bands are stale
+        sig = entry.sig.copy()
+        sig[:: stories.ROWS] += np.uint64(1)  # still near its old text, sharing no band
+        rewritten.append(stories.Entry(entry.id, entry.day, 40, sig, entry.keys))
+    rewritten.append(stories.Entry("r-old", 730001, 40, new, ["only:r"]))
+    rewritten.append(stories.Entry("r-later", 730002, 40, later, ["only:later"]))
+    gone = [entry.id for entry in first[7::15]]
+    assigned = {}
+    for folder in (built, plain):
+        with stories.StoryIndex(folder) as index:
+            assigned[folder] = [index.add(entry) for entry in rest]
+            index.remove(gone)
+            assigned[folder] += [index.add(entry) for entry in rewritten]
+            assigned[folder] += [index.add(entry) for entry in ordered[7::15]]  # back again
+    assert assigned[built] == assigned[plain]
+    assert stories.read_stories(built)["r-later"] == stories.story_id("r-later")
+    assert stories.read_stories(built) == stories.read_stories(plain)
+    after_build, after_plain = table_rows(built), table_rows(plain)
+    for table in ("docs", "keys"):  # the build's bands are kept, stale ones too
+        assert after_build[table] == after_plain[table]
+    written = rest + rewritten + ordered[7::15]
+    started = {stories.story_id(e.id) for e in first}
+    joined = [e for e, s in zip(written, assigned[built], strict=True) if s in started]
+    assert len(joined) > 100  # many writes joined stories the build started
+
+
 def table_rows(folder: Path) -> dict[str, list[tuple]]:
+    """The file's rows, with the build's bands (arrays beside it) among the bands'."""
     with closing(sqlite3.connect(folder / stories.FILE)) as db:
-        return {t: sorted(db.execute(f"SELECT * FROM {t}")) for t in ("docs", "bands", "keys")}
+        rows = {t: sorted(db.execute(f"SELECT * FROM {t}")) for t in ("docs", "bands", "keys")}
+    built = stories.BuildBands(folder).arrays
+    if built is not None:
+        ends = built["id_ends"].tolist()
+        ids = bytes(built["id_bytes"]).decode("utf-8")  # ASCII ids here
+        for key, holder in zip(built["keys"].tolist(), built["holders"].tolist(), strict=True):
+            rows["bands"].append((key, ids[ends[holder - 1] if holder else 0 : ends[holder]]))
+        rows["bands"].sort()
+    return rows
