@@ -102,6 +102,7 @@ class RunResult:
     cpu_s: float  # user + system of the process tree
     peak_rss: int  # bytes, sum over the process tree, sampled
     peak_pss: int  # bytes, the same for proportional set sizes
+    peak_pss_at_s: float  # when the PSS peak was sampled, seconds after the start
     stdout: str
 
 
@@ -120,14 +121,17 @@ def run_measured(
         cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     peak = peak_pss = 0
+    peak_at = 0.0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak, peak_pss
+        nonlocal peak, peak_pss, peak_at
         while not done.is_set():
             pids = tree_pids(proc.pid)
             peak = max(peak, tree_rss(proc.pid, pids))
-            peak_pss = max(peak_pss, tree_pss(pids))
+            pss = tree_pss(pids)
+            if pss > peak_pss:
+                peak_pss, peak_at = pss, time.perf_counter() - started
             if watch is not None:
                 watch(proc.pid, pids)
             done.wait(RSS_SAMPLE_S)
@@ -142,7 +146,7 @@ def run_measured(
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}):\n{err[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return RunResult(wall, cpu, peak, peak_pss, out)
+    return RunResult(wall, cpu, peak, peak_pss, round(peak_at, 1), out)
 
 
 def folder_bytes(path: Path) -> int:

@@ -253,7 +253,8 @@ def _peak_text(build: dict) -> str:
     rss = f"{build['peak_rss_bytes'] / MB:,.0f} MB"
     if "peak_pss_bytes" not in build:
         return f"{rss} (RSS summed)"
-    return f"{build['peak_pss_bytes'] / MB:,.0f} MB PSS (RSS summed {rss})"
+    at = f" at {build['peak_pss_at_s']:,.0f} s" if "peak_pss_at_s" in build else ""
+    return f"{build['peak_pss_bytes'] / MB:,.0f} MB PSS{at} (RSS summed {rss})"
 
 
 def _run_figures(result: RunResult, documents: int) -> dict:
@@ -264,6 +265,7 @@ def _run_figures(result: RunResult, documents: int) -> dict:
         "docs_per_s": round(documents / result.wall_s, 1) if result.wall_s else 0.0,
         "peak_rss_bytes": result.peak_rss,
         "peak_pss_bytes": result.peak_pss,
+        "peak_pss_at_s": result.peak_pss_at_s,
     }
 
 
