@@ -60,8 +60,7 @@ class SegmentColumns:
     story_keys: np.ndarray  # int64: each document's story (story_key)
 
     def doc_id(self, docnum: int) -> str:
-        start = int(self.id_ends[docnum - 1]) if docnum else 0
-        return self.id_bytes[start : int(self.id_ends[docnum])].tobytes().decode("utf-8")
+        return packed.string_at(self.id_bytes, self.id_ends, docnum)
 
 
 def story_key(story: str) -> int:
@@ -89,9 +88,7 @@ def compute(leaf, folder: str | Path) -> SegmentColumns:
         text = value.decode("utf-8")
         for docnum in found.tolist():
             ids[docnum] = text
-    encoded = [doc_id.encode("utf-8") for doc_id in ids]
-    id_ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
-    id_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    id_bytes, id_ends = packed.pack_strings(ids)
     stories = _stories(Path(folder), ids)
     story_keys = np.array([story_key(stories.get(i) or story_id(i)) for i in ids], np.int64)
     return SegmentColumns(size, fields, id_bytes, id_ends, story_keys)

@@ -40,7 +40,7 @@ def write(path: str | Path, arrays: dict[str, np.ndarray], meta: dict | None = N
         f.write(MAGIC + np.array(len(header), _HEADER_LENGTH).tobytes() + header)
         for name, array in arrays.items():
             f.seek(start + entries[name]["offset"])
-            f.write(np.ascontiguousarray(array).tobytes())
+            f.write(np.ascontiguousarray(array).data)  # no copy of a large array
         f.truncate(start + offset)
     os.replace(temporary, path)
 
@@ -64,3 +64,16 @@ def read(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
             raise ValueError(f"{path}: cut short")
         arrays[name] = mapped[begin:end].view(dtype)
     return arrays, header["meta"]
+
+
+def pack_strings(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """`strings` as two arrays: their UTF-8 bytes one after another (uint8), and where
+    each ends (int64); `string_at` reads one back."""
+    encoded = [text.encode("utf-8") for text in strings]
+    ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), ends
+
+
+def string_at(data: np.ndarray, ends: np.ndarray, i: int) -> str:
+    start = int(ends[i - 1]) if i else 0
+    return data[start : int(ends[i])].tobytes().decode("utf-8")

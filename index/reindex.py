@@ -333,8 +333,8 @@ def _link_copy(source: Path, target: Path) -> None:
 
     Lock files are not linked: an flock belongs to the inode, so a shared one would make
     writers of the two generations wait for each other. The stories file is copied: SQLite
-    does rewrite its file in place. Segment columns (index/columns.py), posting arrays
-    (index/codec/arrays.py) and a full build's story bands (index/stories.py) are linked too.
+    does rewrite its file in place. Segment columns (index/columns.py) and posting arrays
+    (index/codec/arrays.py) are linked too.
     """
     make_private_dir(target)
     for entry in source.iterdir():
@@ -342,7 +342,7 @@ def _link_copy(source: Path, target: Path) -> None:
             shutil.copyfile(entry, target / entry.name)
         elif entry.is_file() and not entry.name.upper().endswith("LOCK"):
             os.link(entry, target / entry.name)
-        elif entry.name in (columns.FOLDER, POSTINGS_DIR, stories.BANDS_DIR):  # never rewritten
+        elif entry.name in (columns.FOLDER, POSTINGS_DIR):  # never rewritten in place
             (target / entry.name).mkdir()
             for file in entry.iterdir():
                 if not file.name.startswith("."):

@@ -16,7 +16,7 @@ CHECKSUMS_FILE = "checksums.json"
 # Files Sift keeps beside Whoosh's in a generation folder (not index data).
 # A generation's stories (index/stories.py), and SQLite's rollback journal beside it.
 STORIES_FILE = "stories.sqlite3"
-STORY_BANDS_DIR = "stories-bands"  # a full build's LSH bands, as arrays
+STORY_BANDS_FILE = "stories-bands.pack"  # a full build's LSH bands (index/packed.py)
 COLUMNS_DIR = "columns"  # index/columns.py
 POSTINGS_DIR = "postings"  # index/codec/arrays.py
 SIFT_FILES = frozenset(
@@ -26,7 +26,7 @@ SIFT_FILES = frozenset(
         "applied",
         STORIES_FILE,
         STORIES_FILE + "-journal",
-        STORY_BANDS_DIR,
+        STORY_BANDS_FILE,
         COLUMNS_DIR,
         POSTINGS_DIR,
     }

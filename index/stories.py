@@ -37,12 +37,13 @@ from pathlib import Path
 
 import numpy as np
 
+from index import packed
 from index.analysis import fold, word_list
 from index.documents import Document
-from index.storage import STORIES_FILE, STORY_BANDS_DIR, fsync_dir, fsync_file
+from index.storage import STORIES_FILE, STORY_BANDS_FILE, fsync_dir, fsync_file
 
 FILE = STORIES_FILE
-BANDS_DIR = STORY_BANDS_DIR
+BANDS_FILE = STORY_BANDS_FILE
 # MinHash permutations; LSH cuts them into BANDS bands of ROWS: pairs with Jaccard 0.5 are
 # candidates with probability 0.986, pairs at 0.2 with 0.23 (then rejected on the estimate).
 NUM_PERM = 96
@@ -630,39 +631,27 @@ def _sig(blob: bytes) -> np.ndarray:
 
 
 class BuildBands:
-    """The LSH bands of the full build a generation descends from, as sorted arrays
-    (memory-mapped when read): as 34.5 million table rows at 50x Reuters-21578 they took
-    SQLite 53 s to insert, a third of the build's one-core tail. Written once and never
-    rewritten (later generations link them); writes after the build record their bands in
-    the file's table. A holder may since have been deleted or rewritten, so whoever reads
-    them checks the holder's current signature (`StoryIndex.near_candidates`)."""
-
-    ARRAYS = ("keys", "holders", "id_bytes", "id_ends")
+    """The LSH bands of the full build a generation descends from, as sorted arrays in
+    one file (index/packed.py, memory-mapped when read): as 34.5 million table rows at 50x
+    Reuters-21578 they took SQLite 53 s to insert, a third of the build's one-core tail.
+    Written once and never rewritten (later generations link it); writes after the build
+    record their bands in the SQLite file's table. A holder may since have been deleted
+    or rewritten, so whoever reads them checks the holder's current signature
+    (`StoryIndex.near_candidates`)."""
 
     def __init__(self, folder: str | Path):
-        path = Path(folder) / BANDS_DIR
-        self.arrays = (
-            {name: np.load(path / f"{name}.npy", mmap_mode="r") for name in self.ARRAYS}
-            if path.is_dir()
-            else None  # a generation written before them: every band is in the table
-        )
+        path = Path(folder) / BANDS_FILE
+        # a generation written before the file: every band is in the table
+        self.arrays = packed.read(path)[0] if path.exists() else None
 
-    @classmethod
-    def write(cls, folder: str | Path, keys: np.ndarray, holders: np.ndarray, ids: list[str]):
+    @staticmethod
+    def write(folder: str | Path, keys: np.ndarray, holders: np.ndarray, ids: list[str]):
         """`keys` sorted, `holders` (positions in `ids`) in the same order."""
-        encoded = [doc_id.encode("utf-8") for doc_id in ids]
-        arrays = {
-            "keys": keys,
-            "holders": holders,
-            "id_bytes": np.frombuffer(b"".join(encoded), dtype=np.uint8),
-            "id_ends": np.cumsum([len(e) for e in encoded], dtype=np.int64),
-        }
-        path = Path(folder) / BANDS_DIR
-        path.mkdir()
-        for name in cls.ARRAYS:
-            np.save(path / f"{name}.npy", arrays[name])
-            fsync_file(path / f"{name}.npy")
-        fsync_dir(path)
+        id_bytes, id_ends = packed.pack_strings(ids)
+        path = Path(folder) / BANDS_FILE
+        arrays = {"keys": keys, "holders": holders, "id_bytes": id_bytes, "id_ends": id_ends}
+        packed.write(path, arrays)
+        fsync_file(path)  # not a cache: a generation without it would miss candidates
         fsync_dir(folder)
 
     def holders(self, bands: np.ndarray) -> list[str]:
@@ -676,11 +665,7 @@ class BuildBands:
         if not held:
             return []
         data, ends = self.arrays["id_bytes"], self.arrays["id_ends"]
-        found = []
-        for h in np.unique(np.concatenate(held)).tolist():
-            start = int(ends[h - 1]) if h else 0
-            found.append(bytes(data[start : int(ends[h])]).decode("utf-8"))
-        return found
+        return [packed.string_at(data, ends, h) for h in np.unique(np.concatenate(held)).tolist()]
 
 
 class StoryIndex:

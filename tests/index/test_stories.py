@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import generations, stories
+from index import generations, packed, stories
 from index.applier import apply_pending, delete_op, put_op
 from index.reindex import reindex
 from tests.conftest import DATA, SEEDS
@@ -310,9 +310,8 @@ def table_rows(folder: Path) -> dict[str, list[tuple]]:
         rows = {t: sorted(db.execute(f"SELECT * FROM {t}")) for t in ("docs", "bands", "keys")}
     built = stories.BuildBands(folder).arrays
     if built is not None:
-        ends = built["id_ends"].tolist()
-        ids = bytes(built["id_bytes"]).decode("utf-8")  # ASCII ids here
+        data, ends = built["id_bytes"], built["id_ends"]
         for key, holder in zip(built["keys"].tolist(), built["holders"].tolist(), strict=True):
-            rows["bands"].append((key, ids[ends[holder - 1] if holder else 0 : ends[holder]]))
+            rows["bands"].append((key, packed.string_at(data, ends, holder)))
         rows["bands"].sort()
     return rows
