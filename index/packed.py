@@ -6,6 +6,10 @@ descriptor open (Python's mmap duplicates it): a million-article index of 36 seg
 needed some 1,500 descriptors per worker, past Debian's default limit of 1,024. Here a
 segment's arrays are one file: a header (JSON: each array's type, length and offset,
 and any small metadata), then the arrays, each aligned to 64 bytes.
+
+Arrays read a slice at a time and copied anyway (posting lists: a search converts the
+slice it reads) can be left unmapped (`read_parts`), each slice read from the
+page cache (index/pread.py) instead of through the map.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from index import pread
 
 MAGIC = b"SIFTPACK"
 _ALIGN = 64
@@ -45,9 +51,37 @@ def write(path: str | Path, arrays: dict[str, np.ndarray], meta: dict | None = N
     os.replace(temporary, path)
 
 
+class Unmapped:
+    """One array of a packed file, read slice by slice (`take`) through the page cache."""
+
+    def __init__(self, file: pread.Descriptor, offset: int, dtype: np.dtype, length: int):
+        self._file = file
+        self._offset = offset
+        self.dtype = dtype
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def take(self, start: int, end: int) -> np.ndarray:
+        """A new array of elements [start, end)."""
+        start, end = max(start, 0), min(end, self._length)
+        out = np.empty(max(end - start, 0), dtype=self.dtype)
+        return pread.read_into(self._file, out, self._offset + start * self.dtype.itemsize)
+
+
 def read(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     """The arrays of `path` as read-only views of one map, and its metadata; OSError or
     ValueError if it is missing or not such a file."""
+    mapped, _, meta = read_parts(path, ())
+    return mapped, meta
+
+
+def read_parts(
+    path: str | Path, unmapped: tuple[str, ...]
+) -> tuple[dict[str, np.ndarray], dict[str, Unmapped], dict]:
+    """`read`, but the arrays whose name (after any "field." prefix) is in `unmapped`
+    come apart, as `Unmapped`."""
     mapped = np.memmap(path, dtype=np.uint8, mode="r")
     if bytes(mapped[: len(MAGIC)]) != MAGIC:
         raise ValueError(f"{path}: not a packed arrays file")
@@ -55,15 +89,19 @@ def read(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     head_end = len(MAGIC) + 8 + size
     header = json.loads(bytes(mapped[len(MAGIC) + 8 : head_end]))
     start = -(-head_end // _ALIGN) * _ALIGN
-    arrays = {}
+    file = pread.Descriptor.open(path) if unmapped else None
+    arrays, apart = {}, {}
     for name, entry in header["arrays"].items():
         dtype = np.dtype(entry["dtype"])
         begin = start + entry["offset"]
         end = begin + entry["length"] * dtype.itemsize
         if end > len(mapped):
             raise ValueError(f"{path}: cut short")
-        arrays[name] = mapped[begin:end].view(dtype)
-    return arrays, header["meta"]
+        if file is not None and name.rsplit(".", 1)[-1] in unmapped:
+            apart[name] = Unmapped(file, begin, dtype, entry["length"])
+        else:
+            arrays[name] = mapped[begin:end].view(dtype)
+    return arrays, apart, header["meta"]
 
 
 def pack_strings(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,8 @@ postings in memory as it writes them, so it also writes them as arrays, one set 
 field: document numbers, weights (32-bit floats, as Whoosh stores them) and, for
 positional fields, positions; a term is found by where its postings start in Whoosh's
 own postings file (its term info says), so Whoosh's terms table stays the one lexicon.
-Reading a term is then two slices of memory-mapped files, shared by every worker.
+Reading a term is then two slices of files read through the page cache, which every
+worker shares (index/packed.py: `Unmapped`).
 
 Segments Whoosh writes (API writes, merges) have none: their terms are decoded from the
 blocks as before (index/codec/postings.py), so answers never depend on these files
@@ -25,6 +26,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from whoosh.formats import Positions
@@ -120,14 +122,19 @@ def write(folder: str | Path, segment_id: str, fields: dict[str, FieldCollector]
     packed.write(Path(folder) / FOLDER / f"{segment_id}.pack", found)
 
 
+# Read a term at a time, each slice converted: through the page cache, not mapped
+# (index/packed.py). The term offsets and starts, binary-searched, stay mapped.
+_UNMAPPED = ("ids", "weights", "position_starts", "positions")
+
+
 @dataclass(frozen=True)
 class _Field:
     offsets: np.ndarray
     starts: np.ndarray
-    ids: np.ndarray
-    weights: np.ndarray
-    position_starts: np.ndarray | None
-    positions: np.ndarray | None
+    ids: packed.Unmapped
+    weights: packed.Unmapped
+    position_starts: packed.Unmapped | None
+    positions: packed.Unmapped | None
 
 
 _open: OrderedDict[tuple[str, str], dict[str, _Field] | None] = OrderedDict()
@@ -142,9 +149,10 @@ def _segment(folder: str, segment_id: str) -> dict[str, _Field] | None:
             return _open[key]
     fields: dict[str, _Field] | None
     try:
-        packed_arrays, _ = packed.read(Path(folder) / FOLDER / f"{segment_id}.pack")
-        by_field: dict[str, dict[str, np.ndarray]] = {}
-        for key_name, values in packed_arrays.items():
+        path = Path(folder) / FOLDER / f"{segment_id}.pack"
+        mapped, unmapped, _ = packed.read_parts(path, _UNMAPPED)
+        by_field: dict[str, dict[str, Any]] = {}
+        for key_name, values in chain(mapped.items(), unmapped.items()):
             field, name = key_name.rsplit(".", 1)
             by_field.setdefault(field, {})[name] = values
         fields = {
@@ -178,11 +186,11 @@ def read_term(folder: str, segment_id: str, field: str, offset: int, positions: 
     if at >= len(found.offsets) or found.offsets[at] != offset:
         return None
     start, end = int(found.starts[at]), int(found.starts[at + 1])
-    ids = found.ids[start:end].astype(np.int64)
-    weights = found.weights[start:end].astype(np.float64)
+    ids = found.ids.take(start, end).astype(np.int64)
+    weights = found.weights.take(start, end).astype(np.float64)
     if not positions:
         return ids, weights, None
     assert found.position_starts is not None and found.positions is not None
-    starts = found.position_starts[start : end + 1]
-    flat = found.positions[int(starts[0]) : int(starts[-1])].astype(np.int64)
+    starts = found.position_starts.take(start, end + 1)
+    flat = found.positions.take(int(starts[0]), int(starts[-1])).astype(np.int64)
     return ids, weights, (flat, starts - starts[0])

@@ -4,24 +4,30 @@ Whoosh maps a segment's compound file and hands each sub-file (postings, terms t
 stored fields, columns) to its readers as a `BufferFile`, whose constructor wraps the
 mapped bytes in `io.BytesIO`: a private copy of the sub-file. Every searcher therefore
 copied the whole index into its own memory when it opened (at 216,000 Reuters articles,
-480 MB per searcher, once per thread and per worker; the mapped pages themselves are
-shared through the page cache). Here a sub-file reads its bytes from the map: random
-access (`get`, what postings and term lookups use) slices the map as before, and the
-sequential reads Whoosh makes when it opens a table read from the map too.
+480 MB per searcher, once per thread and per worker). Here a sub-file reads the bytes
+each read asks for, with `pread` from the page cache (index/pread.py): random access
+(`get`, what postings and term lookups use) and the sequential reads Whoosh makes when
+it opens a table alike. (Reading them through a map instead, as Whoosh does, left every
+page a term lookup had touched, and the pages around it, in the worker's own resident
+memory: 355 MB of terms tables per worker at a million articles.)
 """
 
 from __future__ import annotations
 
 import io
+import os
 import pickle
 
 from whoosh.codec import base
 from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import StorageError
 from whoosh.filedb.structfile import BufferFile
 
+from index import pread
 
-class _MappedReader(io.RawIOBase):
-    """A read-only, seekable file over `length` bytes of a map from `offset`, uncopied."""
+
+class _Reader(io.RawIOBase):
+    """A read-only, seekable file over `length` bytes of `source` from `offset`."""
 
     def __init__(self, source, offset: int, length: int):
         super().__init__()
@@ -67,14 +73,14 @@ class _MappedReader(io.RawIOBase):
 PICKLE_WINDOW = 256
 
 
-class MappedBufferFile(BufferFile):
-    """A `BufferFile` whose sequential reads come from the map instead of a copy."""
+class PreadBufferFile(BufferFile):
+    """A `BufferFile` reading `length` bytes of a file from `offset` as asked."""
 
-    def __init__(self, source, offset: int, length: int, name=None, onclose=None):
-        self._buf = memoryview(source)[offset : offset + length]  # what `get` slices
+    def __init__(self, file: pread.Descriptor, offset: int, length: int, name=None):
+        self._buf = pread.Bytes(file, offset, length)  # what `get` slices
         self._name = name
-        self.file = _MappedReader(source, offset, length)
-        self.onclose = onclose
+        self.file = _Reader(self._buf, 0, length)
+        self.onclose = None
         self.is_real = False
         self.is_closed = False
 
@@ -93,16 +99,22 @@ class MappedBufferFile(BufferFile):
         return value
 
 
-class MappedCompoundStorage(CompoundStorage):
-    """Whoosh's compound storage, handing out sub-files that read the map in place."""
+class PreadCompoundStorage(CompoundStorage):
+    """Whoosh's compound storage, handing out sub-files that read with `pread`."""
+
+    def __init__(self, dbfile, use_mmap=True, basepos=0):
+        super().__init__(dbfile, use_mmap=False, basepos=basepos)  # reads the directory
+        self._descriptor = pread.Descriptor(os.dup(dbfile.fileno()))
+        dbfile.close()  # the sub-files hold the descriptor, and close it when done
+        self._file = None
 
     def open_file(self, name, *args, **kwargs):
-        if not self._source:  # mmap failed (ENOMEM): Whoosh reads the file instead
-            return super().open_file(name, *args, **kwargs)
+        if self.is_closed:
+            raise StorageError("Storage was closed")
         offset, length = self.range(name)
-        return MappedBufferFile(self._source, offset, length, name=name)
+        return PreadBufferFile(self._descriptor, offset, length, name=name)
 
 
 # Segments open their compound file through this name (whoosh.codec.base.Segment.
-# open_compound_file); every segment of every index Sift opens reads in place.
-base.CompoundStorage = MappedCompoundStorage
+# open_compound_file); every segment of every index Sift opens reads this way.
+base.CompoundStorage = PreadCompoundStorage

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 
-from index import generations
+from index import generations, packed
 from index.codec import arrays
 from index.codec.postings import decode_positions, read_postings, read_term
 from index.reindex import reindex
 from search.engine import Engine
+from search.request import SearchRequest
 
 
 def test_bulk_decoding_equals_whoosh_matchers_over_many_blocks(tmp_path):
@@ -65,3 +67,28 @@ def test_bulk_decoding_equals_whoosh_matchers_over_many_blocks(tmp_path):
                     assert [flat[a:b].tolist() for a, b in pairwise(starts)] == decoded
                 checked += len(expected) > 128  # spans blocks
     assert checked > 5
+
+
+def test_searching_maps_no_segment_and_reads_postings_unmapped(tmp_path):
+    """Segments and posting lists are read through the page cache (index/pread.py): a
+    page read through a map stays in the worker's own resident memory."""
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        "\n".join(
+            json.dumps({"id": f"d{i}", "text": f"coalition talks in ankara, report {i}"})
+            for i in range(300)
+        ),
+        encoding="utf-8",
+    )
+    root = tmp_path / "index"
+    assert reindex(root, [corpus]).switched
+    engine = Engine(root)
+    assert engine.search(SearchRequest(q='"coalition talks" ankara')).total == 300
+    maps = Path("/proc/self/maps").read_text().splitlines()
+    mapped = [line.split()[-1] for line in maps if str(root) in line]
+    assert mapped and not [path for path in mapped if path.endswith(".seg")]
+    folder = str(generations.generation_path(root, generations.current_generation(root)))
+    for leaf, _ in engine._snapshot().reader.leaf_readers():
+        for field in arrays._segment(folder, leaf.segment().segment_id()).values():
+            assert isinstance(field.ids, packed.Unmapped)
+            assert isinstance(field.weights, packed.Unmapped)

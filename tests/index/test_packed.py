@@ -41,3 +41,24 @@ def test_one_descriptor_however_many_arrays(tmp_path):
     found, _ = packed.read(tmp_path / "s.pack")
     assert len(os.listdir("/proc/self/fd")) - before <= 1
     assert int(found["a39"][-1]) == 48
+
+
+def test_unmapped_arrays_read_the_slices_the_map_holds(tmp_path):
+    arrays = {
+        "text.ids": np.arange(5000, dtype=np.uint32) * 3,
+        "text.offsets": np.arange(40, dtype=np.int64),
+        "weights": np.linspace(0, 1, 777).astype(np.float32),
+    }
+    packed.write(tmp_path / "s.pack", arrays, {"n": 1})
+    mapped, apart, meta = packed.read_parts(tmp_path / "s.pack", ("ids", "weights"))
+    assert set(mapped) == {"text.offsets"} and set(apart) == {"text.ids", "weights"}
+    assert meta == {"n": 1}
+    for name in apart:
+        whole = arrays[name]
+        assert len(apart[name]) == len(whole)
+        for start, end in ((0, 0), (0, 1), (17, 4093), (len(whole) - 5, len(whole) + 9)):
+            got = apart[name].take(start, end)
+            assert got.dtype == whole.dtype and np.array_equal(got, whole[start:end])
+    (tmp_path / "s.pack").write_bytes((tmp_path / "s.pack").read_bytes()[:-64])
+    with pytest.raises(ValueError):  # the header says more than the file holds
+        packed.read_parts(tmp_path / "s.pack", ("ids",))
