@@ -25,8 +25,9 @@ import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 from whoosh.query.compound import Or
+from whoosh.reading import TermNotFound
 
-from index.codec.postings import FieldLengths, field_b, read_lengths, read_term
+from index.codec.postings import FieldLengths, field_b, read_lengths, read_term, term_start
 from search import budget
 from search.ranking import FieldedTerm, LanguageBM25, field_idf
 
@@ -104,7 +105,8 @@ class PostingsCache:
         self._held = 0
         self._lengths: dict[tuple[int, str], FieldLengths] = {}
         self._stats: dict[tuple[str, bytes], tuple[float, float]] = {}
-        self._df: dict[tuple[int, str, bytes], int] = {}
+        # (document frequency, where the postings start) of a term in a segment
+        self._located: dict[tuple[int, str, bytes], tuple[int, int | None]] = {}
         self._idfs: dict[tuple, float] = {}
         self._fielded: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
@@ -119,10 +121,22 @@ class PostingsCache:
 
     def doc_frequency(self, seg: int, reader, field: str, btext: bytes) -> int:
         """The term's document frequency in one segment (0: not there), remembered."""
+        return self._locate(seg, reader, field, btext)[0]
+
+    def _locate(self, seg: int, reader, field: str, btext: bytes) -> tuple[int, int | None]:
+        """The term's document frequency in one segment and where its postings start,
+        remembered: a lookup in Whoosh's terms table is several reads of the file, and
+        at a million articles a term is looked up in dozens of segments."""
         key = (seg, field, btext)
-        found = self._df.get(key)
+        found = self._located.get(key)
         if found is None:
-            found = self._df[key] = reader.doc_frequency(field, btext)
+            try:
+                info = reader.term_info(field, btext)
+            except TermNotFound:
+                found = (0, None)
+            else:
+                found = (info.doc_frequency(), term_start(info))
+            self._located[key] = found
         return found
 
     # -- reading --------------------------------------------------------------------------
@@ -145,7 +159,10 @@ class PostingsCache:
                 self._terms.move_to_end(key)
                 return found
         budget.check()  # reading a term's postings is the unit of work that grows
-        ids, weights, found_positions = read_term(reader, field, btext, positions, self.folder)
+        start = self._locate(seg, reader, field, btext)[1]
+        ids, weights, found_positions = read_term(
+            reader, field, btext, positions, self.folder, start
+        )
         live = self.live[ids + offset]
         if not live.all():
             ids, weights = ids[live], weights[live]
@@ -201,10 +218,11 @@ class PostingsCache:
         parts = []
         for field, weight in q.fields:
             btext = searcher.schema[field].to_bytes(q.text)
-            if not self.doc_frequency(seg, reader, field, btext):
+            frequency, start = self._locate(seg, reader, field, btext)
+            if not frequency:
                 continue
             budget.check()
-            ids, tfs, _ = read_term(reader, field, btext, False, self.folder)
+            ids, tfs, _ = read_term(reader, field, btext, False, self.folder, start)
             live = self.live[ids + offset]
             ids, tfs = ids[live], tfs[live]
             b, avgfl = w.field_b(field), w.average_length(searcher, field)

@@ -37,21 +37,27 @@ def field_b(weighting, field: str) -> float:
     return weighting._field_B.get(field, weighting.B)
 
 
-def read_term(reader, field: str, btext: bytes, positions: bool, folder: str | None):
+def read_term(
+    reader, field: str, btext: bytes, positions: bool, folder: str | None, start: int | None
+):
     """(ids, weights, positions as (flat, starts) or None) of a term in one segment,
     deleted documents included: from the segment's arrays (index/codec/arrays.py) when
-    the generation in `folder` has them, else decoded from Whoosh's blocks."""
+    the generation in `folder` has them, else decoded from Whoosh's blocks. `start`:
+    where its postings start in Whoosh's postings file (`term_start`), None if inlined."""
     segment = reader.segment() if folder is not None else None
-    if folder is not None and segment is not None:
-        info = reader.term_info(field, btext)
-        if not info.is_inlined():
-            offset = info.extent()[0]
-            found = arrays.read_term(folder, segment.segment_id(), field, offset, positions)
-            if found is not None:
-                return found
+    if folder is not None and segment is not None and start is not None:
+        found = arrays.read_term(folder, segment.segment_id(), field, start, positions)
+        if found is not None:
+            return found
     ids, weights, values = read_postings(reader, field, btext, positions)
     flat = decode_positions(reader.schema[field].format, values) if positions else None
     return ids, weights, flat
+
+
+def term_start(info) -> int | None:
+    """Where a term's postings start in Whoosh's postings file, from its term info (what
+    the arrays are keyed by); None when they are inlined in the terms table."""
+    return None if info.is_inlined() else info.extent()[0]
 
 
 def read_postings(reader, field, btext, positions):

@@ -10,7 +10,7 @@ import numpy as np
 
 from index import generations, packed
 from index.codec import arrays
-from index.codec.postings import decode_positions, read_postings, read_term
+from index.codec.postings import decode_positions, read_postings, read_term, term_start
 from index.reindex import reindex
 from search.engine import Engine
 from search.request import SearchRequest
@@ -59,7 +59,8 @@ def test_bulk_decoding_equals_whoosh_matchers_over_many_blocks(tmp_path):
                     decoded = [leaf.schema[field].format.decode_positions(v) for v in values]
                     assert [flat[a:b].tolist() for a, b in pairwise(starts)] == decoded
                 # From the arrays the segment builder wrote beside the segment:
-                ids, weights, found = read_term(leaf, field, btext, positions, folder)
+                start = term_start(leaf.term_info(field, btext))
+                ids, weights, found = read_term(leaf, field, btext, positions, folder, start)
                 assert ids.tolist() == [e[0] for e in expected]
                 assert np.array_equal(weights, np.array([e[1] for e in expected]))
                 if positions:
