@@ -13,8 +13,9 @@ build's single-threaded phases), the index's size; FTS5 built from what Sift ind
 engine time in-process, Sift and FTS5 interleaved on the fixed query mix and on the ten
 most common words of the corpus; `sift serve --workers 2` (rate limit off, all else
 default) over HTTP: p50/p95/p99 and status counts with snippets and 4 facets, without
-facets, and for the broad words; RSS, PSS and shared memory per worker, the same with 3
-workers, and what the third costs; cold start (process start to the first 200 of a
+facets, and for the broad words, as many clients as workers (then with facets for one
+client alone); RSS, PSS and shared memory per worker, the same with 3 workers, and what
+the third costs; cold start (process start to the first 200 of a
 faceted search). On the largest size: 10,000 new articles by `sift reindex
 --incremental`, then 10,000 more by `POST /api/v1/documents`, each timed to the first
 search that finds them all.
@@ -395,6 +396,9 @@ def serve(
             for name, paths in categories.items():
                 got = _load(server.base, workers, per_client, paths)
                 figures["latency"][name] = _latency(got)
+            # What one user alone sees: each request waits for none but its own work.
+            got = _load(server.base, 1, per_client, categories["facets"])
+            figures["latency_one_client"] = _latency(got)
             figures["memory"] = server_memory(server.proc.pid, available)
             # Workers give back what their searches freed once quiet (api/idle_memory.py).
             time.sleep(QUIET_S)
@@ -810,6 +814,16 @@ def render_size(tag: str, s: dict) -> str:
                     "(4xx, 5xx)",
                     f"{lat['p50_ms']:,.1f} / {lat['p95_ms']:,.1f} / {lat['p99_ms']:,.1f} "
                     f"({lat['4xx']}, {lat['5xx']})",
+                    "",
+                )
+            )
+        alone = s[f"serve_{workers}"].get("latency_one_client")
+        if alone:
+            rows.append(
+                (
+                    f"HTTP {workers} workers, one client, facets: p50 / p95 / p99 ms (4xx, 5xx)",
+                    f"{alone['p50_ms']:,.1f} / {alone['p95_ms']:,.1f} / {alone['p99_ms']:,.1f} "
+                    f"({alone['4xx']}, {alone['5xx']})",
                     "",
                 )
             )
