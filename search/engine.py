@@ -85,6 +85,20 @@ class _Snapshot:
         return self.searcher.reader()
 
 
+class _Words:
+    """The index's words as did-you-mean reads them (search/suggest.py): Whoosh's, with
+    each word's document frequency from the version's remembered lookups."""
+
+    def __init__(self, snap: _Snapshot):
+        self._snap = snap
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        return self._snap.postings.frequency(self._snap.searcher, field, text)
+
+    def terms_within(self, field: str, text: str, maxdist: int, prefix: int = 0):
+        return self._snap.reader.terms_within(field, text, maxdist, prefix=prefix)
+
+
 class Engine:
     """Searches the index at `root`; safe to share between the threads of one process."""
 
@@ -177,7 +191,7 @@ class Engine:
             request.facet_size,
             snap.tables.story if request.collapse == "story" else None,
         )
-        suggestion = did_you_mean(snap.reader, request.q, plan.node)
+        suggestion = did_you_mean(_Words(snap), request.q, plan.node)
         return SearchResults(
             total=total,
             page=request.page,

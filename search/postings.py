@@ -34,6 +34,10 @@ from search.ranking import FieldedTerm, LanguageBM25, field_idf
 # Postings kept decoded per index version (ids + scores: 12 bytes each), least recently
 # used dropped first: Reuters-21578's whole text field is about 1.7 million.
 CACHE_POSTINGS = 4_000_000
+# Terms' (document frequency, postings start) kept per index version, a segment each
+# (about 150 bytes an entry): forgotten all at once past this many, so that a worker
+# answering new words for days does not grow without bound.
+CACHE_LOCATIONS = 200_000
 # Whoosh's own thresholds for choosing an Or matcher (whoosh.query.compound.Or).
 _OR_ARRAY_DOC_LIMIT = 5000
 
@@ -136,8 +140,20 @@ class PostingsCache:
                 found = (0, None)
             else:
                 found = (info.doc_frequency(), term_start(info))
+            if len(self._located) >= CACHE_LOCATIONS:
+                self._located.clear()
             self._located[key] = found
         return found
+
+    def frequency(self, searcher, field: str, text: str) -> int:
+        """Documents holding `text` in `field`, deleted ones included (as Whoosh counts),
+        summed from the remembered lookups of each segment: did-you-mean asks this of
+        every word of every query."""
+        btext = searcher.schema[field].to_bytes(text)
+        return sum(
+            self.doc_frequency(seg, reader, field, btext)
+            for seg, (reader, _) in enumerate(_leaves(searcher))
+        )
 
     # -- reading --------------------------------------------------------------------------
 

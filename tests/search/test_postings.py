@@ -21,6 +21,7 @@ from search.engine import Engine
 from search.postings import _sorted_unique, _union_ids, evaluate
 from search.queries import compile_query
 from search.request import SearchRequest
+from search.suggest import did_you_mean
 
 QUERIES = [
     "coalition",
@@ -146,3 +147,28 @@ def test_sorted_unique_and_union_are_numpys(a, b):
     union = _union_ids(a_ids, b_ids)
     assert union.tolist() == np.union1d(a_ids, b_ids).tolist()
     assert union.dtype == np.union1d(a_ids, b_ids).dtype
+
+
+def test_remembered_term_lookups_are_bounded_and_change_no_answer(engine, monkeypatch):
+    """Each term's per-segment lookup is remembered per version, up to CACHE_LOCATIONS
+    (then forgotten at once): answers and suggestions are those of a fresh engine, and
+    did-you-mean's counts those of Whoosh's own reader."""
+    requests = [SearchRequest(q=q, per_page=20) for q in QUERIES[:-1]]
+    requests += [SearchRequest(q="coalitoin parlament"), SearchRequest(q="nato coalitoin")]
+    expected = [Engine(engine.root).search(r) for r in requests]
+    monkeypatch.setattr("search.postings.CACHE_LOCATIONS", 7)
+    bounded = Engine(engine.root)
+    for _ in range(2):  # the second pass reads what the first left remembered
+        got = [bounded.search(r) for r in requests]
+        for a, b in zip(got, expected, strict=True):
+            assert (a.total, a.hits, a.facets, a.suggestion) == (
+                b.total,
+                b.hits,
+                b.facets,
+                b.suggestion,
+            )
+        assert 0 < len(bounded._snapshot().postings._located) <= 7
+    snap = bounded._snapshot()
+    node = p.parse("coalitoin parlament", "and")
+    assert expected[-2].suggestion is not None
+    assert expected[-2].suggestion == did_you_mean(snap.reader, "coalitoin parlament", node)
