@@ -73,9 +73,7 @@ class FieldCollector:
             "weights": np.frombuffer(self.weights, dtype=np.float64).astype(np.float32),
         }
         if self.positional:
-            found["positions"], found["position_starts"] = _decode_in_chunks(
-                self.fmt, self.values
-            )
+            found["positions"], found["position_starts"] = _decode_in_chunks(self.fmt, self.values)
         return found
 
 
