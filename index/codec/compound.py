@@ -27,14 +27,13 @@ from index import pread
 
 
 class _Reader(io.RawIOBase):
-    """A read-only, seekable file over `length` bytes of `source` from `offset`."""
+    """A read-only, seekable file over `source` (a sub-file's `pread.Bytes`)."""
 
-    def __init__(self, source, offset: int, length: int):
+    def __init__(self, source: pread.Bytes):
         super().__init__()
         self._source = source
-        self._start = offset
-        self._end = offset + length
-        self._pos = offset
+        self._end = len(source)
+        self._pos = 0
 
     def readable(self) -> bool:
         return True
@@ -43,12 +42,12 @@ class _Reader(io.RawIOBase):
         return True
 
     def tell(self) -> int:
-        return self._pos - self._start
+        return self._pos
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: self._start, io.SEEK_CUR: self._pos, io.SEEK_END: self._end}
-        self._pos = max(base[whence] + offset, self._start)
-        return self._pos - self._start
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._end}
+        self._pos = max(base[whence] + offset, 0)
+        return self._pos
 
     def read(self, size: int | None = -1) -> bytes:
         start = min(self._pos, self._end)
@@ -79,7 +78,7 @@ class PreadBufferFile(BufferFile):
     def __init__(self, file: pread.Descriptor, offset: int, length: int, name=None):
         self._buf = pread.Bytes(file, offset, length)  # what `get` slices
         self._name = name
-        self.file = _Reader(self._buf, 0, length)
+        self.file = _Reader(self._buf)
         self.onclose = None
         self.is_real = False
         self.is_closed = False

@@ -93,6 +93,11 @@ def test_top_k_with_filter_and_offsets_is_whoosh_order(engine):
     assert fast.top(allowed, 3) == expected
 
 
+def _answer(results):
+    """What a search answers, less its timing and version."""
+    return (results.total, results.hits, results.facets, results.suggestion)
+
+
 def test_engine_answers_equal_the_whoosh_path(engine, monkeypatch):
     """Whole responses (hits, scores, totals, facets) with the fast path on and off."""
     requests = [SearchRequest(q=q, per_page=20) for q in QUERIES[:-1]]
@@ -105,13 +110,7 @@ def test_engine_answers_equal_the_whoosh_path(engine, monkeypatch):
     monkeypatch.setattr("search.engine.evaluate", lambda *args: None)
     monkeypatch.setattr(Engine, "_evaluate", staticmethod(lambda *args: None))
     slow = [engine.search(r) for r in requests]
-    for a, b in zip(fast, slow, strict=True):
-        assert (a.total, a.hits, a.facets, a.suggestion) == (
-            b.total,
-            b.hits,
-            b.facets,
-            b.suggestion,
-        )
+    assert [_answer(a) for a in fast] == [_answer(b) for b in slow]
 
 
 def test_deleted_documents_and_new_segments(fresh_root):
@@ -160,13 +159,7 @@ def test_remembered_term_lookups_are_bounded_and_change_no_answer(engine, monkey
     bounded = Engine(engine.root)
     for _ in range(2):  # the second pass reads what the first left remembered
         got = [bounded.search(r) for r in requests]
-        for a, b in zip(got, expected, strict=True):
-            assert (a.total, a.hits, a.facets, a.suggestion) == (
-                b.total,
-                b.hits,
-                b.facets,
-                b.suggestion,
-            )
+        assert [_answer(a) for a in got] == [_answer(b) for b in expected]
         assert 0 < len(bounded._snapshot().postings._located) <= 7
     snap = bounded._snapshot()
     node = p.parse("coalitoin parlament", "and")
