@@ -247,12 +247,10 @@ class PostingsCache:
         if not parts:
             found = (_EMPTY_IDS, _EMPTY_SCORES)
         else:
-            ids = parts[0][0]
-            for part_ids, _ in parts[1:]:
-                ids = _union_ids(ids, part_ids)
+            ids, places = _merge([part_ids for part_ids, _ in parts])
             tf = np.zeros(len(ids), dtype=np.float64)
-            for part_ids, part_tf in parts:
-                tf[np.searchsorted(ids, part_ids)] += part_tf
+            for at, (_, part_tf) in zip(places, parts, strict=True):
+                tf[at] += part_tf
             found = (ids, tf)
         with self._lock:
             if key not in self._fielded:
@@ -474,9 +472,11 @@ class _Segment:
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """`np.unique(values)` by one sort: numpy 2.4 finds unique integers by hashing, then
-    sorts what it found, which is 10-15x slower on posting lists of thousands."""
-    values = np.sort(values)
+    """`np.unique(values)` of values in ascending runs, by one stable sort: numpy's stable
+    sort (timsort) merges runs it finds in linear time, where its default sort and
+    `np.unique` (which hashes, then sorts) start over."""
+    values = values.copy()
+    values.sort(kind="stable")
     if len(values) < 2:
         return values
     keep = np.empty(len(values), dtype=bool)
@@ -485,9 +485,24 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
-def _union_ids(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """`np.union1d(a, b)`: the sorted documents in either."""
-    return _sorted_unique(np.concatenate((a, b)))
+def _merge(arrays: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The sorted union of sorted, duplicate-free `arrays`, and where each array's values
+    sit in it. One stable argsort merges the runs (7x faster than sorting them again and
+    placing each array with `searchsorted`, on a 30,000-document segment). Array methods,
+    not numpy's functions: a query makes hundreds of these calls, most of them small."""
+    joined = np.concatenate(arrays)
+    order = joined.argsort(kind="stable")
+    ordered = joined[order]
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    place = np.empty(len(joined), dtype=np.int64)
+    place[order] = first.cumsum() - 1
+    places, at = [], 0
+    for values in arrays:
+        places.append(place[at : at + len(values)])
+        at += len(values)
+    return ordered[first], places
 
 
 def _union(a, b):
@@ -497,10 +512,10 @@ def _union(a, b):
         return b
     if not len(b_ids):
         return a
-    ids = _union_ids(a_ids, b_ids)
+    ids, (at_a, at_b) = _merge([a_ids, b_ids])
     scores = np.zeros(len(ids), dtype=np.float64)
-    scores[np.searchsorted(ids, a_ids)] = a_scores
-    scores[np.searchsorted(ids, b_ids)] += b_scores  # a + b where both match
+    scores[at_a] = a_scores
+    scores[at_b] += b_scores  # a + b where both match
     return ids, scores
 
 
@@ -516,12 +531,10 @@ def _preloaded_union(children, boost: float):
     children = [c for c in children if len(c[0])]
     if not children:
         return _EMPTY_IDS, _EMPTY_SCORES
-    ids = children[0][0]
-    for child_ids, _ in children[1:]:
-        ids = _union_ids(ids, child_ids)
+    ids, places = _merge([child_ids for child_ids, _ in children])
     scores = np.zeros(len(ids), dtype=np.float64)
-    for child_ids, child_scores in children:
-        scores[np.searchsorted(ids, child_ids)] += child_scores * boost
+    for at, (_, child_scores) in zip(places, children, strict=True):
+        scores[at] += child_scores * boost
     return ids, scores
 
 

@@ -18,7 +18,7 @@ from index import generations
 from index.applier import apply_pending, delete_op, put_op
 from search import parser as p
 from search.engine import Engine
-from search.postings import _sorted_unique, _union_ids, evaluate
+from search.postings import _merge, _sorted_unique, evaluate
 from search.queries import compile_query
 from search.request import SearchRequest
 from search.suggest import did_you_mean
@@ -138,14 +138,17 @@ def test_deleted_documents_and_new_segments(fresh_root):
     st.lists(st.integers(0, 1 << 40), max_size=80),
     st.lists(st.integers(0, 1 << 40), max_size=80),
 )
-def test_sorted_unique_and_union_are_numpys(a, b):
-    """The sort-based set operations give numpy's answers, dtype included."""
+def test_sorted_unique_and_merge_are_numpys(a, b):
+    """The sort-based set operations give numpy's answers, dtype included, and `_merge`
+    says where each array's values sit in the union."""
     a_ids, b_ids = np.unique(np.array(a, dtype=np.int64)), np.unique(np.array(b, dtype=np.int64))
     raw = np.array(a + b, dtype=np.int64)
     assert _sorted_unique(raw).tolist() == np.unique(raw).tolist()
-    union = _union_ids(a_ids, b_ids)
+    union, places = _merge([a_ids, b_ids, a_ids[::2]])
     assert union.tolist() == np.union1d(a_ids, b_ids).tolist()
     assert union.dtype == np.union1d(a_ids, b_ids).dtype
+    for values, at in zip([a_ids, b_ids, a_ids[::2]], places, strict=True):
+        assert union[at].tolist() == values.tolist()
 
 
 def test_remembered_term_lookups_are_bounded_and_change_no_answer(engine, monkeypatch):
