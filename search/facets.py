@@ -28,11 +28,17 @@ def facet_counts(
     size: int,
     stories: StoryTable | None = None,
 ) -> dict[str, list[FacetValue]]:
-    """Counts for each facet in `names` over `matches` (the query's documents, live);
-    with `stories`, each value's stories too."""
+    """Counts for each facet in `names` over `matches` (a mask of the query's documents,
+    live); with `stories`, each value's stories too."""
     result: dict[str, list[FacetValue]] = {}
+    # Each facet's documents, as numbers: those of every facet without a filter of its
+    # own are the same, found once.
+    scopes: dict[str | None, np.ndarray] = {}
     for name in names:
-        scope = combine(matches, masks, leave_out=name)
+        own = name if name in masks else None
+        if own not in scopes:
+            scopes[own] = np.flatnonzero(combine(matches, masks, leave_out=name))
+        scope = scopes[own]
         if name == "year":
             result[name] = _years(tables, scope, filters, size, stories)
             continue
@@ -114,8 +120,7 @@ def _years(
     listed = year_values(years.tolist(), counts.tolist(), filters, size)
     if stories is None or not listed:
         return listed
-    docs = np.flatnonzero(scope)
-    docs = docs[tables.date[docs] > 0]
+    docs = scope[tables.date[scope] > 0]
     chosen = [int(v.value) for v in listed]
     story_counts = _stories_per(stories, docs, tables.date[docs] // 10000, chosen)
     return [replace(v, stories=n) for v, n in zip(listed, story_counts, strict=True)]

@@ -288,9 +288,10 @@ def evaluate(cache: PostingsCache, searcher, query: wq.Query) -> Scored | None:
         return None
     ids: list[np.ndarray] = []
     scores: list[np.ndarray] = []
+    btexts: dict[tuple[str, object], bytes | None] = {}
     try:
         for seg, (reader, offset) in enumerate(_leaves(searcher)):
-            run = _Segment(cache, searcher, seg, reader, offset)
+            run = _Segment(cache, searcher, seg, reader, offset, btexts)
             local_ids, local_scores = run.eval(query)
             ids.append(local_ids + offset)
             scores.append(local_scores)
@@ -309,13 +310,16 @@ def _leaves(searcher):
 class _Segment:
     """Evaluates a query tree in one segment, building Whoosh's matcher trees' sums."""
 
-    def __init__(self, cache: PostingsCache, searcher, seg: int, reader, offset: int):
+    def __init__(self, cache: PostingsCache, searcher, seg: int, reader, offset: int, btexts: dict):
+        """`btexts`: each (field, word)'s encoded term, shared by the query's segments
+        (a query asks for each a few times per segment, and dozens of segments)."""
         self.cache = cache
         self.searcher = searcher
         self.seg = seg
         self.reader = reader
         self.offset = offset
         self.count = reader.doc_count_all()
+        self.btexts = btexts
 
     def eval(self, q) -> tuple[np.ndarray, np.ndarray]:
         kind = type(q)
@@ -340,6 +344,13 @@ class _Segment:
     # -- leaves ---------------------------------------------------------------------------
 
     def _btext(self, field: str, text):
+        key = (field, text)
+        if key in self.btexts:
+            return self.btexts[key]
+        self.btexts[key] = found = self._encoded(field, text)
+        return found
+
+    def _encoded(self, field: str, text):
         schema = self.searcher.schema
         if field not in schema:
             return None
