@@ -31,9 +31,12 @@ from index.codec.postings import FieldLengths, field_b, read_lengths, read_term,
 from search import budget
 from search.ranking import FieldedTerm, LanguageBM25, field_idf
 
-# Postings kept decoded per index version (ids + scores: 12 bytes each), least recently
-# used dropped first: Reuters-21578's whole text field is about 1.7 million.
-CACHE_POSTINGS = 4_000_000
+# Bytes of decoded postings kept per index version (ids and scores, 16 bytes a posting,
+# and a phrase's positions), least recently used dropped first. The benchmark's 50 queries
+# hold 121 MB at 50x Reuters-21578 (5.4 million postings: a word like "said" is 1.5
+# million on its own); at 64 MB each pass dropped every term before it came round again
+# and the engine spent a third of its time reading them back (bench-scale).
+CACHE_BYTES = 192_000_000
 # Terms' (document frequency, postings start) kept per index version, a segment each
 # (about 150 bytes an entry): forgotten all at once past this many, so that a worker
 # answering new words for days does not grow without bound.
@@ -105,14 +108,14 @@ class PostingsCache:
         self.live = live
         self.folder = folder
         self._lock = threading.Lock()
-        self._terms: OrderedDict[tuple, _Term] = OrderedDict()
-        self._held = 0
+        # ("term", seg, field, btext) -> _Term; ("fielded", seg, fields, text) -> (ids, tf)
+        self._decoded: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+        self._held = 0  # bytes
         self._lengths: dict[tuple[int, str], FieldLengths] = {}
         self._stats: dict[tuple[str, bytes], tuple[float, float]] = {}
         # (document frequency, where the postings start) of a term in a segment
         self._located: dict[tuple[int, str, bytes], tuple[int, int | None]] = {}
         self._idfs: dict[tuple, float] = {}
-        self._fielded: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     def fielded_idf(self, searcher, q: FieldedTerm) -> float:
         """`q.idf`, remembered: the same for every segment and query of this version (it
@@ -168,12 +171,10 @@ class PostingsCache:
         *,
         positions: bool = False,
     ) -> _Term:
-        key = (seg, field, btext)
-        with self._lock:
-            found = self._terms.get(key)
-            if found is not None and (found.positions is not None or not positions):
-                self._terms.move_to_end(key)
-                return found
+        key = ("term", seg, field, btext)
+        found = self._get(key)
+        if found is not None and (found.positions is not None or not positions):
+            return found
         budget.check()  # reading a term's postings is the unit of work that grows
         start = self._locate(seg, reader, field, btext)[1]
         ids, weights, found_positions = read_term(
@@ -186,16 +187,31 @@ class PostingsCache:
                 found_positions = _kept_positions(found_positions, live)
         scores = self._score(searcher, seg, reader, field, btext, ids, weights)
         entry = _Term(ids, scores)
+        size = ids.nbytes + scores.nbytes
         if found_positions is not None:
             entry.positions, entry.starts = found_positions
-        with self._lock:
-            if key not in self._terms:
-                self._held += len(ids)
-            self._terms[key] = entry
-            while self._held > CACHE_POSTINGS and len(self._terms) > 1:
-                _, old = self._terms.popitem(last=False)
-                self._held -= len(old.ids)
+            size += entry.positions.nbytes + entry.starts.nbytes
+        self._put(key, entry, size)
         return entry
+
+    def _get(self, key: tuple):
+        with self._lock:
+            found = self._decoded.get(key)
+            if found is None:
+                return None
+            self._decoded.move_to_end(key)
+            return found[0]
+
+    def _put(self, key: tuple, value, size: int) -> None:
+        with self._lock:
+            old = self._decoded.pop(key, None)
+            if old is not None:
+                self._held -= old[1]
+            self._decoded[key] = (value, size)
+            self._held += size
+            while self._held > CACHE_BYTES and len(self._decoded) > 1:
+                _, (_, dropped) = self._decoded.popitem(last=False)
+                self._held -= dropped
 
     def _score(self, searcher, seg, reader, field, btext, ids, weights) -> np.ndarray:
         fieldobj = searcher.schema[field]
@@ -224,12 +240,10 @@ class PostingsCache:
         """(ids, BM25F frequency) of a FieldedTerm in one segment: the field-weighted,
         length-normalised frequencies added in field order, as `_FieldedMatcher.score`
         adds them, before saturation (which depends on the query's boost)."""
-        key = (seg, q.fields, q.text)
-        with self._lock:
-            found = self._fielded.get(key)
-            if found is not None:
-                self._fielded.move_to_end(key)
-                return found
+        key = ("fielded", seg, q.fields, q.text)
+        found = self._get(key)
+        if found is not None:
+            return found
         w = self.weighting
         parts = []
         for field, weight in q.fields:
@@ -252,13 +266,7 @@ class PostingsCache:
             for at, (_, part_tf) in zip(places, parts, strict=True):
                 tf[at] += part_tf
             found = (ids, tf)
-        with self._lock:
-            if key not in self._fielded:
-                self._held += len(found[0])
-            self._fielded[key] = found
-            while self._held > CACHE_POSTINGS and len(self._fielded) > 1:
-                _, (old_ids, _) = self._fielded.popitem(last=False)
-                self._held -= len(old_ids)
+        self._put(key, found, found[0].nbytes + found[1].nbytes)
         return found
 
     def _field_lengths(self, seg: int, reader, field: str) -> FieldLengths:

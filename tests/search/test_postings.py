@@ -18,7 +18,7 @@ from index import generations
 from index.applier import apply_pending, delete_op, put_op
 from search import parser as p
 from search.engine import Engine
-from search.postings import _merge, _sorted_unique, evaluate
+from search.postings import _merge, _sorted_unique, _Term, evaluate
 from search.queries import compile_query
 from search.request import SearchRequest
 from search.suggest import did_you_mean
@@ -168,3 +168,35 @@ def test_remembered_term_lookups_are_bounded_and_change_no_answer(engine, monkey
     node = p.parse("coalitoin parlament", "and")
     assert expected[-2].suggestion is not None
     assert expected[-2].suggestion == did_you_mean(snap.reader, "coalitoin parlament", node)
+
+
+def test_decoded_postings_are_bounded_in_bytes_and_change_no_answer(engine, monkeypatch):
+    """Decoded postings (phrases' positions included) are kept up to CACHE_BYTES, least
+    recently used dropped first: a bounded cache answers as a fresh engine does, and
+    holds no more than the bound (or its one newest entry)."""
+    requests = [SearchRequest(q=q, per_page=20) for q in QUERIES]
+    unbounded = Engine(engine.root)
+    expected = [unbounded.search(r) for r in requests]
+    bound = 2000
+    assert unbounded._snapshot().postings._held > 2 * bound  # so the bound drops some
+    monkeypatch.setattr("search.postings.CACHE_BYTES", bound)
+    bounded = Engine(engine.root)
+    for _ in range(2):  # the second pass finds some terms kept, others dropped
+        got = [bounded.search(r) for r in requests]
+        assert [_answer(a) for a in got] == [_answer(b) for b in expected]
+        cache = bounded._snapshot().postings
+        held = [size for _, size in cache._decoded.values()]
+        assert cache._held == sum(held)
+        assert cache._held <= bound or len(held) == 1
+    # A phrase's positions are counted with its postings.
+    unbounded = Engine(engine.root)
+    unbounded.search(SearchRequest(q='"islamic state"'))
+    cache = unbounded._snapshot().postings
+    phrases = [v for v, _ in cache._decoded.values() if getattr(v, "positions", None) is not None]
+    assert phrases
+    assert cache._held == sum(
+        sum(a.nbytes for a in (v.ids, v.scores, v.positions, v.starts))
+        if isinstance(v, _Term)
+        else v[0].nbytes + v[1].nbytes
+        for v, _ in cache._decoded.values()
+    )
