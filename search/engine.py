@@ -174,7 +174,8 @@ class Engine:
         started = time.perf_counter()
         snap = self._snapshot()
         plan = self._plan(snap, request)
-        total = int(plan.final.sum())
+        found = np.flatnonzero(plan.final)  # gathered by number: most queries match few
+        total = len(found)
         offset = (request.page - 1) * request.per_page
         marks = plan.marks if request.snippets else None
         if request.collapse == "story":
@@ -201,7 +202,7 @@ class Engine:
             facets=facets,
             suggestion=suggestion,
             version=f"{snap.version.generation}.{snap.version.commit}",
-            stories=snap.tables.story.count(plan.final),
+            stories=snap.tables.story.count(found),
         )
 
     def _collapsed(

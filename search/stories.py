@@ -63,10 +63,11 @@ class StoryTable:
     def members(self, code: int) -> np.ndarray:
         return np.flatnonzero(self.codes == code)
 
-    def count(self, mask: np.ndarray) -> int:
-        """Stories among the documents of `mask` (marked, not sorted: it grows with the
-        matches and the stories, not with the matches' logarithm)."""
-        chosen = self.codes[mask]
+    def count(self, scope: np.ndarray) -> int:
+        """Stories among the documents of `scope`, a mask or their numbers (marked, not
+        sorted: it grows with the matches and the stories, not with the matches'
+        logarithm)."""
+        chosen = self.codes[scope]
         seen = np.zeros(len(self.values), dtype=bool)
         seen[chosen[chosen >= 0]] = True
         return int(np.count_nonzero(seen))
