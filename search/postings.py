@@ -92,6 +92,12 @@ class _Term:
     positions: np.ndarray | None = None
     starts: np.ndarray | None = None
 
+    @property
+    def nbytes(self) -> int:
+        """What the cache counts it as (CACHE_BYTES)."""
+        parts = (self.ids, self.scores, self.positions, self.starts)
+        return sum(a.nbytes for a in parts if a is not None)
+
 
 class PostingsCache:
     """Scored postings of one index version, shared by the threads that search it."""
@@ -187,11 +193,9 @@ class PostingsCache:
                 found_positions = _kept_positions(found_positions, live)
         scores = self._score(searcher, seg, reader, field, btext, ids, weights)
         entry = _Term(ids, scores)
-        size = ids.nbytes + scores.nbytes
         if found_positions is not None:
             entry.positions, entry.starts = found_positions
-            size += entry.positions.nbytes + entry.starts.nbytes
-        self._put(key, entry, size)
+        self._put(key, entry, entry.nbytes)
         return entry
 
     def _get(self, key: tuple):
