@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SIFT_HOST=0.0.0.0 \
     SIFT_PORT=8000 \
     SIFT_WORKERS=2 \
-    MALLOC_ARENA_MAX=2
+    MALLOC_ARENA_MAX=1
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin sift
 

@@ -88,6 +88,11 @@ class MultiColumn:
         return self.doc[chosen], self.val[chosen]
 
 
+# Document numbers in the tables: each worker holds its own copy of them (at a million
+# articles 2.7 million actor pairs), and int64 was half of it unused: the segments'
+# posting arrays hold document numbers in 32 bits already (index/codec/arrays.py).
+DOCNUM = np.int32
+
 # Below one document in this many, counting gathers the matches' pairs (search/facets.py).
 SPARSE_FRACTION = 8
 
@@ -170,14 +175,14 @@ def _field_pairs(parts: Parts, field: str, live: np.ndarray) -> columns.Pairs:
     fields = [(part.fields[field], offset) for part, offset in parts]
     if len(fields) == 1 and not fields[0][1]:
         values = fields[0][0].values
-        doc = np.asarray(fields[0][0].doc, dtype=np.int64)
+        doc = np.asarray(fields[0][0].doc, dtype=DOCNUM)
         val = np.asarray(fields[0][0].val)
     else:
         values = sorted(set().union(*(pairs.values for pairs, _ in fields)))
         index = {value: vid for vid, value in enumerate(values)}
         doc = np.concatenate(
-            [pairs.doc.astype(np.int64) + offset for pairs, offset in fields]
-            or [np.zeros(0, dtype=np.int64)]
+            [pairs.doc.astype(DOCNUM) + offset for pairs, offset in fields]
+            or [np.zeros(0, dtype=DOCNUM)]
         )
         val = np.concatenate(
             [
@@ -212,7 +217,7 @@ def _single(parts: Parts, field: str, size: int, live: np.ndarray) -> SingleColu
 
 def _multi(parts: Parts, field: str, size: int, live: np.ndarray) -> MultiColumn:
     pairs = _field_pairs(parts, field, live)  # by document: each segment's are
-    starts = np.zeros(size + 1, dtype=np.int64)
+    starts = np.zeros(size + 1, dtype=np.int32 if len(pairs.doc) < 2**31 else np.int64)
     np.cumsum(np.bincount(pairs.doc, minlength=size), out=starts[1:])
     return MultiColumn(pairs.values, pairs.doc, pairs.val, _lookup(pairs.values), size, starts)
 
