@@ -19,11 +19,8 @@ forking workers costs more than it saves there.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import multiprocessing
-import os
-import signal
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +30,7 @@ from index.documents import Document, RawDocument
 from index.extract import extract
 from index.language import load_profiles
 from index.stories import Entries, entries_for, permutations
+from index.workers import default_workers, die_with_parent
 from index.writer import index_fields
 
 # Documents per worker and round: each worker holds its share's postings in memory
@@ -43,23 +41,10 @@ from index.writer import index_fields
 SHARE_DOCUMENTS = 30_000
 # Below this, one process: starting workers (fork, imports warm) costs about 0.1 s.
 PARALLEL_MIN_DOCUMENTS = 2_000
-# Workers at most, whatever the machine: segments multiply with them.
-MAX_WORKERS = 8
 # Story signatures are computed for this many documents at once (index/stories.py).
 SIGNATURE_BATCH = 32
 
-# linux/prctl.h: deliver a signal to this process when its parent dies.
-_PR_SET_PDEATHSIG = 1
-
 Progress = Callable[[int], None]
-
-
-def default_workers() -> int:
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_WORKERS))
 
 
 def _build_segment(folder: str, raws: list[RawDocument]):
@@ -104,16 +89,6 @@ def _build_share(task: tuple[str, int, int]):
     gc.disable()
     folder, start, end = task
     return _build_segment(folder, _ROUND[start:end])
-
-
-def _die_with_parent() -> None:
-    """In a worker: be killed when the reindex process dies (kill -9 included), instead
-    of finishing a share nobody will collect (Linux; elsewhere the pool's own cleanup)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
 
 
 @contextmanager
@@ -188,9 +163,7 @@ class ParallelAdder:
         tasks = [(self.folder, i, min(i + share, len(raws))) for i in range(0, len(raws), share)]
         _ROUND = raws
         try:
-            pool = multiprocessing.get_context("fork").Pool(
-                len(tasks), initializer=_die_with_parent
-            )
+            pool = multiprocessing.get_context("fork").Pool(len(tasks), initializer=die_with_parent)
         finally:
             _ROUND = []
         self._pool = pool

@@ -25,6 +25,7 @@ from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
 from index.storage import POSTINGS_DIR, make_private_dir
 from index.validate import DEFAULT_LIMITS, Limits
+from index.workers import default_workers
 
 Progress = Callable[[int], None]
 
@@ -319,7 +320,7 @@ def _replay_and_switch(
         manifest.built = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         manifest.write(root)
         with _phase(report, "columns"):
-            columns.ensure(generations.generation_path(root, name))
+            columns.ensure(generations.generation_path(root, name), workers=default_workers())
         with _phase(report, "switch"):
             generations.validate(root, name, count)
             generations.switch_to(root, name)

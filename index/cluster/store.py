@@ -29,11 +29,11 @@ from index.cluster.rows import COLUMNS, doc_key, row, shard_of, words_of
 from index.cluster.sql import ClusterDown, connect, live_slot, set_live_slot
 from index.extract import extract
 from index.journal import Journal, op_id
-from index.pipeline import default_workers
 from index.readers import InputError, input_files, read_file
 from index.reindex import ReindexFailed, ReindexReport
 from index.storage import make_private_dir, write_atomically
 from index.validate import DEFAULT_LIMITS, Limits
+from index.workers import default_workers
 
 log = logging.getLogger(__name__)
 

@@ -183,3 +183,37 @@ def test_actor_counts_gathered_for_few_matches_equal_counts_over_every_pair(fres
         mask = rng.random(actor.size) < density
         every_pair = np.bincount(actor.val[mask[actor.doc]], minlength=len(actor.values))
         assert (actor.counts(mask) == every_pair).all()
+
+
+def test_columns_written_by_worker_processes_equal_those_computed_in_process(tmp_path, monkeypatch):
+    """A full build writes its segments' columns in forked workers (reindex passes its
+    worker count): each file must be what one process computes from the segment."""
+    from index import pipeline
+    from index.reindex import reindex
+    from tests.conftest import DATA, SEEDS
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_DOCUMENTS", 1)
+    monkeypatch.setattr(pipeline, "SHARE_DOCUMENTS", 5)  # several segments to share out
+    monkeypatch.setattr(pipeline, "default_workers", lambda: 2)
+    root = tmp_path / "index"
+    assert reindex(root, [DATA, SEEDS]).switched
+    folder = _folder(root)
+    for pack in (folder / columns.FOLDER).glob("*.pack"):
+        pack.unlink()
+    ix = generations.open_generation(root, generations.current_generation(root))
+    with ix.reader() as reader:
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        assert len(leaves) > 2
+        assert columns.ensure(folder, workers=2) == len(leaves)
+        for leaf in leaves:
+            written = columns.read(folder, leaf.segment().segment_id(), leaf.doc_count_all())
+            computed = columns.compute(leaf, folder)
+            assert written is not None
+            assert (written.story_keys == computed.story_keys).all()
+            assert (written.id_bytes == computed.id_bytes).all()
+            for field in columns.FACETED:
+                ours, theirs = written.fields[field], computed.fields[field]
+                assert ours.values == theirs.values
+                assert (ours.doc == theirs.doc).all() and (ours.val == theirs.val).all()
+    ix.close()
+    assert columns.ensure(folder, workers=2) == 0  # nothing left to write
