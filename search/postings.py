@@ -332,6 +332,7 @@ class _Segment:
         self.offset = offset
         self.count = reader.doc_count_all()
         self.btexts = btexts
+        self.sizes: dict[int, int] = {}  # id(node) -> _size (the tree outlives the segment)
 
     def eval(self, q) -> tuple[np.ndarray, np.ndarray]:
         kind = type(q)
@@ -376,7 +377,14 @@ class _Segment:
 
     def _size(self, q) -> int:
         """`q.estimate_size(segment reader)`, Whoosh's weights for its matcher trees, from
-        remembered document frequencies."""
+        remembered document frequencies; once per node (an And weighs its children, which
+        weigh theirs again when they are evaluated)."""
+        found = self.sizes.get(id(q))
+        if found is None:
+            found = self.sizes[id(q)] = self._estimate(q)
+        return found
+
+    def _estimate(self, q) -> int:
         kind = type(q)
         if q is wq.NullQuery:
             return 0
