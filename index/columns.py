@@ -218,7 +218,8 @@ def _computed(folder: str | Path, leaf) -> bool:
     return True
 
 
-# A forked worker's own reader of the index, by segment id (`_in_workers`).
+# A forked worker's folder and own reader of the index, by segment id (`_in_workers`).
+_worker_folder: list[str] = []
 _worker_leaves: dict[str, object] = {}
 
 
@@ -227,11 +228,12 @@ def _in_workers(folder: str | Path, segment_ids: list[str], workers: int) -> int
     (a Whoosh reader's files must not be shared across processes)."""
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_open_in_worker, initargs=(str(folder),)) as pool:
-        return sum(pool.imap_unordered(_compute_in_worker, [(str(folder), s) for s in segment_ids]))
+        return sum(pool.imap_unordered(_compute_in_worker, segment_ids))
 
 
 def _open_in_worker(folder: str) -> None:
     die_with_parent()
+    _worker_folder.append(folder)
     ix = DurableFileStorage(folder).open_index()
     reader = ix.reader()  # kept open for the worker's life
     for leaf, _ in reader.leaf_readers():
@@ -239,6 +241,5 @@ def _open_in_worker(folder: str) -> None:
             _worker_leaves[leaf.segment().segment_id()] = leaf
 
 
-def _compute_in_worker(task: tuple[str, str]) -> bool:
-    folder, segment_id = task
-    return _computed(folder, _worker_leaves[segment_id])
+def _compute_in_worker(segment_id: str) -> bool:
+    return _computed(_worker_folder[0], _worker_leaves[segment_id])

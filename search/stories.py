@@ -90,7 +90,7 @@ def build_story_table(doc_ids: DocIds, keys: np.ndarray, live: np.ndarray) -> St
     """`keys`: each document's story key, from ingest (index/columns.py); deleted
     documents (not `live`) belong to none."""
     unique, codes = np.unique(keys[live], return_inverse=True)
-    table = np.full(len(keys), -1, dtype=np.int32)  # a story's code: one per worker
+    table = np.full(len(keys), -1, dtype=np.int32)  # int32: each worker holds a copy
     table[live] = codes
     sizes = np.bincount(codes, minlength=max(len(unique), 1))
     alone = np.zeros(len(keys), dtype=bool)
