@@ -82,7 +82,9 @@ def read_parts(
 ) -> tuple[dict[str, np.ndarray], dict[str, Unmapped], dict]:
     """`read`, but the arrays whose name (after any "field." prefix) is in `unmapped`
     come apart, as `Unmapped`."""
-    mapped = np.memmap(path, dtype=np.uint8, mode="r")
+    # Plain ndarray views of the map (which they keep open): numpy's memmap subclass runs
+    # Python code on every slice and every ufunc result, hundreds of thousands per write.
+    mapped = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
     if bytes(mapped[: len(MAGIC)]) != MAGIC:
         raise ValueError(f"{path}: not a packed arrays file")
     size = int(mapped[len(MAGIC) : len(MAGIC) + 8].view(_HEADER_LENGTH)[0])

@@ -659,13 +659,13 @@ class BuildBands:
         if self.arrays is None:
             return []
         keys, holders = self.arrays["keys"], self.arrays["holders"]
-        lows = np.searchsorted(keys, bands).tolist()
-        highs = np.searchsorted(keys, bands, side="right").tolist()
-        held = [holders[low:high] for low, high in zip(lows, highs, strict=True) if high > low]
-        if not held:
-            return []
+        lows = np.searchsorted(keys, bands)
+        counts = np.searchsorted(keys, bands, side="right") - lows
+        # every row of every band's run: each run's start, then a count up from it
+        runs_before = np.cumsum(counts) - counts
+        rows = np.repeat(lows - runs_before, counts) + np.arange(counts.sum())
         data, ends = self.arrays["id_bytes"], self.arrays["id_ends"]
-        return [packed.string_at(data, ends, h) for h in np.unique(np.concatenate(held)).tolist()]
+        return [packed.string_at(data, ends, h) for h in np.unique(holders[rows]).tolist()]
 
 
 class StoryIndex:
