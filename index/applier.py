@@ -154,6 +154,9 @@ def apply_ops(
     sets it aside at once. EntryFailed when the writer must be cancelled and the batch
     tried again (the stories' transaction is then rolled back with it)."""
     skipped = deadletter.set_aside_seqs(root)
+    entries = list(entries)
+    puts = [op_id(op) for _, op in entries if op["op"] == PUT]
+    held = columns.ids_maybe_held(folder, writer.segments, puts)  # the others are new
     applied = []
     added = NewSegment(writer)
     with StoryIndex(folder) as story_index:
@@ -176,7 +179,8 @@ def apply_ops(
                         writer.delete_by_term(schema.ID, op["id"])
                     else:
                         story_index.add(entry_for(doc))
-                        writer.delete_by_term(schema.ID, op_id(op))  # a put replaces
+                        if op_id(op) in held:  # a put replaces
+                            writer.delete_by_term(schema.ID, op_id(op))
                         added.add(fields)
                 except OSError:
                     raise

@@ -89,3 +89,20 @@ def test_commits_survive_a_seeded_random_module(fresh_root):
         journal.append([put(f"seeded{n}", f"axolotl {n}")])
         assert apply_pending(fresh_root) == 1
     assert ids_matching(fresh_root, "axolotl") == ["seeded0", "seeded1", "seeded2"]
+
+
+def test_a_put_replaces_a_built_document_and_only_ids_held_are_looked_up(fresh_root):
+    """Puts of new ids skip Whoosh's delete by term (index/columns.py `ids_maybe_held`);
+    a put of an id the build holds still replaces it."""
+    from index import columns
+    from index.codec.storage import DurableFileStorage
+
+    folder = generations.generation_path(fresh_root, generations.current_generation(fresh_root))
+    segments = DurableFileStorage(str(folder)).open_index()._segments()
+    assert columns.ids_maybe_held(folder, segments, ["short", "never-seen", "short-"]) == {"short"}
+    generations.journal(fresh_root).append([put("short", "quokka replaced"), put("n1", "quokka")])
+    assert apply_pending(fresh_root) == 2
+    assert ids_matching(fresh_root, "quokka") == ["n1", "short"]
+    assert Engine(fresh_root).search(SearchRequest()).total == DOCS + 1
+    assert Engine(fresh_root).document("short").document.text == "quokka replaced"
+    assert "short" not in ids_matching(fresh_root, "bank rates")

@@ -136,10 +136,34 @@ def test_written_columns_equal_columns_computed_from_the_segments(fresh_root):
             computed.doc_id(d) for d in range(computed.size)
         ]
         assert (written.story_keys == computed.story_keys).all()
+        assert (written.id_hashes == computed.id_hashes).all()
+        assert len(computed.id_hashes) == computed.size  # every document has an id of its own
         for field in columns.FACETED:
             ours, theirs = written.fields[field], computed.fields[field]
             assert ours.values == theirs.values
             assert (ours.doc == theirs.doc).all() and (ours.val == theirs.val).all()
+
+
+def test_columns_written_before_id_hashes_get_them_from_their_own_ids(fresh_root):
+    """An index written before the hashes (index/columns.py `ids_maybe_held`) has them
+    added by the next writer's `ensure`, without computing the columns again."""
+    from dataclasses import replace
+
+    folder = _folder(fresh_root)
+    reader = Engine(fresh_root)._snapshot().reader
+    leaves = [leaf for leaf, _ in reader.leaf_readers()]
+    for leaf in leaves:
+        segment_id, size = leaf.segment().segment_id(), leaf.doc_count_all()
+        found = columns.read(folder, segment_id, size)
+        columns.write(folder, segment_id, replace(found, id_hashes=None))
+        assert columns.read(folder, segment_id, size).id_hashes is None
+    segments = [leaf.segment() for leaf in leaves]
+    assert columns.ids_maybe_held(folder, segments, ["short", "nowhere"]) == {"short", "nowhere"}
+    assert columns.ensure(folder) == 0  # none computed again
+    for leaf in leaves:
+        upgraded = columns.read(folder, leaf.segment().segment_id(), leaf.doc_count_all())
+        assert (upgraded.id_hashes == columns.compute(leaf, folder).id_hashes).all()
+    assert columns.ids_maybe_held(folder, segments, ["short", "nowhere"]) == {"short"}
 
 
 def test_unreadable_columns_are_computed_instead(fresh_root):
