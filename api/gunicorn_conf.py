@@ -7,6 +7,7 @@ The workers count requests in files under PROMETHEUS_MULTIPROC_DIR, which the ma
 creates for each run (see `on_starting`), so that GET /metrics sums every worker.
 """
 
+import gc
 import importlib
 import os
 import shutil
@@ -100,6 +101,9 @@ def on_starting(server):
     # index; each worker still does, after fork.
     for module in ("flask", "api.routes", "api.index_handle", "api.metrics", "search.engine"):
         importlib.import_module(module)
+    # Out of the cyclic collector's sight: its passes write to every object they visit,
+    # and each page written is a worker's own copy instead of the master's shared one.
+    gc.freeze()
 
 
 _trimmer: list = []  # this worker's api.idle_memory.IdleTrimmer, once it has started

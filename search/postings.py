@@ -31,12 +31,13 @@ from index.codec.postings import FieldLengths, field_b, read_lengths, read_term,
 from search import budget
 from search.ranking import FieldedTerm, LanguageBM25, field_idf
 
-# Bytes of decoded postings kept per index version (ids and scores, 16 bytes a posting,
-# and a phrase's positions), least recently used dropped first. The benchmark's 50 queries
-# hold 121 MB at 50x Reuters-21578 (5.4 million postings: a word like "said" is 1.5
+# Bytes of decoded postings kept per index version (32-bit ids and 64-bit scores, 12 bytes
+# a posting, and a phrase's 32-bit positions), least recently used dropped first: a
+# worker's largest private memory, paid again by every worker. The benchmark's 50 queries
+# hold about 95 MB at 50x Reuters-21578 (5.4 million postings: a word like "said" is 1.5
 # million on its own); at 64 MB each pass dropped every term before it came round again
 # and the engine spent a third of its time reading them back (bench-scale).
-CACHE_BYTES = 192_000_000
+CACHE_BYTES = 128_000_000
 # Terms' (document frequency, postings start) kept per index version, a segment each
 # (about 150 bytes an entry): forgotten all at once past this many, so that a worker
 # answering new words for days does not grow without bound.
@@ -192,9 +193,9 @@ class PostingsCache:
             if found_positions is not None:
                 found_positions = _kept_positions(found_positions, live)
         scores = self._score(searcher, seg, reader, field, btext, ids, weights)
-        entry = _Term(ids, scores)
+        entry = _Term(ids.astype(np.int32), scores)  # segment-local: < 2**31
         if found_positions is not None:
-            entry.positions, entry.starts = found_positions
+            entry.positions, entry.starts = (a.astype(np.int32) for a in found_positions)
         self._put(key, entry, entry.nbytes)
         return entry
 
@@ -269,7 +270,7 @@ class PostingsCache:
             tf = np.zeros(len(ids), dtype=np.float64)
             for at, (_, part_tf) in zip(places, parts, strict=True):
                 tf[at] += part_tf
-            found = (ids, tf)
+            found = (ids.astype(np.int32), tf)
         self._put(key, found, found[0].nbytes + found[1].nbytes)
         return found
 
@@ -305,7 +306,7 @@ def evaluate(cache: PostingsCache, searcher, query: wq.Query) -> Scored | None:
         for seg, (reader, offset) in enumerate(_leaves(searcher)):
             run = _Segment(cache, searcher, seg, reader, offset, btexts)
             local_ids, local_scores = run.eval(query)
-            ids.append(local_ids + offset)
+            ids.append(np.add(local_ids, offset, dtype=np.int64))
             scores.append(local_scores)
     except Unsupported:
         return None
@@ -603,8 +604,8 @@ def _consecutive(terms: list[_Term], ids: np.ndarray, scores: np.ndarray):
         counts = last - first
         # Every position of the word in each candidate document, with its document.
         within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        positions = term.positions[np.repeat(first, counts) + within]
-        docs = np.repeat(ids, counts)
+        positions = term.positions[np.repeat(first, counts) + within].astype(np.int64)
+        docs = np.repeat(ids, counts).astype(np.int64)  # cached as 32 bits: a key needs 64
         found = _sorted_unique((docs << 32) | (positions - i + (1 << 31)))
         keys = found if keys is None else np.intersect1d(keys, found, assume_unique=True)
         if not len(keys):

@@ -177,7 +177,7 @@ def test_decoded_postings_are_bounded_in_bytes_and_change_no_answer(engine, monk
     requests = [SearchRequest(q=q, per_page=20) for q in QUERIES]
     unbounded = Engine(engine.root)
     expected = [unbounded.search(r) for r in requests]
-    bound = 2000
+    bound = 1500
     assert unbounded._snapshot().postings._held > 2 * bound  # so the bound drops some
     monkeypatch.setattr("search.postings.CACHE_BYTES", bound)
     bounded = Engine(engine.root)
