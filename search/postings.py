@@ -34,7 +34,7 @@ from search.ranking import FieldedTerm, LanguageBM25, field_idf
 # Bytes of decoded postings kept per index version (32-bit ids and 64-bit scores, 12 bytes
 # a posting, and a phrase's 32-bit positions), least recently used dropped first: a
 # worker's largest private memory, paid again by every worker. The benchmark's 50 queries
-# hold about 95 MB at 50x Reuters-21578 (5.4 million postings: a word like "said" is 1.5
+# hold about 90 MB at 50x Reuters-21578 (5.4 million postings: a word like "said" is 1.5
 # million on its own); at 64 MB each pass dropped every term before it came round again
 # and the engine spent a third of its time reading them back (bench-scale).
 CACHE_BYTES = 128_000_000
