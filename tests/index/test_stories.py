@@ -304,6 +304,28 @@ def test_writes_after_a_full_build_find_its_bands_as_adding_one_by_one_does(tmp_
     assert len(joined) > 100  # many writes joined stories the build started
 
 
+def test_removing_documents_leaves_none_of_their_rows(tmp_path):
+    """Removal deletes each key row by its whole primary key (key, day, id): dated and
+    undated documents, of a full build and of writes after it, leave no row behind."""
+    entries = sorted(synthetic_entries(200), key=stories.build_order)
+    assert any(e.day is None for e in entries) and any(e.day for e in entries)
+    built = stories.Entries()
+    built.extend(entries[:100])
+    stories.assign_all(tmp_path, built)
+    with stories.StoryIndex(tmp_path) as index:
+        for entry in entries[100:]:
+            index.add(entry)
+    gone = {e.id for e in entries[::3]}
+    with stories.StoryIndex(tmp_path) as index:
+        index.remove(sorted(gone))
+    with closing(sqlite3.connect(tmp_path / stories.FILE)) as db:
+        for table in ("docs", "keys", "bands"):
+            held = {i for (i,) in db.execute(f"SELECT id FROM {table}")}
+            assert held and not held & gone, table
+        kept = sum(len(e.keys) for e in entries if e.id not in gone)
+        assert db.execute("SELECT count(*) FROM keys").fetchone()[0] == kept
+
+
 def table_rows(folder: Path) -> dict[str, list[tuple]]:
     """The file's rows, with the build's bands (arrays beside it) among the bands'."""
     with closing(sqlite3.connect(folder / stories.FILE)) as db:
