@@ -144,12 +144,21 @@ def _stories(folder: Path, ids: list[str]) -> dict[str, str]:
 
 def _id_hashes(folder: str | Path, segment_id: str, size: int) -> np.ndarray | None:
     """A segment's id hashes alone: `read` would also intern all its facet values."""
+    current = _current(folder, segment_id, size)
+    return None if current is None else current[0].get("id_hashes")
+
+
+def _current(folder: str | Path, segment_id: str, size: int) -> tuple[dict, dict] | None:
+    """The arrays and metadata of a segment's columns file; None if it is absent,
+    unreadable, of another format or not of a segment of `size` documents."""
     try:
         found, meta = packed.read(_path(folder, segment_id))
-        current = meta["format"] == _FORMAT and meta["size"] == size
-        return found.get("id_hashes") if current else None
+        if meta["format"] != _FORMAT or meta["size"] != size:
+            return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    hashes = found.get("id_hashes")
+    return None if hashes is not None and len(hashes) > size else (found, meta)
 
 
 def _path(folder: str | Path, segment_id: str) -> Path:
@@ -178,10 +187,11 @@ def write(folder: str | Path, segment_id: str, columns: SegmentColumns) -> None:
 
 def read(folder: str | Path, segment_id: str, size: int) -> SegmentColumns | None:
     """A segment's columns, memory-mapped; None if absent or not what the segment holds."""
+    current = _current(folder, segment_id, size)
+    if current is None:
+        return None
+    found, meta = current
     try:
-        found, meta = packed.read(_path(folder, segment_id))
-        if meta["format"] != _FORMAT or meta["size"] != size:
-            return None
         fields = {
             f: Pairs(_interned(meta["values"][f]), found[f"{f}.doc"], found[f"{f}.val"])
             for f in FACETED
@@ -194,11 +204,9 @@ def read(folder: str | Path, segment_id: str, size: int) -> SegmentColumns | Non
             found["story_keys"],
             found.get("id_hashes"),
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return None
     if len(columns.id_ends) != size or len(columns.story_keys) != size:
-        return None
-    if columns.id_hashes is not None and len(columns.id_hashes) > size:
         return None
     return columns
 
