@@ -2,7 +2,8 @@
 
 Whoosh matches and scores one posting at a time through trees of Python matcher objects,
 twice per search (once for the match mask, once more for the scored top k). Here a query
-is evaluated once, per segment, into (document numbers, scores) arrays: each term's
+is evaluated once into (document numbers, scores) arrays, per run of neighbouring
+segments in which Whoosh would build the same matcher trees (`_runs`): each term's
 postings are read block by block and turned into BM25F scores once per index version
 (they depend only on the term, the document and the version's statistics), then cached.
 
@@ -17,6 +18,7 @@ test_postings.py` compares both paths on every kind of query.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -114,6 +116,8 @@ class PostingsCache:
         self.weighting = weighting
         self.live = live
         self.folder = folder
+        # Document numbers of the whole index, as cached postings hold them.
+        self.id_dtype = np.int32 if len(live) < 2**31 else np.int64
         self._lock = threading.Lock()
         # ("term", seg, field, btext) -> _Term; ("fielded", seg, fields, text) -> (ids, tf)
         self._decoded: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
@@ -122,6 +126,8 @@ class PostingsCache:
         self._stats: dict[tuple[str, bytes], tuple[float, float]] = {}
         # (document frequency, where the postings start) of a term in a segment
         self._located: dict[tuple[int, str, bytes], tuple[int, int | None]] = {}
+        # (field, btext) -> its document frequency in each segment, for query shapes
+        self._frequencies: dict[tuple[str, bytes], np.ndarray] = {}
         self._idfs: dict[tuple, float] = {}
 
     def fielded_idf(self, searcher, q: FieldedTerm) -> float:
@@ -155,33 +161,49 @@ class PostingsCache:
             self._located[key] = found
         return found
 
+    def frequencies(self, leaves: list, field: str, btext: bytes) -> np.ndarray:
+        """The term's document frequency in each segment, remembered as one array (up to
+        CACHE_LOCATIONS segment entries in all, then forgotten at once)."""
+        key = (field, btext)
+        found = self._frequencies.get(key)
+        if found is None:
+            found = np.array(
+                [
+                    self.doc_frequency(seg, reader, field, btext)
+                    for seg, (reader, _) in enumerate(leaves)
+                ],
+                dtype=np.int64,
+            )
+            if (len(self._frequencies) + 1) * len(leaves) > CACHE_LOCATIONS:
+                self._frequencies.clear()
+            self._frequencies[key] = found
+        return found
+
     def frequency(self, searcher, field: str, text: str) -> int:
         """Documents holding `text` in `field`, deleted ones included (as Whoosh counts),
         summed from the remembered lookups of each segment: did-you-mean asks this of
         every word of every query."""
         btext = searcher.schema[field].to_bytes(text)
-        return sum(
-            self.doc_frequency(seg, reader, field, btext)
-            for seg, (reader, _) in enumerate(_leaves(searcher))
-        )
+        return int(self.frequencies(_leaves(searcher), field, btext).sum())
 
     # -- reading --------------------------------------------------------------------------
 
-    def term(
-        self,
-        searcher,
-        seg: int,
-        reader,
-        offset: int,
-        field: str,
-        btext: bytes,
-        *,
-        positions: bool = False,
-    ) -> _Term:
-        key = ("term", seg, field, btext)
+    def term(self, searcher, leaves: list, field: str, btext: bytes, *, positions: bool = False):
+        """A term's postings in the whole index (document numbers across segments)."""
+        key = ("term", field, btext)
         found = self._get(key)
         if found is not None and (found.positions is not None or not positions):
             return found
+        parts = []
+        for seg, (reader, offset) in enumerate(leaves):
+            if self.doc_frequency(seg, reader, field, btext):
+                found = self._segment_term(searcher, seg, reader, offset, field, btext, positions)
+                parts.append((offset, found))
+        entry = self._joined(parts, positions)
+        self._put(key, entry, entry.nbytes)
+        return entry
+
+    def _segment_term(self, searcher, seg, reader, offset, field, btext, positions) -> _Term:
         budget.check()  # reading a term's postings is the unit of work that grows
         start = self._locate(seg, reader, field, btext)[1]
         ids, weights, found_positions = read_term(
@@ -193,10 +215,31 @@ class PostingsCache:
             if found_positions is not None:
                 found_positions = _kept_positions(found_positions, live)
         scores = self._score(searcher, seg, reader, field, btext, ids, weights)
-        entry = _Term(ids.astype(np.int32), scores)  # segment-local: < 2**31
-        if found_positions is not None:
-            entry.positions, entry.starts = (a.astype(np.int32) for a in found_positions)
-        self._put(key, entry, entry.nbytes)
+        if found_positions is None:
+            return _Term(ids, scores)
+        return _Term(ids, scores, *found_positions)
+
+    def _joined(self, parts: list[tuple[int, _Term]], positions: bool) -> _Term:
+        """Segments' postings as one: ids moved by each segment's offset, positions'
+        starts by the positions before them. Read-only, as every run shares them."""
+        dtype = self.id_dtype
+        entry = _Term(
+            _concatenated([np.add(t.ids, offset, dtype=dtype) for offset, t in parts], dtype),
+            _concatenated([t.scores for _, t in parts], np.float64),
+        )
+        if positions:
+            flats, starts, before = [], [], 0
+            for _, t in parts:
+                first, last = int(t.starts[0]), int(t.starts[-1])
+                flats.append(t.positions[first:last].astype(np.int32))
+                starts.append((t.starts[:-1] - first + before).astype(np.int32))
+                before += last - first
+            starts.append(np.array([before], dtype=np.int32))
+            entry.positions = _concatenated(flats, np.int32)
+            entry.starts = np.concatenate(starts)
+        for array in (entry.ids, entry.scores, entry.positions, entry.starts):
+            if array is not None:
+                array.flags.writeable = False
         return entry
 
     def _get(self, key: tuple):
@@ -241,14 +284,25 @@ class PostingsCache:
         # idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
         return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))
 
-    def fielded(self, searcher, seg: int, reader, offset: int, q: FieldedTerm):
-        """(ids, BM25F frequency) of a FieldedTerm in one segment: the field-weighted,
+    def fielded(self, searcher, leaves: list, q: FieldedTerm):
+        """(ids, BM25F frequency) of a FieldedTerm in the whole index: the field-weighted,
         length-normalised frequencies added in field order, as `_FieldedMatcher.score`
         adds them, before saturation (which depends on the query's boost)."""
-        key = ("fielded", seg, q.fields, q.text)
+        key = ("fielded", q.fields, q.text)
         found = self._get(key)
         if found is not None:
             return found
+        parts = []
+        for seg, (reader, offset) in enumerate(leaves):
+            ids, tf = self._segment_fielded(searcher, seg, reader, offset, q)
+            if len(ids):
+                parts.append((offset, _Term(ids, tf)))
+        entry = self._joined(parts, positions=False)
+        found = (entry.ids, entry.scores)
+        self._put(key, found, entry.nbytes)
+        return found
+
+    def _segment_fielded(self, searcher, seg: int, reader, offset: int, q: FieldedTerm):
         w = self.weighting
         parts = []
         for field, weight in q.fields:
@@ -264,15 +318,12 @@ class PostingsCache:
             fl = self._field_lengths(seg, reader, field)[ids]
             parts.append((ids, weight * tfs / (1 - b + b * fl / avgfl)))
         if not parts:
-            found = (_EMPTY_IDS, _EMPTY_SCORES)
-        else:
-            ids, places = _merge([part_ids for part_ids, _ in parts])
-            tf = np.zeros(len(ids), dtype=np.float64)
-            for at, (_, part_tf) in zip(places, parts, strict=True):
-                tf[at] += part_tf
-            found = (ids.astype(np.int32), tf)
-        self._put(key, found, found[0].nbytes + found[1].nbytes)
-        return found
+            return _EMPTY_IDS, _EMPTY_SCORES
+        ids, places = _merge([part_ids for part_ids, _ in parts])
+        tf = np.zeros(len(ids), dtype=np.float64)
+        for at, (_, part_tf) in zip(places, parts, strict=True):
+            tf[at] += part_tf
+        return ids, tf
 
     def _field_lengths(self, seg: int, reader, field: str) -> FieldLengths:
         key = (seg, field)
@@ -281,6 +332,10 @@ class PostingsCache:
             lengths = read_lengths(reader, field)
             self._lengths[key] = lengths
         return lengths
+
+
+def _concatenated(arrays: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
 
 
 def _kept_positions(positions: tuple[np.ndarray, np.ndarray], keep: np.ndarray):
@@ -299,20 +354,20 @@ def evaluate(cache: PostingsCache, searcher, query: wq.Query) -> Scored | None:
     """All live documents matching `query` with Whoosh's scores; None if not supported."""
     if not cache.supported:
         return None
+    leaves = _leaves(searcher)
     ids: list[np.ndarray] = []
     scores: list[np.ndarray] = []
-    btexts: dict[tuple[str, object], bytes | None] = {}
     try:
-        for seg, (reader, offset) in enumerate(_leaves(searcher)):
-            run = _Segment(cache, searcher, seg, reader, offset, btexts)
-            local_ids, local_scores = run.eval(query)
-            ids.append(np.add(local_ids, offset, dtype=np.int64))
-            scores.append(local_scores)
+        found = _Leaves(cache, searcher, leaves)
+        for run in _runs(cache, searcher, leaves, query, found.btexts):
+            run_ids, run_scores = _Run(found, *run).eval(query)
+            ids.append(run_ids)
+            scores.append(run_scores)
     except Unsupported:
         return None
     if not ids:
         return Scored(_EMPTY_IDS, _EMPTY_SCORES)
-    return Scored(np.concatenate(ids), np.concatenate(scores))
+    return Scored(np.concatenate(ids).astype(np.int64, copy=False), np.concatenate(scores))
 
 
 def _leaves(searcher):
@@ -320,103 +375,170 @@ def _leaves(searcher):
     return list(reader.leaf_readers())
 
 
-class _Segment:
-    """Evaluates a query tree in one segment, building Whoosh's matcher trees' sums."""
+def _runs(cache: PostingsCache, searcher, leaves: list, query: wq.Query, btexts: dict):
+    """(shapes, first document, end) of each run of neighbouring segments in which Whoosh
+    builds the same matcher trees.
 
-    def __init__(self, cache: PostingsCache, searcher, seg: int, reader, offset: int, btexts: dict):
-        """`btexts`: each (field, word)'s encoded term, shared by the query's segments
-        (a query asks for each a few times per segment, and dozens of segments)."""
+    Whoosh shapes each segment's trees by that segment's size estimates, and the shape
+    decides the order in which a document's scores are added (so their last bits). Where
+    neighbouring segments agree on every shape, as a big archive's equal-sized segments
+    mostly do, they are evaluated together: one array operation per query node for the
+    run instead of one per segment, whose fixed cost was most of a query at 50 segments.
+    """
+    shapes = _Shapes(cache, searcher, leaves, btexts)
+    nodes: list[int] = []
+    columns: list[list] = []
+    shapes.collect(query, nodes, columns)
+    runs: list[list] = []
+    offset = 0
+    for seg, count in enumerate(shapes.counts):
+        signature = [column[seg] for column in columns]
+        if runs and runs[-1][0] == signature:
+            runs[-1][2] = offset + count
+        else:
+            runs.append([signature, offset, offset + count])
+        offset += count
+    return [
+        (dict(zip(nodes, signature, strict=True)), start, end) for signature, start, end in runs
+    ]
+
+
+class _Shapes:
+    """How Whoosh combines the children of each And and Or of a query, in every segment:
+    from the size estimates it weighs them by, computed for all segments at once."""
+
+    def __init__(self, cache: PostingsCache, searcher, leaves: list, btexts: dict):
+        """`btexts`: each (field, word)'s encoded term, shared with the leaves' evaluation."""
         self.cache = cache
         self.searcher = searcher
-        self.seg = seg
-        self.reader = reader
-        self.offset = offset
-        self.count = reader.doc_count_all()
+        self.leaves = leaves
         self.btexts = btexts
-        self.sizes: dict[int, int] = {}  # id(node) -> _size (the tree outlives the segment)
+        self.counts = [reader.doc_count_all() for reader, _ in leaves]
+        self.sizes: dict[int, np.ndarray] = {}  # id(node) -> its size in each segment
 
-    def eval(self, q) -> tuple[np.ndarray, np.ndarray]:
+    def collect(self, q, nodes: list[int], columns: list[list]) -> None:
+        """Appends each compound's id and its shape in every segment: a nested pair of
+        child positions (`_merge_order`), or None for an Or's ArrayUnionMatcher (children
+        added in order)."""
         kind = type(q)
-        if q is wq.NullQuery:
-            return _EMPTY_IDS, _EMPTY_SCORES
-        if kind is wq.Term:
-            return self._term(q)
-        if kind is wq.Or:
-            return self._or(q)
-        if kind is wq.And:
-            return self._and(q)
-        if kind is wq.Not:
-            return self._not(q)
-        if kind is wq.Phrase:
-            return self._phrase(q)
-        if kind is FieldedTerm:
-            return self._fielded_term(q)
-        if kind is wq.AndMaybe:
-            return self._and_maybe(q)
-        raise Unsupported(kind.__name__)
+        if kind is wq.And or kind is wq.Or:
+            if len(q.subqueries) > 1:  # one child: CompoundQuery.matcher returns it
+                nodes.append(id(q))
+                columns.append(self._combinations(q))
+            for sub in q.subqueries:
+                self.collect(sub, nodes, columns)
+        elif kind is wq.Not:
+            self.collect(q.query, nodes, columns)
+        elif kind is wq.AndMaybe:
+            self.collect(q.a, nodes, columns)
+            self.collect(q.b, nodes, columns)
 
-    # -- leaves ---------------------------------------------------------------------------
+    def _combinations(self, q) -> list:
+        """The compound's shape in each segment, as `_or_shape` and `_and_shape` say."""
+        subs = q.subqueries
+        if type(q) is wq.Or and (q.scale or q.minmatch or type(q).matcher_type != Or.AUTO_MATCHER):
+            raise Unsupported("Or options")
+        empty = zip(*(self._empty(s).tolist() for s in subs), strict=True)
+        if type(q) is wq.And:
+            weights = zip(*((0 - self._size(s)).tolist() for s in subs), strict=True)
+            return [_and_shape(w, e) for w, e in zip(weights, empty, strict=True)]
+        weights = zip(*(self._size(s).tolist() for s in subs), strict=True)
+        # Or._matcher's choice in a scored search (needs_current is False there).
+        few = len(subs) < Or.TOO_MANY_CLAUSES
+        return [
+            _or_shape(w, e, few and (len(subs) == 2 or count > _OR_ARRAY_DOC_LIMIT), q.boost)
+            for w, e, count in zip(weights, empty, self.counts, strict=True)
+        ]
 
-    def _btext(self, field: str, text):
-        key = (field, text)
-        if key in self.btexts:
-            return self.btexts[key]
-        self.btexts[key] = found = self._encoded(field, text)
-        return found
+    def _empty(self, q) -> np.ndarray:
+        """Whether `q` surely matches nothing in each segment: a word no document of the
+        segment holds (deleted ones included), or a compound of such."""
+        kind = type(q)
+        if q is wq.NullQuery or kind in (wq.Term, wq.Phrase, FieldedTerm):
+            return self._size(q) == 0
+        if kind is wq.Or and q.subqueries:
+            return np.logical_and.reduce([self._empty(s) for s in q.subqueries])
+        if kind is wq.And and q.subqueries:
+            return np.logical_or.reduce([self._empty(s) for s in q.subqueries])
+        return np.zeros(len(self.counts), dtype=bool)
 
-    def _encoded(self, field: str, text):
-        schema = self.searcher.schema
-        if field not in schema:
-            return None
-        try:
-            return schema[field].to_bytes(text)
-        except ValueError:
-            return None
-
-    def _df(self, field: str, btext: bytes) -> int:
-        return self.cache.doc_frequency(self.seg, self.reader, field, btext)
-
-    def _size(self, q) -> int:
-        """`q.estimate_size(segment reader)`, Whoosh's weights for its matcher trees, from
-        remembered document frequencies; once per node (an And weighs its children, which
-        weigh theirs again when they are evaluated)."""
+    def _size(self, q) -> np.ndarray:
+        """`q.estimate_size(segment reader)` in each segment, Whoosh's weights for its
+        matcher trees, from remembered document frequencies; once per node."""
         found = self.sizes.get(id(q))
         if found is None:
             found = self.sizes[id(q)] = self._estimate(q)
         return found
 
-    def _estimate(self, q) -> int:
+    def _estimate(self, q) -> np.ndarray:
         kind = type(q)
         if q is wq.NullQuery:
-            return 0
+            return np.zeros(len(self.counts), dtype=np.int64)
         if kind is wq.Term or kind is wq.Phrase:
             words = [q.text] if kind is wq.Term else q.words
-            sizes = []
-            for word in words:
-                btext = self._btext(q.fieldname, word)
-                sizes.append(self._df(q.fieldname, btext) if btext is not None else 0)
-            return min(sizes)  # a phrase estimates as the And of its words
+            # a phrase estimates as the And of its words
+            return np.minimum.reduce([self._frequencies(q.fieldname, word) for word in words])
         if kind is wq.Or:
-            return min(sum(self._size(s) for s in q.subqueries), self.reader.doc_count())
+            lives = np.array([reader.doc_count() for reader, _ in self.leaves], dtype=np.int64)
+            return np.minimum(sum(self._size(s) for s in q.subqueries), lives)
         if kind is wq.And:
-            return min(self._size(s) for s in q.subqueries)
+            return np.minimum.reduce([self._size(s) for s in q.subqueries])
         if kind is FieldedTerm:
-            btexts = ((name, self._btext(name, q.text)) for name, _ in q.fields)
-            return sum(self._df(name, btext) for name, btext in btexts if btext is not None)
-        return q.estimate_size(self.reader)
+            return sum(self._frequencies(name, q.text) for name, _ in q.fields)
+        return np.array([q.estimate_size(reader) for reader, _ in self.leaves], dtype=np.int64)
 
-    def _postings(self, field: str, btext: bytes, *, positions: bool = False) -> _Term:
-        return self.cache.term(
-            self.searcher, self.seg, self.reader, self.offset, field, btext, positions=positions
-        )
+    def _frequencies(self, field: str, text) -> np.ndarray:
+        key = (field, text)
+        if key not in self.btexts:
+            self.btexts[key] = _encoded(self.searcher.schema, field, text)
+        btext = self.btexts[key]
+        if btext is None:
+            return np.zeros(len(self.counts), dtype=np.int64)
+        return self.cache.frequencies(self.leaves, field, btext)
+
+
+class _Leaves:
+    """A query's leaves (terms, phrases) evaluated over the whole index once, for each
+    run to cut its documents from."""
+
+    def __init__(self, cache: PostingsCache, searcher, leaves: list):
+        self.cache = cache
+        self.searcher = searcher
+        self.leaves = leaves
+        self.btexts: dict[tuple[str, object], bytes | None] = {}
+        self._found: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(node) -> arrays
+
+    def of(self, q, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        found = self._found.get(id(q))
+        if found is None:
+            found = self._found[id(q)] = self._evaluated(q)
+        ids, scores = found
+        if start == 0 and end == len(self.cache.live):
+            return ids, scores
+        lo, hi = np.searchsorted(ids, (start, end))
+        return ids[lo:hi], scores[lo:hi]
+
+    def _evaluated(self, q):
+        kind = type(q)
+        if kind is wq.Term:
+            return self._term(q)
+        if kind is FieldedTerm:
+            return self._fielded_term(q)
+        return self._phrase(q)
+
+    def _btext(self, field: str, text):
+        key = (field, text)
+        if key not in self.btexts:
+            self.btexts[key] = _encoded(self.searcher.schema, field, text)
+        return self.btexts[key]
 
     def _term(self, q: wq.Term):
         if q.minquality:
             raise Unsupported("minquality")
         btext = self._btext(q.fieldname, q.text)
-        if btext is None or not self._df(q.fieldname, btext):
+        if btext is None:
             return _EMPTY_IDS, _EMPTY_SCORES
-        found = self._postings(q.fieldname, btext)
+        found = self.cache.term(self.searcher, self.leaves, q.fieldname, btext)
         if q.boost != 1.0:
             return found.ids, found.scores * q.boost
         return found.ids, found.scores
@@ -426,21 +548,11 @@ class _Segment:
         w = self.cache.weighting
         if not isinstance(w, LanguageBM25):
             raise Unsupported("FieldedTerm without LanguageBM25")
-        ids, tf = self.cache.fielded(self.searcher, self.seg, self.reader, self.offset, q)
+        ids, tf = self.cache.fielded(self.searcher, self.leaves, q)
         if not len(ids):
             return ids, tf
         scale = self.cache.fielded_idf(self.searcher, q) * q.boost  # = q.scale(...)
         return ids, scale * tf * (w.K1 + 1) / (tf + w.K1)
-
-    def _and_maybe(self, q: wq.AndMaybe):
-        """AndMaybeMatcher: the first query's matches, the second's score added where it
-        matches too."""
-        a_ids, a_scores = self.eval(q.a)
-        b_ids, b_scores = self.eval(q.b)
-        scores = a_scores.copy()
-        _, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
-        scores[at_a] = a_scores[at_a] + b_scores[at_b]
-        return a_ids, (scores * q.boost if q.boost != 1.0 else scores)
 
     def _phrase(self, q: wq.Phrase):
         if q.slop != 1 or q.char_ranges:
@@ -454,9 +566,12 @@ class _Segment:
         terms = []
         for word in q.words:
             btext = self._btext(field, word)
-            if btext is None or not self._df(field, btext):
+            if btext is None:
                 return _EMPTY_IDS, _EMPTY_SCORES
-            terms.append(self._postings(field, btext, positions=True))
+            term = self.cache.term(self.searcher, self.leaves, field, btext, positions=True)
+            if not len(term.ids):
+                return _EMPTY_IDS, _EMPTY_SCORES
+            terms.append(term)
         ids, scores = _binary_tree(_intersect, [(t.ids, t.scores) for t in terms])
         if len(terms) > 1 and len(ids):
             ids, scores = _consecutive(terms, ids, scores)
@@ -464,27 +579,71 @@ class _Segment:
             scores = scores * q.boost
         return ids, scores
 
+
+def _encoded(schema, field: str, text):
+    if field not in schema:
+        return None
+    try:
+        return schema[field].to_bytes(text)
+    except ValueError:
+        return None
+
+
+class _Run:
+    """Evaluates a query tree over neighbouring segments of the same shapes, building
+    Whoosh's matcher trees' sums."""
+
+    def __init__(self, leaves: _Leaves, shapes: dict, start: int, end: int):
+        """Documents `start` to `end` (exclusive) of the index."""
+        self.leaves = leaves
+        self.shapes = shapes
+        self.start = start
+        self.end = end
+
+    def eval(self, q) -> tuple[np.ndarray, np.ndarray]:
+        kind = type(q)
+        if q is wq.NullQuery:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        if kind is wq.Term or kind is FieldedTerm or kind is wq.Phrase:
+            return self.leaves.of(q, self.start, self.end)
+        if kind is wq.Or:
+            return self._or(q)
+        if kind is wq.And:
+            return self._and(q)
+        if kind is wq.Not:
+            return self._not(q)
+        if kind is wq.AndMaybe:
+            return self._and_maybe(q)
+        raise Unsupported(kind.__name__)
+
+    def _and_maybe(self, q: wq.AndMaybe):
+        """AndMaybeMatcher: the first query's matches, the second's score added where it
+        matches too."""
+        a_ids, a_scores = self.eval(q.a)
+        b_ids, b_scores = self.eval(q.b)
+        scores = a_scores.copy()
+        _, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
+        scores[at_a] = a_scores[at_a] + b_scores[at_b]
+        return a_ids, (scores * q.boost if q.boost != 1.0 else scores)
+
     def _not(self, q: wq.Not):
         inner, _ = self.eval(q.query)
-        everything = np.flatnonzero(self.cache.live[self.offset : self.offset + self.count])
+        everything = np.flatnonzero(self.leaves.cache.live[self.start : self.end]) + self.start
         ids = np.setdiff1d(everything, inner, assume_unique=True)
         return ids, np.ones(len(ids), dtype=np.float64)  # InverseMatcher's weight
 
     # -- compounds ------------------------------------------------------------------------
 
-    def _subs(self, q):
-        if len(q.subqueries) == 1:
-            return None  # CompoundQuery.matcher: the only child, the compound's boost unused
-        return list(q.subqueries)
-
     def _and(self, q: wq.And):
         if not q.subqueries:
             return _EMPTY_IDS, _EMPTY_SCORES
-        subs = self._subs(q)
-        if subs is None:
+        if len(q.subqueries) == 1:  # CompoundQuery.matcher: the only child, boost unused
             return self.eval(q.subqueries[0])
-        weighted = [(0 - self._size(s), self.eval(s)) for s in subs]
-        ids, scores = _weighted_tree(_intersect, weighted)
+        order = self.shapes[id(q)]
+        if order == _NOTHING:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        children = [self.eval(s) for s in q.subqueries]
+        ids, scores = _built(_intersect, order, children.__getitem__)
         return ids, (scores * q.boost if q.boost != 1.0 else scores)
 
     def _or(self, q: wq.Or):
@@ -492,15 +651,15 @@ class _Segment:
             return _EMPTY_IDS, _EMPTY_SCORES
         if q.scale or q.minmatch or type(q).matcher_type != Or.AUTO_MATCHER:
             raise Unsupported("Or options")
-        subs = self._subs(q)
-        if subs is None:
+        if len(q.subqueries) == 1:
             return self.eval(q.subqueries[0])
-        # Or._matcher's choice in a scored search (needs_current is False there).
-        if len(subs) < Or.TOO_MANY_CLAUSES and (len(subs) == 2 or self.count > _OR_ARRAY_DOC_LIMIT):
-            weighted = [(self._size(s), self.eval(s)) for s in subs]
-            ids, scores = _weighted_tree(_union, weighted)
-            return ids, (scores * q.boost if q.boost != 1.0 else scores)
-        return _preloaded_union([self.eval(s) for s in subs], q.boost)
+        order = self.shapes[id(q)]
+        if order == _NOTHING:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        if order is None:
+            return _preloaded_union([self.eval(s) for s in q.subqueries], q.boost)
+        ids, scores = _built(_union, order, lambda i: self.eval(q.subqueries[i]))
+        return ids, (scores * q.boost if q.boost != 1.0 else scores)
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -570,20 +729,83 @@ def _preloaded_union(children, boost: float):
     return ids, scores
 
 
-def _weighted_tree(combine, weighted):
-    """whoosh.util.make_weighted_tree: stable sort by weight, merge the two lightest."""
-    items = sorted(weighted, key=lambda pair: pair[0])
+# A compound nothing matches in a segment.
+_NOTHING = "nothing"
+
+
+@functools.lru_cache(maxsize=4096)
+def _and_shape(weights: tuple[int, ...], empty: tuple[bool, ...]):
+    """An And's children intersected along Whoosh's weighted tree; nothing if one of
+    them matches nothing."""
+    return _NOTHING if any(empty) else _merge_order(weights)
+
+
+@functools.lru_cache(maxsize=4096)
+def _or_shape(weights: tuple[int, ...], empty: tuple[bool, ...], tree: bool, boost: float):
+    """An Or's children added along Whoosh's weighted tree (`tree`), or one by one in
+    order (its ArrayUnionMatcher, each child's scores times the boost: None), as nested
+    pairs of the children that match something: a child matching nothing adds nothing,
+    so segments differing only in those children add the same numbers in the same order.
+    Unboosted, adding one by one is the left-deep tree."""
+    present = [i for i, nothing in enumerate(empty) if not nothing]
+    if not present:
+        return _NOTHING
+    if tree:
+        return _pruned(_merge_order(weights), frozenset(present))
+    if boost != 1.0:
+        return None
+    order = present[0]
+    for child in present[1:]:
+        order = (order, child)
+    return order
+
+
+def _pruned(order, present: frozenset):
+    """`order` without the children not `present` (there is at least one)."""
+    if isinstance(order, int):
+        return order if order in present else None
+    a, b = (_pruned(part, present) for part in order)
+    if a is None or b is None:
+        return b if a is None else a
+    return (a, b) if _lowest(a) < _lowest(b) else (b, a)
+
+
+@functools.lru_cache(maxsize=4096)
+def _merge_order(weights: tuple[int, ...]):
+    """whoosh.util.make_weighted_tree's tree over children of these weights (stable sort
+    by weight, merge the two lightest, insert the merge after every equal weight), as
+    nested pairs of child positions, each pair's lower first: IEEE sums commute, so only
+    which children are added together first changes a score."""
+    items: list[tuple[int, object]] = sorted(
+        zip(weights, range(len(weights)), strict=True), key=_weight
+    )
     while len(items) > 1:
         (wa, a), (wb, b) = items[0], items[1]
         del items[:2]
-        merged = (wa + wb, combine(a, b))
+        merged = (wa + wb, (a, b) if _lowest(a) < _lowest(b) else (b, a))
         at = len(items)
-        for i, (w, _) in enumerate(items):  # insort: after every equal weight
+        for i, (w, _) in enumerate(items):
             if merged[0] < w:
                 at = i
                 break
         items.insert(at, merged)
     return items[0][1]
+
+
+def _lowest(order) -> int:
+    return order if isinstance(order, int) else _lowest(order[0])
+
+
+def _weight(item: tuple[int, object]) -> int:
+    return item[0]
+
+
+def _built(combine, order, child):
+    """`combine` applied along a `_merge_order` tree to `child(i)`, each child's arrays."""
+    if isinstance(order, int):
+        return child(order)
+    a, b = order
+    return combine(_built(combine, a, child), _built(combine, b, child))
 
 
 def _binary_tree(combine, parts):

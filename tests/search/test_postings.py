@@ -8,20 +8,26 @@ or ties between documents would order differently.
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from index import generations
+from index import generations, pipeline
 from index.applier import apply_pending, delete_op, put_op
+from index.reindex import reindex
 from search import parser as p
 from search.engine import Engine
-from search.postings import _merge, _sorted_unique, _Term, evaluate
+from search.postings import _leaves, _merge, _runs, _sorted_unique, _Term, evaluate
 from search.queries import compile_query
 from search.request import SearchRequest
 from search.suggest import did_you_mean
+from tests.conftest import ROOT
+
+REUTERS = ROOT.parent / "shared" / "data" / "reuters21578.jsonl.gz"
 
 QUERIES = [
     "coalition",
@@ -200,3 +206,57 @@ def test_decoded_postings_are_bounded_in_bytes_and_change_no_answer(engine, monk
         else v[0].nbytes + v[1].nbytes
         for v, _ in cache._decoded.values()
     )
+
+
+# Queries whose trees Whoosh shapes differently from one Reuters segment to the next: And
+# of three words (weighted by each segment's sizes), Ors of a word's six language forms
+# (in segments this small, added one by one), phrases, NOT.
+SEGMENTED_QUERIES = [
+    "interest rates bank",
+    "gold OR silver OR copper",
+    "wheat OR corn OR grain",
+    "oil prices opec",
+    '"crude oil" -opec',
+    "trade deficit japan",
+    "dollar yen sterling",
+    "-oil",
+    "coffee (cocoa OR sugar)",
+]
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory):
+    """1,200 Reuters articles in twelve segments of 100 (as a parallel build cuts them)."""
+    assert REUTERS.exists(), f"the Reuters-21578 corpus is needed at {REUTERS}"
+    folder = tmp_path_factory.mktemp("segmented")
+    with gzip.open(REUTERS, "rt", encoding="utf-8") as lines:
+        records = [line for _, line in zip(range(1200), lines, strict=False)]
+    (folder / "reuters.jsonl").write_text("".join(records), "utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "PARALLEL_MIN_DOCUMENTS", 1)
+        patch.setattr(pipeline, "SHARE_DOCUMENTS", 100)
+        patch.setattr(pipeline, "default_workers", lambda: 1)
+        assert reindex(folder / "index", [folder / "reuters.jsonl"]).switched
+    return Engine(folder / "index")
+
+
+@pytest.mark.parametrize("text", SEGMENTED_QUERIES)
+def test_segments_evaluated_in_runs_score_like_whoosh(segmented, text):
+    fast, found, ranked = both_ways(segmented, text)
+    assert fast is not None
+    assert fast.ids.tolist() == found.tolist()
+    assert fast.top(None, len(found) + 1) == ranked
+
+
+def test_segments_of_one_shape_run_together_and_others_apart(segmented):
+    """The queries above both join neighbouring segments into runs and split them where
+    Whoosh's trees differ, so the comparison above covers both."""
+    snap = segmented._snapshot()
+    leaves = _leaves(snap.searcher)
+    assert len(leaves) == 12
+    counts = []
+    for text in SEGMENTED_QUERIES:
+        query, _ = compile_query(p.parse(text, "and"), snap.reader, snap.tables.languages())
+        counts.append(len(_runs(snap.postings, snap.searcher, leaves, query, {})))
+    assert min(counts) < len(leaves)
+    assert max(counts) > 1
