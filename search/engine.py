@@ -191,6 +191,7 @@ class Engine:
             request.facets,
             request.facet_size,
             snap.tables.story if request.collapse == "story" else None,
+            filtered=found,
         )
         suggestion = did_you_mean(_Words(snap), request.q, plan.node)
         return SearchResults(

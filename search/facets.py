@@ -27,13 +27,15 @@ def facet_counts(
     names: tuple[str, ...],
     size: int,
     stories: StoryTable | None = None,
+    filtered: np.ndarray | None = None,
 ) -> dict[str, list[FacetValue]]:
     """Counts for each facet in `names` over `matches` (a mask of the query's documents,
-    live); with `stories`, each value's stories too."""
+    live); with `stories`, each value's stories too. `filtered`: the numbers of the
+    documents `matches` and every mask leave, where the caller has them already."""
     result: dict[str, list[FacetValue]] = {}
     # Each facet's documents, as numbers: those of every facet without a filter of its
-    # own are the same, found once.
-    scopes: dict[str | None, np.ndarray] = {}
+    # own are the same (what every filter leaves), found once.
+    scopes: dict[str | None, np.ndarray] = {} if filtered is None else {None: filtered}
     for name in names:
         own = name if name in masks else None
         if own not in scopes:

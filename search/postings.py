@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,12 +195,13 @@ class PostingsCache:
         found = self._get(key)
         if found is not None and (found.positions is not None or not positions):
             return found
-        parts = []
-        for seg, (reader, offset) in enumerate(leaves):
-            if self.doc_frequency(seg, reader, field, btext):
-                found = self._segment_term(searcher, seg, reader, offset, field, btext, positions)
-                parts.append((offset, found))
-        entry = self._joined(parts, positions)
+        frequencies = self.frequencies(leaves, field, btext)
+        parts = (
+            (offset, self._segment_term(searcher, seg, reader, offset, field, btext, positions))
+            for seg, (reader, offset) in enumerate(leaves)
+            if frequencies[seg]
+        )
+        entry = self._joined(parts, int(frequencies.sum()), positions)
         self._put(key, entry, entry.nbytes)
         return entry
 
@@ -219,21 +221,30 @@ class PostingsCache:
             return _Term(ids, scores)
         return _Term(ids, scores, *found_positions)
 
-    def _joined(self, parts: list[tuple[int, _Term]], positions: bool) -> _Term:
-        """Segments' postings as one: ids moved by each segment's offset, positions'
-        starts by the positions before them. Read-only, as every run shares them."""
-        dtype = self.id_dtype
-        entry = _Term(
-            _concatenated([np.add(t.ids, offset, dtype=dtype) for offset, t in parts], dtype),
-            _concatenated([t.scores for _, t in parts], np.float64),
-        )
-        if positions:
-            flats, starts, before = [], [], 0
-            for _, t in parts:
+    def _joined(self, parts: Iterable[tuple[int, _Term]], bound: int, positions: bool) -> _Term:
+        """Segments' postings, read one at a time, as one: ids moved by each segment's
+        offset into arrays of `bound` postings at most (the term's document frequencies),
+        so that a big term's segments and the whole are not all in memory at once;
+        positions' starts moved by the positions before them. Read-only, as every run
+        shares them."""
+        ids = np.empty(bound, dtype=self.id_dtype)
+        scores = np.empty(bound, dtype=np.float64)
+        at = 0
+        flats, starts, before = [], [], 0
+        for offset, t in parts:
+            end = at + len(t.ids)
+            np.add(t.ids, offset, out=ids[at:end], casting="unsafe")
+            scores[at:end] = t.scores
+            at = end
+            if positions:
                 first, last = int(t.starts[0]), int(t.starts[-1])
                 flats.append(t.positions[first:last].astype(np.int32))
                 starts.append((t.starts[:-1] - first + before).astype(np.int32))
                 before += last - first
+        if at < bound:  # deleted documents, or a word in several fields of a document
+            ids, scores = ids[:at].copy(), scores[:at].copy()
+        entry = _Term(ids, scores)
+        if positions:
             starts.append(np.array([before], dtype=np.int32))
             entry.positions = _concatenated(flats, np.int32)
             entry.starts = np.concatenate(starts)
@@ -292,12 +303,16 @@ class PostingsCache:
         found = self._get(key)
         if found is not None:
             return found
-        parts = []
-        for seg, (reader, offset) in enumerate(leaves):
-            ids, tf = self._segment_fielded(searcher, seg, reader, offset, q)
-            if len(ids):
-                parts.append((offset, _Term(ids, tf)))
-        entry = self._joined(parts, positions=False)
+        schema = searcher.schema
+        bound = sum(
+            int(self.frequencies(leaves, field, schema[field].to_bytes(q.text)).sum())
+            for field, _ in q.fields
+        )
+        parts = (
+            (offset, _Term(*self._segment_fielded(searcher, seg, reader, offset, q)))
+            for seg, (reader, offset) in enumerate(leaves)
+        )
+        entry = self._joined(parts, bound, positions=False)
         found = (entry.ids, entry.scores)
         self._put(key, found, entry.nbytes)
         return found
