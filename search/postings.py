@@ -499,7 +499,10 @@ class _Shapes:
         if kind is wq.And:
             return np.minimum.reduce([self._size(s) for s in q.subqueries])
         if kind is FieldedTerm:
-            return sum(self._frequencies(name, q.text) for name, _ in q.fields)
+            found = np.zeros(len(self.counts), dtype=np.int64)
+            for name, _ in q.fields:
+                found += self._frequencies(name, q.text)
+            return found
         return np.array([q.estimate_size(reader) for reader, _ in self.leaves], dtype=np.int64)
 
     def _frequencies(self, field: str, text) -> np.ndarray:
