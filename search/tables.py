@@ -252,8 +252,7 @@ def _dates(parts: Parts, size: int, live: np.ndarray) -> np.ndarray:
 def build_tables(reader, folder: str | Path) -> Tables:
     """The tables for one reader (one index version) of the generation in `folder`."""
     size = reader.doc_count_all()
-    live = np.zeros(size, dtype=bool)
-    live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+    live = _live(reader, size)
     parts = [(_segment(leaf, folder), offset) for leaf, offset in reader.leaf_readers()]
     story_keys = np.concatenate(
         [part.story_keys for part, _ in parts] or [np.zeros(0, dtype=np.int64)]
@@ -267,6 +266,18 @@ def build_tables(reader, folder: str | Path) -> Tables:
         date=_dates(parts, size, live),
         story=build_story_table(DocIds(parts), story_keys, live),
     )
+
+
+def _live(reader, size: int) -> np.ndarray:
+    """Which documents are not deleted, from each segment's set of deleted ones: a
+    multi-segment reader's `all_doc_ids` asks `is_deleted` of every document (1.1
+    million Python calls, most of the time to open a 50x index)."""
+    live = np.ones(size, dtype=bool)
+    for leaf, offset in reader.leaf_readers():
+        if leaf.has_deletions():
+            deleted = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
+            live[deleted + offset] = False
+    return live
 
 
 class DocIds:

@@ -56,6 +56,23 @@ def test_tables_equal_term_by_term_reading(fresh_root):
     assert dates == {k: sorted(v) for k, v in reference(reader, schema.DATE, live).items()}
 
 
+def test_live_mask_is_whooshs_deletions_in_every_segment(fresh_root):
+    """Deleted documents of the build's segment and of a later one are marked, and only
+    they (the mask is read from each segment's deleted set, not document by document)."""
+    journal = generations.journal(fresh_root)
+    journal.append([put_op({"id": f"n{i}", "text": f"Note {i} on NATO."}) for i in range(4)])
+    assert apply_pending(fresh_root, wait_s=5)
+    journal.append([delete_op("n1"), delete_op("n3"), delete_op("coalition_body")])
+    assert apply_pending(fresh_root, wait_s=5)
+    reader = Engine(fresh_root)._snapshot().reader
+    leaves = reader.leaf_readers()
+    assert sum(leaf.has_deletions() for leaf, _ in leaves) >= 2
+    live = build_tables(reader, _folder(fresh_root)).live
+    expected = [not reader.is_deleted(d) for d in range(reader.doc_count_all())]
+    assert live.tolist() == expected
+    assert 0 < live.sum() == reader.doc_count() < len(live) - 2
+
+
 def test_values_with_many_blocks_of_postings(tmp_path):
     """Values held by more documents than a postings block (128) span several blocks."""
     import json
