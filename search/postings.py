@@ -90,7 +90,7 @@ class Scored:
 
 @dataclass
 class _Term:
-    ids: np.ndarray  # segment-local docnums, live only
+    ids: np.ndarray  # docnums, live only: a segment's own while read, the index's once cached
     scores: np.ndarray  # unboosted score of each posting
     # Positions (read only for phrases): posting i's are positions[starts[i]:starts[i + 1]]
     positions: np.ndarray | None = None
