@@ -429,6 +429,7 @@ class _Shapes:
         self.leaves = leaves
         self.btexts = btexts
         self.counts = [reader.doc_count_all() for reader, _ in leaves]
+        self.lives = np.array([reader.doc_count() for reader, _ in leaves], dtype=np.int64)
         self.sizes: dict[int, np.ndarray] = {}  # id(node) -> its size in each segment
 
     def collect(self, q, nodes: list[int], columns: list[list]) -> None:
@@ -494,8 +495,7 @@ class _Shapes:
             # a phrase estimates as the And of its words
             return np.minimum.reduce([self._frequencies(q.fieldname, word) for word in words])
         if kind is wq.Or:
-            lives = np.array([reader.doc_count() for reader, _ in self.leaves], dtype=np.int64)
-            return np.minimum(sum(self._size(s) for s in q.subqueries), lives)
+            return np.minimum(sum(self._size(s) for s in q.subqueries), self.lives)
         if kind is wq.And:
             return np.minimum.reduce([self._size(s) for s in q.subqueries])
         if kind is FieldedTerm:
@@ -506,10 +506,7 @@ class _Shapes:
         return np.array([q.estimate_size(reader) for reader, _ in self.leaves], dtype=np.int64)
 
     def _frequencies(self, field: str, text) -> np.ndarray:
-        key = (field, text)
-        if key not in self.btexts:
-            self.btexts[key] = _encoded(self.searcher.schema, field, text)
-        btext = self.btexts[key]
+        btext = _btext(self.btexts, self.searcher.schema, field, text)
         if btext is None:
             return np.zeros(len(self.counts), dtype=np.int64)
         return self.cache.frequencies(self.leaves, field, btext)
@@ -544,16 +541,10 @@ class _Leaves:
             return self._fielded_term(q)
         return self._phrase(q)
 
-    def _btext(self, field: str, text):
-        key = (field, text)
-        if key not in self.btexts:
-            self.btexts[key] = _encoded(self.searcher.schema, field, text)
-        return self.btexts[key]
-
     def _term(self, q: wq.Term):
         if q.minquality:
             raise Unsupported("minquality")
-        btext = self._btext(q.fieldname, q.text)
+        btext = _btext(self.btexts, self.searcher.schema, q.fieldname, q.text)
         if btext is None:
             return _EMPTY_IDS, _EMPTY_SCORES
         found = self.cache.term(self.searcher, self.leaves, q.fieldname, btext)
@@ -583,7 +574,7 @@ class _Leaves:
             raise Unsupported("phrase without positions")
         terms = []
         for word in q.words:
-            btext = self._btext(field, word)
+            btext = _btext(self.btexts, self.searcher.schema, field, word)
             if btext is None:
                 return _EMPTY_IDS, _EMPTY_SCORES
             term = self.cache.term(self.searcher, self.leaves, field, btext, positions=True)
@@ -596,6 +587,15 @@ class _Leaves:
         if q.boost != 1.0:
             scores = scores * q.boost
         return ids, scores
+
+
+def _btext(btexts: dict, schema, field: str, text) -> bytes | None:
+    """`text` encoded as `field`'s term (None if it cannot be), remembered in `btexts` for
+    the rest of the query (its shapes and its leaves ask for the same words)."""
+    key = (field, text)
+    if key not in btexts:
+        btexts[key] = _encoded(schema, field, text)
+    return btexts[key]
 
 
 def _encoded(schema, field: str, text):
