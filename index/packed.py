@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,8 @@ _HEADER_LENGTH = np.dtype("<u8")
 def write(path: str | Path, arrays: dict[str, np.ndarray], meta: dict | None = None) -> None:
     """Write `arrays` (and JSON-able `meta`) to `path`, atomically (temporary + rename):
     a file being read is never rewritten in place (a mapped file truncated under a
-    reader is a SIGBUS on its next read)."""
+    reader is a SIGBUS on its next read). Each writer has its own temporary, so processes
+    writing the same file at once leave one whole copy."""
     path = Path(path)
     entries: dict[str, dict] = {}
     offset = 0
@@ -40,7 +42,7 @@ def write(path: str | Path, arrays: dict[str, np.ndarray], meta: dict | None = N
         offset += -(-array.nbytes // _ALIGN) * _ALIGN
     header = json.dumps({"arrays": entries, "meta": meta or {}}, ensure_ascii=False).encode()
     start = -(-(len(MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
-    temporary = path.parent / f".{path.name}.tmp"
+    temporary = path.parent / f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(temporary, "wb") as f:
         f.write(MAGIC + np.array(len(header), _HEADER_LENGTH).tobytes() + header)

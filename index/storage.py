@@ -19,6 +19,7 @@ STORIES_FILE = "stories.sqlite3"
 STORY_BANDS_FILE = "stories-bands.pack"  # a full build's LSH bands (index/packed.py)
 COLUMNS_DIR = "columns"  # index/columns.py
 POSTINGS_DIR = "postings"  # index/codec/arrays.py
+TABLES_DIR = "tables"  # search/tables.py: each version's tables, shared by the workers
 SIFT_FILES = frozenset(
     {
         CHECKSUMS_FILE,
@@ -29,6 +30,7 @@ SIFT_FILES = frozenset(
         STORY_BANDS_FILE,
         COLUMNS_DIR,
         POSTINGS_DIR,
+        TABLES_DIR,
     }
 )
 _CRC_CHUNK = 1 << 20

@@ -51,7 +51,7 @@ from search.results import (
 )
 from search.snippets import match_spans, render, snippet
 from search.suggest import Completion, completions, did_you_mean
-from search.tables import Tables, build_tables
+from search.tables import Tables, open_tables
 
 # More-like-this: how many of a document's most distinctive terms make its query, and
 # how much of its text they are chosen from (all of a news article).
@@ -145,7 +145,7 @@ class Engine:
             shared = self._tables.get(version)
             if shared is None:
                 folder = generations.generation_path(self.root, name)
-                tables = build_tables(searcher.reader(), folder)
+                tables = open_tables(searcher.reader(), folder, version.commit)
                 shared = (tables, PostingsCache(searcher, tables.live, str(folder)))
                 self._tables = {version: shared}  # only the newest version is kept
         return _Snapshot(version, ix, searcher, *shared)

@@ -146,13 +146,13 @@ def test_opening_a_new_version_is_not_the_querys_work(index_root, monkeypatch):
     outside the budget, so that query is answered, not refused as too broad."""
     from search import engine as engine_module
 
-    real = engine_module.build_tables
+    real = engine_module.open_tables
 
     def slow_tables(*args, **kwargs):
         burn_cpu(2 * BUDGET_S)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(engine_module, "build_tables", slow_tables)
+    monkeypatch.setattr(engine_module, "open_tables", slow_tables)
     engine = Engine(index_root, budget_s=BUDGET_S)
     assert engine.search(SearchRequest(q="nato")).total > 0
     with budget.within(BUDGET_S):

@@ -3,6 +3,10 @@ the straightforward way (the reader's postings, term by term), deletions include
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from index import columns, generations, schema
@@ -271,3 +275,106 @@ def test_selected_values_are_those_np_isin_finds():
         assert got.dtype == bool
         assert (got == np.isin(column, wanted)).all()
         assert not got[column == -1].any()
+
+
+def _shared_files(root) -> list:
+    return sorted((_folder(root) / "tables").glob("*.pack"))
+
+
+def _same_tables(a, b) -> None:
+    assert a.size == b.size and (a.live == b.live).all()
+    for column in ("source", "language", "actor"):
+        assert getattr(a, column).values == getattr(b, column).values
+        assert getattr(a, column).lookup == getattr(b, column).lookup
+    assert (a.source.ids == b.source.ids).all() and (a.language.ids == b.language.ids).all()
+    for name in ("doc", "val", "starts"):
+        assert (getattr(a.actor, name) == getattr(b.actor, name)).all()
+    assert (a.date == b.date).all()
+    assert (a.story.codes == b.story.codes).all() and (a.story.alone == b.story.alone).all()
+    assert (a.story.values.keys == b.story.values.keys).all()
+    assert [a.story.doc_ids[d] for d in range(a.size)] == [
+        b.story.doc_ids[d] for d in range(b.size)
+    ]
+
+
+def test_a_versions_tables_are_built_once_and_mapped_by_every_process(fresh_root, monkeypatch):
+    """The first process to open a version writes its tables to one file; the others map
+    that file (a copy in the page cache for all of them), and never build their own."""
+    folder = _folder(fresh_root)
+    snap = Engine(fresh_root)._snapshot()
+    [path] = _shared_files(fresh_root)
+    assert path.name == f"{snap.version.commit}.pack"
+    expected = build_tables(snap.reader, folder)
+
+    def no_building(*args):
+        raise AssertionError("the tables were built again")
+
+    monkeypatch.setattr(tables, "build_tables", no_building)
+    mapped = tables.open_tables(snap.reader, folder, snap.version.commit)
+    _same_tables(mapped, expected)
+    for array in (mapped.source.ids, mapped.actor.doc, mapped.date, mapped.story.codes):
+        assert not array.flags.writeable and not array.flags.owndata  # a view of the map
+    # Another process (a second gunicorn worker) maps the same file.
+    script = (
+        "import sys; from search import tables; from search.engine import Engine\n"
+        "tables.build_tables = None  # calling it fails\n"
+        "snap = Engine(sys.argv[1])._snapshot()\n"
+        "print(sum(1 for line in open('/proc/self/maps') if sys.argv[2] in line))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(fresh_root), str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert int(out.stdout) >= 1, out.stderr
+
+
+def test_a_new_version_has_new_tables_and_the_old_ones_go(fresh_root):
+    engine = Engine(fresh_root)
+    engine._snapshot()
+    [old] = _shared_files(fresh_root)
+    generations.journal(fresh_root).append(
+        [put_op({"id": "t2", "text": "Talks in Oslo.", "source": "Wire Z"}), delete_op("short")]
+    )
+    assert apply_pending(fresh_root, wait_s=5)
+    snap = engine._snapshot()
+    [new] = _shared_files(fresh_root)
+    assert new != old and new.name == f"{snap.version.commit}.pack"
+    _same_tables(snap.tables, build_tables(snap.reader, _folder(fresh_root)))
+    assert "Wire Z" in snap.tables.source.values
+
+
+def test_a_tables_file_of_other_segments_is_not_used(fresh_root):
+    """A file under the version's name whose segments differ (a stale copy, another
+    build) is built again, not trusted."""
+    before = Engine(fresh_root)._snapshot().version.commit
+    [old] = _shared_files(fresh_root)
+    stale = old.read_bytes()
+    generations.journal(fresh_root).append([delete_op("short")])
+    assert apply_pending(fresh_root, wait_s=5)
+    commit = Engine(fresh_root)._snapshot().version.commit
+    assert commit != before
+    # The previous version's file, put under the new version's name.
+    (old.parent / f"{commit}.pack").unlink()  # mapped here: never rewritten in place
+    (old.parent / f"{commit}.pack").write_bytes(stale)
+    reopened = Engine(fresh_root)._snapshot()
+    _same_tables(reopened.tables, build_tables(reopened.reader, _folder(fresh_root)))
+    assert not reopened.tables.live[reopened.tables.story.codes < 0].any()
+
+
+def test_tables_are_kept_in_process_where_the_folder_cannot_be_written(fresh_root):
+    folder = _folder(fresh_root)
+    (folder / "tables").write_text("not a folder")  # as a read-only mount refuses it
+    snap = Engine(fresh_root)._snapshot()
+    _same_tables(snap.tables, build_tables(snap.reader, folder))
+    assert snap.tables.source.ids.flags.owndata
+
+
+def test_shared_tables_are_not_leftovers(fresh_root):
+    from index.verify import generation_leftovers
+
+    Engine(fresh_root)._snapshot()
+    assert _shared_files(fresh_root)
+    assert generation_leftovers(_folder(fresh_root)) == []
