@@ -17,9 +17,12 @@ some 60 MB a worker).
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -317,14 +320,34 @@ def open_tables(reader, folder: str | Path, commit: int) -> Tables:
     found = _read_shared(path, reader, folder, identity)
     if found is not None:
         return found
-    built = build_tables(reader, folder)
+    built = None
     try:
-        _write_shared(path, built, identity)
+        # Workers start together: without the lock each built and wrote its own file,
+        # and the one whose file was replaced kept a private copy mapped.
+        with _building(path.parent):
+            found = _read_shared(path, reader, folder, identity)
+            if found is not None:
+                return found
+            built = build_tables(reader, folder)
+            _write_shared(path, built, identity)
+        _prune(path.parent, commit)
     except OSError as exc:
         log.warning("tables of %s kept in this process: %s", path, exc)
-        return built
-    _prune(path.parent, commit)
+        return built if built is not None else build_tables(reader, folder)
     return _read_shared(path, reader, folder, identity) or built
+
+
+@contextmanager
+def _building(folder: Path) -> Iterator[None]:
+    """Hold the tables folder's lock (one process builds, the others wait for its file);
+    released by the system if the process dies."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _identity(reader) -> list[list] | None:

@@ -331,6 +331,35 @@ def test_a_versions_tables_are_built_once_and_mapped_by_every_process(fresh_root
     assert int(out.stdout) >= 1, out.stderr
 
 
+def test_workers_starting_together_build_the_tables_once_and_map_one_file(fresh_root):
+    """gunicorn starts its workers at once: one builds the version's tables (slowly
+    here, so that all of them look before any has written), and all map its file."""
+    script = (
+        "import os, sys, time; from search import tables; from search.engine import Engine\n"
+        "real = tables.build_tables\n"
+        "def slow(*args):\n"
+        "    print('built'); time.sleep(1.0); return real(*args)\n"
+        "tables.build_tables = slow\n"
+        "Engine(sys.argv[1])._snapshot()\n"
+        "maps = [line.split() for line in open('/proc/self/maps') if '/tables/' in line]\n"
+        "print(' '.join(sorted({f'{m[4]}:{m[-1]}' for m in maps})))\n"
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(fresh_root)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).parents[2],
+        )
+        for _ in range(3)
+    ]
+    outputs = [worker.communicate(timeout=60)[0].split("\n") for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0, 0]
+    assert sum(out.count("built") for out in outputs) == 1
+    mapped = {out[-2] for out in outputs}  # inode:path of the one file each maps
+    assert len(mapped) == 1 and "deleted" not in mapped.pop()
+
+
 def test_a_new_version_has_new_tables_and_the_old_ones_go(fresh_root):
     engine = Engine(fresh_root)
     engine._snapshot()
