@@ -81,7 +81,8 @@ class MultiColumn:
     def counts(self, scope: np.ndarray) -> np.ndarray:
         """How many documents of `scope` (a mask, or document numbers) hold each value. A
         narrow scope gathers its own documents' pairs (the cost grows with the matches); a
-        broad one reads every pair."""
+        broad one picks from every pair, and where it picks most of them (a common word)
+        counts the pairs left out instead, taken from the counts of all of them."""
         docs = documents(scope)
         if len(docs) * SPARSE_FRACTION < self.size:
             first = self.starts[docs]
@@ -89,10 +90,18 @@ class MultiColumn:
             ends = np.cumsum(lengths)
             total = int(ends[-1]) if len(ends) else 0
             at = np.repeat(first - ends + lengths, lengths) + np.arange(total)
-            chosen = self.val[at]
-        else:
-            chosen = self.val[as_mask(scope, self.size)[self.doc]]
-        return np.bincount(chosen, minlength=len(self.values))
+            return np.bincount(self.val[at], minlength=len(self.values))
+        # `take` by intp numbers: indexing by int32 ones copied them to intp first (4x
+        # slower at 2.9 million pairs, and a 23 MB temporary).
+        picked = as_mask(scope, self.size).take(self.doc)
+        if 2 * np.count_nonzero(picked) <= len(picked):
+            return np.bincount(self.val[picked], minlength=len(self.values))
+        return self.every_pair - np.bincount(self.val[~picked], minlength=len(self.values))
+
+    @cached_property
+    def every_pair(self) -> np.ndarray:
+        """Each value's count over every document (the tables hold live ones only)."""
+        return np.bincount(self.val, minlength=len(self.values))
 
     def pairs(self, scope: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(docnum, value id) of each value of the documents of `scope`."""
@@ -100,9 +109,8 @@ class MultiColumn:
         return self.doc[chosen], self.val[chosen]
 
 
-# Document numbers in the tables: each worker holds its own copy of them (at a million
-# articles 2.7 million actor pairs), and int64 was half of it unused: the segments'
-# posting arrays hold document numbers in 32 bits already (index/codec/arrays.py).
+# Document numbers of the pairs as read from the segments, in 32 bits as their posting
+# arrays hold them (index/codec/arrays.py); the actor column's are widened to intp.
 DOCNUM = np.int32
 
 # Below one document in this many, counting gathers the matches' pairs (search/facets.py).
@@ -248,9 +256,10 @@ def _single(parts: Parts, field: str, size: int, live: np.ndarray) -> SingleColu
 
 def _multi(parts: Parts, field: str, size: int, live: np.ndarray) -> MultiColumn:
     pairs = _field_pairs(parts, field, live)  # by document: each segment's are
+    doc = pairs.doc.astype(np.intp)  # `counts` takes by it (shared: one copy for all)
     starts = np.zeros(size + 1, dtype=np.int32 if len(pairs.doc) < 2**31 else np.int64)
-    np.cumsum(np.bincount(pairs.doc, minlength=size), out=starts[1:])
-    return MultiColumn(pairs.values, pairs.doc, pairs.val, _lookup(pairs.values), size, starts)
+    np.cumsum(np.bincount(doc, minlength=size), out=starts[1:])
+    return MultiColumn(pairs.values, doc, pairs.val, _lookup(pairs.values), size, starts)
 
 
 def _dates(parts: Parts, size: int, live: np.ndarray) -> np.ndarray:
@@ -305,7 +314,7 @@ class DocIds:
 
 
 # Bumped whenever what a shared tables file holds changes: files of another are rebuilt.
-_SHARED_FORMAT = 1
+_SHARED_FORMAT = 2
 
 
 def open_tables(reader, folder: str | Path, commit: int) -> Tables:

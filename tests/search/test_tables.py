@@ -224,7 +224,9 @@ def test_actor_counts_gathered_for_few_matches_equal_counts_over_every_pair(fres
     actor = build_tables(Engine(fresh_root)._snapshot().reader, _folder(fresh_root)).actor
     assert (np.diff(actor.doc) >= 0).all()  # pairs by document, as `starts` needs
     rng = np.random.default_rng(7)
-    for density in (0.0, 0.05, 0.1, 0.5, 1.0):  # both sides of SPARSE_FRACTION
+    # Both sides of SPARSE_FRACTION, and of half the pairs (counted directly or as what is
+    # left out of every pair).
+    for density in (0.0, 0.05, 0.1, 0.3, 0.8, 1.0):
         mask = rng.random(actor.size) < density
         every_pair = np.bincount(actor.val[mask[actor.doc]], minlength=len(actor.values))
         assert (actor.counts(mask) == every_pair).all()
