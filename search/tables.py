@@ -339,7 +339,7 @@ def open_tables(reader, folder: str | Path, commit: int) -> Tables:
                 return found
             built = build_tables(reader, folder)
             _write_shared(path, built, identity)
-        _prune(path.parent, commit)
+            _prune(path.parent, commit)
     except OSError as exc:
         log.warning("tables of %s kept in this process: %s", path, exc)
         return built if built is not None else build_tables(reader, folder)
@@ -434,8 +434,10 @@ def _read_shared(path: Path, reader, folder, identity: list[list]) -> Tables | N
 
 def _prune(folder: Path, commit: int) -> None:
     """Remove the tables of earlier versions: processes still on one keep their map of
-    it (POSIX unlink) until they move on, and one that opens it late builds its own."""
+    it (POSIX unlink) until they move on, and one that opens it late builds its own.
+    Temporaries go too: under the lock, one is what a killed writer left."""
     for entry in folder.iterdir():
         stem = entry.name.split(".")[0]
-        if stem.isdigit() and int(stem) < commit:
+        stale = stem.isdigit() and int(stem) < commit
+        if stale or (entry.name.startswith(".") and entry.name.endswith(".tmp")):
             entry.unlink(missing_ok=True)

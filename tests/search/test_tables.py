@@ -370,8 +370,11 @@ def test_a_new_version_has_new_tables_and_the_old_ones_go(fresh_root):
         [put_op({"id": "t2", "text": "Talks in Oslo.", "source": "Wire Z"}), delete_op("short")]
     )
     assert apply_pending(fresh_root, wait_s=5)
+    left = old.parent / f".{old.name}.4242-1.tmp"
+    left.write_bytes(b"what a writer killed mid-write leaves")
     snap = engine._snapshot()
     [new] = _shared_files(fresh_root)
+    assert not left.exists()
     assert new != old and new.name == f"{snap.version.commit}.pack"
     _same_tables(snap.tables, build_tables(snap.reader, _folder(fresh_root)))
     assert "Wire Z" in snap.tables.source.values
