@@ -44,13 +44,17 @@ def write(path: str | Path, arrays: dict[str, np.ndarray], meta: dict | None = N
     start = -(-(len(MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
     temporary = path.parent / f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(temporary, "wb") as f:
-        f.write(MAGIC + np.array(len(header), _HEADER_LENGTH).tobytes() + header)
-        for name, array in arrays.items():
-            f.seek(start + entries[name]["offset"])
-            f.write(np.ascontiguousarray(array).data)  # no copy of a large array
-        f.truncate(start + offset)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as f:
+            f.write(MAGIC + np.array(len(header), _HEADER_LENGTH).tobytes() + header)
+            for name, array in arrays.items():
+                f.seek(start + entries[name]["offset"])
+                f.write(np.ascontiguousarray(array).data)  # no copy of a large array
+            f.truncate(start + offset)
+        os.replace(temporary, path)
+    except BaseException:  # a full disk: the space goes back, the old file stays
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 class Unmapped:

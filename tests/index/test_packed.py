@@ -62,3 +62,18 @@ def test_unmapped_arrays_read_the_slices_the_map_holds(tmp_path):
     (tmp_path / "s.pack").write_bytes((tmp_path / "s.pack").read_bytes()[:-64])
     with pytest.raises(ValueError):  # the header says more than the file holds
         packed.read_parts(tmp_path / "s.pack", ("ids",))
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "a.pack"
+    packed.write(path, {"x": np.arange(3)}, {"v": 1})
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(packed.os, "replace", full)
+    with pytest.raises(OSError):
+        packed.write(path, {"x": np.arange(5)}, {"v": 2})
+    assert [p.name for p in tmp_path.iterdir()] == ["a.pack"]
+    arrays, meta = packed.read(path)
+    assert meta == {"v": 1} and arrays["x"].tolist() == [0, 1, 2]
