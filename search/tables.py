@@ -17,19 +17,16 @@ some 60 MB a worker).
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from index import columns, packed, schema
+from index import columns, generations, packed, schema
 from index.analysis import fold
 from index.storage import TABLES_DIR
 from search.stories import StoryNames, StoryTable, build_story_table
@@ -315,6 +312,9 @@ class DocIds:
 
 # Bumped whenever what a shared tables file holds changes: files of another are rebuilt.
 _SHARED_FORMAT = 2
+# Seconds a process waits for another to write a version's tables (about a second at a
+# million articles) before building its own copy.
+BUILD_WAIT_S = 60.0
 
 
 def open_tables(reader, folder: str | Path, commit: int) -> Tables:
@@ -333,30 +333,18 @@ def open_tables(reader, folder: str | Path, commit: int) -> Tables:
     try:
         # Workers start together: without the lock each built and wrote its own file,
         # and the one whose file was replaced kept a private copy mapped.
-        with _building(path.parent):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with generations.file_lock(path.parent / ".lock", wait_s=BUILD_WAIT_S):
             found = _read_shared(path, reader, folder, identity)
             if found is not None:
                 return found
             built = build_tables(reader, folder)
             _write_shared(path, built, identity)
             _prune(path.parent, commit)
-    except OSError as exc:
+    except (OSError, generations.IndexBusy) as exc:
         log.warning("tables of %s kept in this process: %s", path, exc)
         return built if built is not None else build_tables(reader, folder)
     return _read_shared(path, reader, folder, identity) or built
-
-
-@contextmanager
-def _building(folder: Path) -> Iterator[None]:
-    """Hold the tables folder's lock (one process builds, the others wait for its file);
-    released by the system if the process dies."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _identity(reader) -> list[list] | None:
