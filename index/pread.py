@@ -75,6 +75,15 @@ class Bytes:
         self._block = (start, block)
         return block[: stop - start]
 
+    def exact(self, start: int, length: int) -> bytes:
+        """`length` bytes from `start` (fewer at the end), read now and only them: for
+        random probes (a terms table's slots and entries, index/codec/terms.py), which
+        a block would not serve again."""
+        length = min(length, self._length - start)
+        if length <= 0:
+            return b""
+        return os.pread(self._file.fd, length, self._offset + start)
+
     def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
         at = self[start:end].find(sub)
         return at + start if at >= 0 else -1

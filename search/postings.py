@@ -28,9 +28,9 @@ import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 from whoosh.query.compound import Or
-from whoosh.reading import TermNotFound
 
-from index.codec.postings import FieldLengths, field_b, read_lengths, read_term, term_start
+from index.codec.postings import FieldLengths, field_b, read_lengths, read_term
+from index.codec.terms import term_location
 from search import budget
 from search.ranking import FieldedTerm, LanguageBM25, field_idf
 
@@ -151,12 +151,7 @@ class PostingsCache:
         key = (seg, field, btext)
         found = self._located.get(key)
         if found is None:
-            try:
-                info = reader.term_info(field, btext)
-            except TermNotFound:
-                found = (0, None)
-            else:
-                found = (info.doc_frequency(), term_start(info))
+            found = term_location(reader, field, btext)
             if len(self._located) >= CACHE_LOCATIONS:
                 self._located.clear()
             self._located[key] = found
