@@ -102,6 +102,9 @@ def test_bench_scale_quick_reports_every_figure(tmp_path):
         assert len(size["serve_2"]["memory"]["workers"]) == 2
         assert len(size["serve_3"]["memory_warm"]["workers"]) == 3
         for served in ("serve_2", "serve_3"):
+            for field in LATENCY:  # the first pass, nothing cached yet
+                _number(size, f"{served}.latency_first_pass.{field}")
+            assert size[served]["latency_first_pass"]["5xx"] == 0, tag
             for category in ("facets", "no_facets", "broad"):
                 for field in LATENCY:
                     _number(size, f"{served}.latency.{category}.{field}")
