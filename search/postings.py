@@ -45,6 +45,9 @@ CACHE_BYTES = 128_000_000
 # (about 150 bytes an entry): forgotten all at once past this many, so that a worker
 # answering new words for days does not grow without bound.
 CACHE_LOCATIONS = 200_000
+# Postings of a FieldedTerm read and scored at once (`_fielded_run`): its temporaries,
+# some 40 bytes a posting, stay a few MB however common the word.
+RUN_POSTINGS = 1 << 17
 # Whoosh's own thresholds for choosing an Or matcher (whoosh.query.compound.Or).
 _OR_ARRAY_DOC_LIMIT = 5000
 
@@ -299,41 +302,55 @@ class PostingsCache:
         if found is not None:
             return found
         schema = searcher.schema
-        bound = sum(
-            int(self.frequencies(leaves, field, schema[field].to_bytes(q.text)).sum())
-            for field, _ in q.fields
-        )
+        fields = []  # (field, weight, term bytes, its document frequency in each segment)
+        postings = np.zeros(len(leaves), dtype=np.int64)  # each segment's, all fields
+        for field, weight in q.fields:
+            btext = schema[field].to_bytes(q.text)
+            fields.append((field, weight, btext, self.frequencies(leaves, field, btext)))
+            postings += fields[-1][-1]
         parts = (
-            (offset, _Term(*self._segment_fielded(searcher, seg, reader, offset, q)))
-            for seg, (reader, offset) in enumerate(leaves)
+            (0, self._fielded_run(searcher, leaves, run, fields))
+            for run in _runs_of_segments(postings, RUN_POSTINGS)
         )
-        entry = self._joined(parts, bound, positions=False)
+        entry = self._joined(parts, int(postings.sum()), positions=False)
         found = (entry.ids, entry.scores)
         self._put(key, found, entry.nbytes)
         return found
 
-    def _segment_fielded(self, searcher, seg: int, reader, offset: int, q: FieldedTerm):
+    def _fielded_run(self, searcher, leaves: list, run: range, fields: list) -> _Term:
+        """The BM25F frequencies of the segments in `run` (ids in the whole index): each
+        field's postings read segment by segment, then weighted and normalised at once,
+        and the fields added in order (per segment, a word's first search made some
+        fifteen numpy calls in each of forty segments at a million articles)."""
         w = self.weighting
         parts = []
-        for field, weight in q.fields:
-            btext = searcher.schema[field].to_bytes(q.text)
-            frequency, start = self._locate(seg, reader, field, btext)
-            if not frequency:
+        for field, weight, btext, frequencies in fields:
+            ids, tfs, lengths = [], [], []
+            for seg in run:
+                if not frequencies[seg]:
+                    continue
+                budget.check()
+                reader, offset = leaves[seg]
+                start = self._locate(seg, reader, field, btext)[1]
+                found, found_tfs, _ = read_term(reader, field, btext, False, self.folder, start)
+                lengths.append(self._field_lengths(seg, reader, field)[found])
+                ids.append(found + offset)
+                tfs.append(found_tfs)
+            if not ids:
                 continue
-            budget.check()
-            ids, tfs, _ = read_term(reader, field, btext, False, self.folder, start)
-            live = self.live[ids + offset]
-            ids, tfs = ids[live], tfs[live]
+            field_ids = _concatenated(ids, np.int64)
+            live = self.live[field_ids]
+            fl = _concatenated(lengths, np.float64)[live]
             b, avgfl = w.field_b(field), w.average_length(searcher, field)
-            fl = self._field_lengths(seg, reader, field)[ids]
-            parts.append((ids, weight * tfs / (1 - b + b * fl / avgfl)))
+            tf = _concatenated(tfs, np.float64)[live]
+            parts.append((field_ids[live], weight * tf / (1 - b + b * fl / avgfl)))
         if not parts:
-            return _EMPTY_IDS, _EMPTY_SCORES
+            return _Term(_EMPTY_IDS, _EMPTY_SCORES)
         ids, places = _merge([part_ids for part_ids, _ in parts])
         tf = np.zeros(len(ids), dtype=np.float64)
         for at, (_, part_tf) in zip(places, parts, strict=True):
             tf[at] += part_tf
-        return ids, tf
+        return _Term(ids, tf)
 
     def _field_lengths(self, seg: int, reader, field: str) -> FieldLengths:
         key = (seg, field)
@@ -342,6 +359,21 @@ class PostingsCache:
             lengths = read_lengths(reader, field)
             self._lengths[key] = lengths
         return lengths
+
+
+def _runs_of_segments(postings: np.ndarray, limit: int) -> list[range]:
+    """Consecutive segments in runs of about `limit` postings (`postings`: each
+    segment's), a segment above it alone: one run for most words, and bounded
+    temporaries for a word in every other document."""
+    runs, start, held = [], 0, 0
+    for seg, count in enumerate(postings.tolist()):
+        if held and held + count > limit:
+            runs.append(range(start, seg))
+            start, held = seg, 0
+        held += count
+    if start < len(postings):
+        runs.append(range(start, len(postings)))
+    return runs
 
 
 def _concatenated(arrays: list[np.ndarray], dtype) -> np.ndarray:

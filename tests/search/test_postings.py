@@ -21,7 +21,15 @@ from index.applier import apply_pending, delete_op, put_op
 from index.reindex import reindex
 from search import parser as p
 from search.engine import Engine
-from search.postings import _leaves, _merge, _runs, _sorted_unique, _Term, evaluate
+from search.postings import (
+    _leaves,
+    _merge,
+    _runs,
+    _runs_of_segments,
+    _sorted_unique,
+    _Term,
+    evaluate,
+)
 from search.queries import compile_query
 from search.request import SearchRequest
 from search.suggest import did_you_mean
@@ -260,3 +268,28 @@ def test_segments_of_one_shape_run_together_and_others_apart(segmented):
         counts.append(len(_runs(snap.postings, snap.searcher, leaves, query, {})))
     assert min(counts) < len(leaves)
     assert max(counts) > 1
+
+
+@pytest.mark.parametrize("limit", [1, 400, 1 << 17])
+def test_words_read_a_run_of_segments_at_a_time_score_like_whoosh(segmented, monkeypatch, limit):
+    """A word's postings are read and scored a run of segments at a time (RUN_POSTINGS):
+    one segment a run, a few, or all twelve, the answers are Whoosh's to the last bit."""
+    monkeypatch.setattr("search.postings.RUN_POSTINGS", limit)
+    engine = Engine(segmented.root)
+    for text in [*SEGMENTED_QUERIES, "said", "oil"]:
+        fast, found, ranked = both_ways(engine, text)
+        assert fast is not None
+        assert fast.ids.tolist() == found.tolist(), text
+        assert fast.top(None, len(found) + 1) == ranked, text
+
+
+def test_runs_of_segments_hold_about_the_limit_each():
+    assert _runs_of_segments(np.array([5, 5, 5]), 10) == [range(0, 2), range(2, 3)]
+    assert _runs_of_segments(np.array([20, 1, 1]), 10) == [range(0, 1), range(1, 3)]
+    assert _runs_of_segments(np.array([1, 20, 1]), 10) == [range(0, 1), range(1, 2), range(2, 3)]
+    assert _runs_of_segments(np.array([0, 0, 7]), 10) == [range(0, 3)]
+    assert _runs_of_segments(np.array([], dtype=np.int64), 10) == []
+    counts = np.array([400, 30, 30, 500, 0, 90])
+    runs = _runs_of_segments(counts, 100)
+    assert [seg for run in runs for seg in run] == list(range(len(counts)))
+    assert all(counts[list(run)].sum() <= 100 or len(run) == 1 for run in runs)
