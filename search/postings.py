@@ -30,7 +30,7 @@ from whoosh import scoring
 from whoosh.query.compound import Or
 
 from index.codec.postings import FieldLengths, field_b, read_lengths, read_term
-from index.codec.terms import term_location
+from index.codec.terms import term_location, term_locations
 from search import budget
 from search.ranking import FieldedTerm, LanguageBM25, field_idf
 
@@ -166,13 +166,18 @@ class PostingsCache:
         key = (field, btext)
         found = self._frequencies.get(key)
         if found is None:
-            found = np.array(
-                [
-                    self.doc_frequency(seg, reader, field, btext)
-                    for seg, (reader, _) in enumerate(leaves)
-                ],
-                dtype=np.int64,
-            )
+            located = self._located
+            where = [located.get((seg, field, btext)) for seg in range(len(leaves))]
+            missing = [seg for seg, known in enumerate(where) if known is None]
+            if missing:  # looked up in every segment at once (index/codec/terms.py)
+                readers = [leaves[seg][0] for seg in missing]
+                for seg, known in zip(missing, term_locations(readers, field, btext), strict=True):
+                    where[seg] = known
+                if len(located) + len(missing) > CACHE_LOCATIONS:
+                    located.clear()
+                for seg in missing[:CACHE_LOCATIONS]:
+                    located[(seg, field, btext)] = where[seg]
+            found = np.array([known[0] for known in where], dtype=np.int64)
             if (len(self._frequencies) + 1) * len(leaves) > CACHE_LOCATIONS:
                 self._frequencies.clear()
             self._frequencies[key] = found

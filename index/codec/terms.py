@@ -77,13 +77,20 @@ class TermsTable(filetables.OrderedHashReader):
         found = self._entry(key, 0)
         return () if found is None else ((found[0], found[1]),)
 
-    def __getitem__(self, key):
+    def value(self, key: bytes) -> bytes | None:
+        """The key's value, None when the table does not hold it."""
         found = self._entry(key, VALUE_BYTES)
         if found is None:
-            raise KeyError(key)
+            return None
         datapos, datalen, value = found
         if len(value) < datalen:
             value = self.dbfile.get(datapos, datalen)
+        return value
+
+    def __getitem__(self, key):
+        value = self.value(key)
+        if value is None:
+            raise KeyError(key)
         return value
 
     def __contains__(self, key):
@@ -114,26 +121,43 @@ def term_location(reader, field: str, btext: bytes) -> tuple[int, int | None]:
     """(document frequency, where its postings start in the postings file: None when
     inlined) of a term in one segment reader; (0, None) when the segment does not hold
     it. What `reader.term_info` gives, without a TermInfo object on the way."""
-    terms = getattr(reader, "_terms", None)
-    if not isinstance(terms, TermsReader):
+    return term_locations([reader], field, btext)[0]
+
+
+def term_locations(readers, field: str, btext: bytes) -> list[tuple[int, int | None]]:
+    """`term_location` in each of `readers` (a word in every segment of an index), the
+    key built once for all the segments that number the field alike."""
+    found: list[tuple[int, int | None]] = []
+    keys: dict[int, bytes] = {}  # field number in a segment -> the term's key there
+    for reader in readers:
+        terms = getattr(reader, "_terms", None)
+        if not isinstance(terms, TermsReader):
+            try:
+                info = reader.term_info(field, btext)
+            except TermNotFound:
+                found.append((0, None))
+            else:
+                found.append((info.doc_frequency(), term_start(info)))
+            continue
         try:
-            info = reader.term_info(field, btext)
+            reader._test_field(field)  # ReaderClosed, or a field the schema does not index
         except TermNotFound:
-            return 0, None
-        return info.doc_frequency(), term_start(info)
-    try:
-        reader._test_field(field)  # ReaderClosed, or a field the schema does not index
-    except TermNotFound:
-        return 0, None
-    number = terms._fieldmap.get(field)
-    if number is None:
-        return 0, None
-    try:
-        value = terms._tindex[pack_ushort(number) + btext]
-    except KeyError:
-        return 0, None
-    flags, _, frequency, *_ = _TERMINFO.unpack_from(value)
-    return frequency, None if flags else _START.unpack_from(value, _TERMINFO.size)[0]
+            found.append((0, None))
+            continue
+        number = terms._fieldmap.get(field)
+        if number is None:
+            found.append((0, None))
+            continue
+        key = keys.get(number)
+        if key is None:
+            key = keys[number] = pack_ushort(number) + btext
+        value = terms._tindex.value(key)
+        if value is None:
+            found.append((0, None))
+            continue
+        flags, _, frequency, *_ = _TERMINFO.unpack_from(value)
+        found.append((frequency, None if flags else _START.unpack_from(value, _TERMINFO.size)[0]))
+    return found
 
 
 class TermsReader(whoosh3.W3TermsReader):

@@ -12,10 +12,11 @@ from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
 from whoosh.filedb.structfile import StructFile
 from whoosh.reading import ReaderClosed, TermNotFound
 
-from index import pread
+from index import generations, pread
+from index.applier import apply_pending, put_op
 from index.codec.compound import PreadBufferFile
 from index.codec.postings import term_start
-from index.codec.terms import TermsReader, TermsTable, term_location
+from index.codec.terms import TermsReader, TermsTable, term_location, term_locations
 from index.reindex import reindex
 from search.engine import Engine
 
@@ -153,3 +154,50 @@ def test_lookups_match_in_a_small_index_and_a_closed_reader_says_so(tmp_path):
     reader.close()
     with pytest.raises(ReaderClosed):
         term_location(leaf, "text", b"shared")
+
+
+def test_a_word_looked_up_in_every_segment_at_once_answers_as_each_alone(reader):
+    """`term_locations` builds a word's key once per field numbering; segments number
+    their fields by the fields they hold, so a field's number can differ between them."""
+    leaves = [leaf for leaf, _ in reader.leaf_readers()]
+    words = {btext for leaf in leaves for btext in itertools.islice(leaf.lexicon("text"), 300)}
+    fields = sorted({field for leaf in leaves for field in leaf.indexed_field_names()})
+    found = 0
+    for field in [*fields, "no_such_field"]:
+        for btext in sorted(words):
+            together = term_locations(leaves, field, btext)
+            assert together == [_whoosh_location(leaf, field, btext) for leaf in leaves]
+            found += sum(frequency > 0 for frequency, _ in together)
+    assert found > 1000
+
+
+def test_segments_numbering_fields_differently_find_the_same_words(tmp_path):
+    """An API write's segment holds other fields than the build's (German ones), so it
+    numbers them differently: each segment's key is its own."""
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        "\n".join(
+            json.dumps(
+                {"id": f"d{i}", "title": f"Talks {i}", "text": f"Coalition talks in Ankara {i}"}
+            )
+            for i in range(30)
+        ),
+        encoding="utf-8",
+    )
+    root = tmp_path / "index"
+    assert reindex(root, [corpus]).switched
+    german = "Die Koalition verhandelt in Ankara über die Zukunft der Regierung und der Partei."
+    generations.journal(root).append([put_op({"id": "late", "text": f"coalition. {german}"})])
+    assert apply_pending(root, wait_s=5)
+    reader = Engine(root)._snapshot().reader
+    leaves = [leaf for leaf, _ in reader.leaf_readers()]
+    numberings = {tuple(sorted(leaf._terms._fieldmap.items())) for leaf in leaves}
+    assert len(leaves) == 2 and len(numberings) == 2
+    in_both = 0
+    for field in sorted({f for leaf in leaves for f in leaf.indexed_field_names()}):
+        for btext in (b"coalit", b"coalition", b"talk", b"ankara", b"koalit", b"zebra"):
+            together = term_locations(leaves, field, btext)
+            assert together == [_whoosh_location(leaf, field, btext) for leaf in leaves]
+            in_both += together[0][0] > 0 and together[1][0] > 0
+    assert in_both
+    reader.close()
