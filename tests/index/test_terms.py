@@ -136,16 +136,7 @@ def test_fields_not_in_the_schema_or_segment_are_absent(reader):
 def test_lookups_match_in_a_small_index_and_a_closed_reader_says_so(tmp_path):
     """Whatever the corpus (here a few hand-made documents, one segment): same answers;
     and a closed reader raises as Whoosh's does, instead of reading a reused descriptor."""
-    corpus = tmp_path / "c.jsonl"
-    corpus.write_text(
-        "\n".join(
-            json.dumps({"id": f"d{i}", "text": f"word{i} shared text number {i % 3}"})
-            for i in range(40)
-        ),
-        encoding="utf-8",
-    )
-    root = tmp_path / "index"
-    assert reindex(root, [corpus]).switched
+    root = _built(tmp_path, [{"id": f"d{i}", "text": f"word{i} shared {i % 3}"} for i in range(40)])
     reader = Engine(root)._snapshot().reader
     for leaf, _ in reader.leaf_readers():
         for field in leaf.indexed_field_names():
@@ -174,18 +165,10 @@ def test_a_word_looked_up_in_every_segment_at_once_answers_as_each_alone(reader)
 def test_segments_numbering_fields_differently_find_the_same_words(tmp_path):
     """An API write's segment holds other fields than the build's (German ones), so it
     numbers them differently: each segment's key is its own."""
-    corpus = tmp_path / "c.jsonl"
-    corpus.write_text(
-        "\n".join(
-            json.dumps(
-                {"id": f"d{i}", "title": f"Talks {i}", "text": f"Coalition talks in Ankara {i}"}
-            )
-            for i in range(30)
-        ),
-        encoding="utf-8",
+    root = _built(
+        tmp_path,
+        [{"id": f"d{i}", "title": f"Talks {i}", "text": f"Coalition talks {i}"} for i in range(30)],
     )
-    root = tmp_path / "index"
-    assert reindex(root, [corpus]).switched
     german = "Die Koalition verhandelt in Ankara über die Zukunft der Regierung und der Partei."
     generations.journal(root).append([put_op({"id": "late", "text": f"coalition. {german}"})])
     assert apply_pending(root, wait_s=5)
@@ -201,3 +184,12 @@ def test_segments_numbering_fields_differently_find_the_same_words(tmp_path):
             in_both += together[0][0] > 0 and together[1][0] > 0
     assert in_both
     reader.close()
+
+
+def _built(folder: Path, records: list[dict]) -> Path:
+    """An index of `records` (one segment), built by `sift reindex`'s own code."""
+    corpus = folder / "c.jsonl"
+    corpus.write_text("\n".join(json.dumps(record) for record in records), encoding="utf-8")
+    root = folder / "index"
+    assert reindex(root, [corpus]).switched
+    return root
