@@ -155,10 +155,14 @@ class PostingsCache:
         found = self._located.get(key)
         if found is None:
             found = term_location(reader, field, btext)
-            if len(self._located) >= CACHE_LOCATIONS:
-                self._located.clear()
-            self._located[key] = found
+            self._remember_locations([(key, found)])
         return found
+
+    def _remember_locations(self, entries: list[tuple[tuple, tuple[int, int | None]]]) -> None:
+        """Keep lookups' answers, all forgotten at once past CACHE_LOCATIONS."""
+        if len(self._located) + len(entries) > CACHE_LOCATIONS:
+            self._located.clear()
+        self._located.update(entries[:CACHE_LOCATIONS])
 
     def frequencies(self, leaves: list, field: str, btext: bytes) -> np.ndarray:
         """The term's document frequency in each segment, remembered as one array (up to
@@ -166,17 +170,14 @@ class PostingsCache:
         key = (field, btext)
         found = self._frequencies.get(key)
         if found is None:
-            located = self._located
-            where = [located.get((seg, field, btext)) for seg in range(len(leaves))]
+            where = [self._located.get((seg, field, btext)) for seg in range(len(leaves))]
             missing = [seg for seg, known in enumerate(where) if known is None]
             if missing:  # looked up in every segment at once (index/codec/terms.py)
                 readers = [leaves[seg][0] for seg in missing]
-                for seg, known in zip(missing, term_locations(readers, field, btext), strict=True):
+                looked_up = list(zip(missing, term_locations(readers, field, btext), strict=True))
+                for seg, known in looked_up:
                     where[seg] = known
-                if len(located) + len(missing) > CACHE_LOCATIONS:
-                    located.clear()
-                for seg in missing[:CACHE_LOCATIONS]:
-                    located[(seg, field, btext)] = where[seg]
+                self._remember_locations([((seg, field, btext), known) for seg, known in looked_up])
             found = np.array([known[0] for known in where], dtype=np.int64)
             if (len(self._frequencies) + 1) * len(leaves) > CACHE_LOCATIONS:
                 self._frequencies.clear()
