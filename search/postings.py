@@ -136,11 +136,14 @@ class PostingsCache:
 
     def fielded_idf(self, searcher, q: FieldedTerm) -> float:
         """`q.idf`, remembered: the same for every segment and query of this version (it
-        was two document-frequency lookups per field, segment and query)."""
+        was two document-frequency lookups per field, segment and query); its document
+        frequencies are the remembered lookups' (`frequency`), not Whoosh's own again."""
         key = (q.fields, q.text)
         found = self._idfs.get(key)
         if found is None:
-            found = self._idfs[key] = q.idf(searcher, self.weighting)
+            found = self._idfs[key] = q.idf(
+                searcher, self.weighting, lambda field: self.frequency(searcher, field, q.text)
+            )
         return found
 
     def doc_frequency(self, seg: int, reader, field: str, btext: bytes) -> int:
@@ -285,7 +288,8 @@ class PostingsCache:
         if stats is None:
             # Global statistics from the top searcher, as the scorers take them.
             if isinstance(w, LanguageBM25):
-                idf = field_idf(w, searcher, field, btext)
+                df = int(self.frequencies(_leaves(searcher), field, btext).sum())
+                idf = field_idf(w, searcher, field, btext, df)
                 avgfl = w.average_length(searcher, field)
             else:
                 idf = searcher.idf(field, btext)

@@ -106,9 +106,12 @@ class _Scorer(scoring.WeightLengthScorer):
         return scoring.bm25(self.idf, weight, length, self.avgfl, self.B, self.K1)
 
 
-def field_idf(model: LanguageBM25, parent, fieldname: str, text) -> float:
-    """A term's idf in one field, against the documents that field serves."""
-    return _idf(parent.doc_frequency(fieldname, text), model.documents(parent, fieldname))
+def field_idf(model: LanguageBM25, parent, fieldname: str, text, df: int | None = None) -> float:
+    """A term's idf in one field, against the documents that field serves; `df`, its
+    document frequency, where the caller knows it already (search/postings.py)."""
+    if df is None:
+        df = parent.doc_frequency(fieldname, text)
+    return _idf(df, model.documents(parent, fieldname))
 
 
 def _idf(df: int, docs: int) -> float:
@@ -183,11 +186,15 @@ class FieldedTerm(wq.Query):
             return matching.NullMatcher()
         return _FieldedMatcher(searcher, parts, self.scale(searcher, model), model.K1)
 
-    def idf(self, searcher, model: LanguageBM25) -> float:
+    def idf(self, searcher, model: LanguageBM25, frequency=None) -> float:
         """One idf for the word: its document frequency in the field where it is most
-        frequent, against the documents those fields serve."""
+        frequent, against the documents those fields serve. `frequency(field)`: the
+        word's document frequency in a field, where the caller knows it already."""
         parent = searcher.get_parent()
-        df = max(parent.doc_frequency(name, self.text) for name, _ in self.fields)
+        if frequency is None:
+            df = max(parent.doc_frequency(name, self.text) for name, _ in self.fields)
+        else:
+            df = max(frequency(name) for name, _ in self.fields)
         return _idf(df, model.documents(parent, self.fields[0][0]))
 
     def scale(self, searcher, model: LanguageBM25) -> float:
