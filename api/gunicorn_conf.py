@@ -104,9 +104,6 @@ def on_starting(server):
     # Out of the cyclic collector's sight: its passes write to every object they visit,
     # and each page written is a worker's own copy instead of the master's shared one.
     gc.freeze()
-    # Every thread of every worker allocates from one arena (api/idle_memory.py): an
-    # arena per thread kept each thread's freed temporaries.
-    importlib.import_module("api.idle_memory").one_arena()
 
 
 _trimmer: list = []  # this worker's api.idle_memory.IdleTrimmer, once it has started

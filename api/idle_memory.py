@@ -7,22 +7,11 @@ holds its peak: 570 MB of anonymous memory after 8 threads ran the benchmark's q
 reused, so nothing is trimmed while requests keep coming; once a worker has answered
 nothing for IDLE_S, a background thread trims. (Fixing glibc's mmap threshold instead
 gave the memory back on every free, and cost every search about 15 % more CPU.)
-
-Before that, glibc gives each thread an arena of its own on its first allocation (up
-to eight per core), and each arena keeps its thread's peak of freed temporaries: at 50x
-Reuters-21578 every gthread thread that had searched held about 35 MB more of its
-worker's memory, against 5 MB with all threads in one arena. So workers start with one
-arena (`one_arena`, set by the master before it forks them); the GIL already serialises
-nearly every allocation a search makes. Measured at 50x, 2 workers and 2 clients, five
-runs each way interleaved: a worker's private memory after the load 205 MB against
-306-342 MB, p50 / p95 with facets 21.6 / 69.6 ms against 20.8 / 65.5 ms (medians; runs
-spread 19-23 ms and 58-76 ms either way), one client alone 15.1 against 15.6 ms.
 """
 
 from __future__ import annotations
 
 import ctypes
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -37,23 +26,6 @@ def _malloc_trim() -> Callable[[], object] | None:
     except (OSError, AttributeError):
         return None
     return lambda: trim(0)
-
-
-# glibc's mallopt parameter for the most arenas (malloc.h: M_ARENA_MAX).
-_M_ARENA_MAX = -8
-
-
-def one_arena() -> bool:
-    """Have every thread of this process, and of those it forks, allocate from glibc's
-    main arena, unless the operator chose otherwise (MALLOC_ARENA_MAX, read by glibc
-    itself at start); whether it was set (False without glibc)."""
-    if os.environ.get("MALLOC_ARENA_MAX"):
-        return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(_M_ARENA_MAX, 1))
 
 
 class IdleTrimmer:
