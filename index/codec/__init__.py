@@ -22,6 +22,6 @@ if whoosh.versionstring() != WHOOSH_VERSION:
         f"not {whoosh.versionstring()}: its file format and internals may differ"
     )
 
-# Installed on import, before any index opens: compound segments read in place, and
-# terms looked up with exact reads.
-from index.codec import compound, terms  # noqa: E402, F401
+# Installed on import, before any index opens: compound segments read in place, terms
+# looked up with exact reads, stored fields' offsets summed at once.
+from index.codec import compound, stored, terms  # noqa: E402, F401

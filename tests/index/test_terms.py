@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+from whoosh.filedb.filetables import FileFormatError, OrderedHashReader, OrderedHashWriter
 from whoosh.filedb.structfile import StructFile
 from whoosh.reading import ReaderClosed, TermNotFound
 
@@ -53,6 +53,28 @@ def test_segments_read_their_terms_tables_with_exact_reads(reader):
         assert isinstance(leaf._terms, TermsReader)
         assert isinstance(leaf._terms._tindex, TermsTable)
         assert isinstance(leaf._terms._tindex.dbfile, PreadBufferFile)
+
+
+# What Whoosh's HashReader and OrderedHashReader read when a table opens.
+_OPENED = ("hashtype", "startofdata", "endofdata", "tables", "extras", "indexbase", "indexlen")
+
+
+def _opened(table) -> dict:
+    return {name: getattr(table, name) for name in _OPENED}
+
+
+def test_a_table_opens_as_whoosh_opens_it(reader, tmp_path):
+    """TermsTable reads the 256 hash tables' directory in one read, not one per table:
+    what it reads is what Whoosh's constructor reads, and a file that is not a table is
+    refused as Whoosh refuses it."""
+    for leaf, _ in reader.leaf_readers():
+        ours = leaf._terms._tindex
+        assert _opened(ours) == _opened(_whoosh_table(leaf))
+        assert len(ours.tables) == 256 and ours.hashfn is _whoosh_table(leaf).hashfn
+    path = tmp_path / "not-a-table"
+    path.write_bytes(b"HSH2" + bytes(4096))
+    with pytest.raises(FileFormatError):
+        TermsTable(PreadBufferFile(pread.Descriptor.open(path), 0, 4100), 4100)
 
 
 def test_every_term_and_many_misses_answer_as_whoosh(reader):
@@ -114,6 +136,7 @@ def test_values_longer_than_the_first_read_and_colliding_slots(tmp_path):
     ours = TermsTable(PreadBufferFile(pread.Descriptor.open(path), 0, length), length)
     with path.open("rb") as file:
         theirs = OrderedHashReader(StructFile(file), length)
+        assert _opened(ours) == _opened(theirs)
         for key, value in items.items():
             assert ours[key] == value == theirs[key]
             assert list(ours.ranges_for_key(key)) == list(theirs.ranges_for_key(key))
