@@ -192,9 +192,8 @@ class FieldedTerm(wq.Query):
         word's document frequency in a field, where the caller knows it already."""
         parent = searcher.get_parent()
         if frequency is None:
-            df = max(parent.doc_frequency(name, self.text) for name, _ in self.fields)
-        else:
-            df = max(frequency(name) for name, _ in self.fields)
+            frequency = lambda name: parent.doc_frequency(name, self.text)  # noqa: E731
+        df = max(frequency(name) for name, _ in self.fields)
         return _idf(df, model.documents(parent, self.fields[0][0]))
 
     def scale(self, searcher, model: LanguageBM25) -> float:

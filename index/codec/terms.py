@@ -14,7 +14,6 @@ microseconds (8 with a search's calls around it), the same answers
 from __future__ import annotations
 
 import functools
-import os
 import struct
 
 from whoosh.codec import whoosh3
@@ -46,26 +45,23 @@ class TermsTable(filetables.OrderedHashReader):
     Keys in a terms table are unique (one entry per field and term), so a lookup stops at
     the first entry with the key, where Whoosh's reader goes on probing for more."""
 
-    def __init__(self, dbfile, length=None, magic=b"HSH3", startoffset=0):
+    def __init__(self, dbfile, length: int):
         """Whoosh's HashReader constructor, with the directory of the 256 hash tables read
         at once: Whoosh reads it twelve bytes a call, some 9,000 calls for every searcher
-        a thread opens at a million articles (36 segments), most of opening one."""
+        a thread opens at a million articles (36 segments), most of opening one. (Terms
+        tables start their file and are opened with its length: W3TermsReader.)"""
         self.dbfile = dbfile
-        self.startoffset = startoffset
         self.is_closed = False
-        if length is None:
-            dbfile.seek(0, os.SEEK_END)
-            length = dbfile.tell() - startoffset
-        dbfile.seek(startoffset)
+        dbfile.seek(0)
         filemagic = dbfile.read(4)
-        if filemagic != magic:
+        if filemagic != b"HSH3":
             raise filetables.FileFormatError(f"Unknown file header {filemagic!r}")
         self.hashtype = dbfile.read_byte()
         self.hashfn = filetables._hash_functions[self.hashtype]
         dbfile.read_int()  # two ints kept for future use
         dbfile.read_int()
         self.startofdata = dbfile.tell()
-        extras_end = startoffset + length - _INT_SIZE
+        extras_end = length - _INT_SIZE
         extras_at = extras_end - dbfile.get_int(extras_end)
         dbfile.seek(extras_at)
         self._read_extras()
