@@ -19,7 +19,7 @@ from pathlib import Path
 
 from index import columns, generations, schema, stories
 from index.applier import PUT, commit_ops, last_entry_per_id
-from index.codec import merging
+from index.codec import lexicon, merging
 from index.journal import op_id
 from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
@@ -49,7 +49,8 @@ class ReindexReport:
     # Seconds per phase, in order: "copy" (an incremental build's hard links), "documents"
     # (reading, extraction, analysis, segments: in worker processes), "commit", "stories"
     # (assigned in build order: one process), "replay" (API writes made meanwhile),
-    # "columns" (index/columns.py), "switch" (checking, switching).
+    # "columns" (index/columns.py), "lexicon" (index/codec/lexicon.py), "switch"
+    # (checking, switching).
     phases: dict[str, float] = field(default_factory=dict)
 
 
@@ -321,6 +322,8 @@ def _replay_and_switch(
         manifest.write(root)
         with _phase(report, "columns"):
             columns.ensure(generations.generation_path(root, name), workers=default_workers())
+        with _phase(report, "lexicon"):
+            lexicon.ensure(generations.generation_path(root, name))
         with _phase(report, "switch"):
             generations.validate(root, name, count)
             generations.switch_to(root, name)

@@ -20,6 +20,7 @@ STORY_BANDS_FILE = "stories-bands.pack"  # a full build's LSH bands (index/packe
 COLUMNS_DIR = "columns"  # index/columns.py
 POSTINGS_DIR = "postings"  # index/codec/arrays.py
 TABLES_DIR = "tables"  # search/tables.py: each version's tables, shared by the workers
+LEXICON_FILE = "lexicon.pack"  # index/codec/lexicon.py: every segment's terms, at once
 SIFT_FILES = frozenset(
     {
         CHECKSUMS_FILE,
@@ -31,6 +32,7 @@ SIFT_FILES = frozenset(
         COLUMNS_DIR,
         POSTINGS_DIR,
         TABLES_DIR,
+        LEXICON_FILE,
     }
 )
 _CRC_CHUNK = 1 << 20

@@ -29,6 +29,7 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.query.compound import Or
 
+from index.codec.lexicon import open_lexicon
 from index.codec.postings import FieldLengths, field_b, read_lengths, read_term
 from index.codec.terms import term_location, term_locations
 from search import budget
@@ -133,6 +134,9 @@ class PostingsCache:
         # (field, btext) -> its document frequency in each segment, for query shapes
         self._frequencies: dict[tuple[str, bytes], np.ndarray] = {}
         self._idfs: dict[tuple, float] = {}
+        self._lexicon = open_lexicon(folder) if folder else None
+        self._lexicon_leaves: list[int] | None = None  # each lexicon segment's leaf
+        self._lexicon_covered: frozenset[int] = frozenset()  # the leaves it covers
 
     def fielded_idf(self, searcher, q: FieldedTerm) -> float:
         """`q.idf`, remembered: the same for every segment and query of this version (it
@@ -175,16 +179,46 @@ class PostingsCache:
         if found is None:
             where = [self._located.get((seg, field, btext)) for seg in range(len(leaves))]
             missing = [seg for seg, known in enumerate(where) if known is None]
-            if missing:  # looked up in every segment at once (index/codec/terms.py)
-                readers = [leaves[seg][0] for seg in missing]
-                looked_up = list(zip(missing, term_locations(readers, field, btext), strict=True))
-                for seg, known in looked_up:
+            if missing:  # in the generation's lexicon, the rest in each segment's table
+                looked_up = self._in_lexicon(leaves, field, btext, missing)
+                rest = [seg for seg in missing if seg not in looked_up]
+                if rest:  # every segment at once (index/codec/terms.py)
+                    readers = [leaves[seg][0] for seg in rest]
+                    looked_up.update(zip(rest, term_locations(readers, field, btext), strict=True))
+                for seg, known in looked_up.items():
                     where[seg] = known
-                self._remember_locations([((seg, field, btext), known) for seg, known in looked_up])
+                self._remember_locations(
+                    [((seg, field, btext), known) for seg, known in looked_up.items()]
+                )
             found = np.array([known[0] for known in where], dtype=np.int64)
             if (len(self._frequencies) + 1) * len(leaves) > CACHE_LOCATIONS:
                 self._frequencies.clear()
             self._frequencies[key] = found
+        return found
+
+    def _in_lexicon(self, leaves: list, field: str, btext: bytes, segs: list[int]) -> dict:
+        """{segment: (document frequency, postings start)} of those of `segs` the
+        generation's lexicon covers (index/codec/lexicon.py): one lookup for them all."""
+        if self._lexicon is None:
+            return {}
+        if self._lexicon_leaves is None:
+            # Each lexicon segment's place among the leaves (-1: merged away since).
+            place = {
+                reader.segment().segment_id(): seg
+                for seg, (reader, _) in enumerate(leaves)
+                if reader.segment() is not None
+            }
+            self._lexicon_leaves = [place.get(s, -1) for s in self._lexicon.segments]
+            self._lexicon_covered = frozenset(self._lexicon_leaves)
+        found = {seg: (0, None) for seg in segs if seg in self._lexicon_covered}
+        if found:
+            numbers, frequencies, starts = self._lexicon.find(field, btext)
+            for number, frequency, start in zip(
+                numbers.tolist(), frequencies.tolist(), starts.tolist(), strict=True
+            ):
+                seg = self._lexicon_leaves[number]
+                if seg in found:
+                    found[seg] = (frequency, start)
         return found
 
     def frequency(self, searcher, field: str, text: str) -> int:

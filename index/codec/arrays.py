@@ -8,9 +8,10 @@ the query budget allows. The segment builder (index/codec/segments.py) has each 
 postings in memory as it writes them, so it also writes them as arrays, one set per
 field: document numbers, weights (32-bit floats, as Whoosh stores them) and, for
 positional fields, positions; a term is found by where its postings start in Whoosh's
-own postings file (its term info says), so Whoosh's terms table stays the one lexicon.
-Reading a term is then two slices of files read through the page cache, which every
-worker shares (index/packed.py: `Unmapped`).
+own postings file (its term info says). Reading a term is then two slices of files
+read through the page cache, which every worker shares (index/packed.py: `Unmapped`).
+Each field also keeps a hash of each of its terms, from which a finished build writes
+the generation's lexicon (index/codec/lexicon.py).
 
 Segments Whoosh writes (API writes, merges) have none: their terms are decoded from the
 blocks as before (index/codec/postings.py), so answers never depend on these files
@@ -24,6 +25,7 @@ import threading
 from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
+from hashlib import blake2b
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -45,17 +47,22 @@ class FieldCollector:
     flat buffers (a segment has hundreds of thousands of terms: nothing per term but
     appends) and turned into arrays once, at the end."""
 
-    def __init__(self, fmt):
+    def __init__(self, field: str, fmt):
+        self.field = field
         self.fmt = fmt
         self.positional = type(fmt) is Positions
+        self.terms: list[bytes] = []
         self.offsets = array("q")
         self.counts = array("q")
         self.ids = array("I")
         self.weights = array("d")
         self.values: list[bytes] = []
 
-    def add(self, offset: int, docnums: array, weights: array, values: list[bytes]) -> None:
+    def add(
+        self, term: bytes, offset: int, docnums: array, weights: array, values: list[bytes]
+    ) -> None:
         """A term whose postings start at `offset` in the postings file."""
+        self.terms.append(term)
         self.offsets.append(offset)
         self.counts.append(len(docnums))
         self.ids.extend(docnums)
@@ -71,10 +78,19 @@ class FieldCollector:
             "starts": starts,
             "ids": np.frombuffer(self.ids, dtype=np.uint32),
             "weights": np.frombuffer(self.weights, dtype=np.float64).astype(np.float32),
+            "hashes": key_hashes(self.field, self.terms).reshape(-1),
         }
         if self.positional:
             found["positions"], found["position_starts"] = _decode_in_chunks(self.fmt, self.values)
         return found
+
+
+def key_hashes(field: str, terms: list[bytes]) -> np.ndarray:
+    """The 128-bit hash (BLAKE2b) of each term of `field`, as (n, 2) 64-bit halves: what
+    the lexicon is keyed by (index/codec/lexicon.py)."""
+    prefix = field.encode("utf-8") + b"\0"
+    digests = b"".join(blake2b(prefix + term, digest_size=16).digest() for term in terms)
+    return np.frombuffer(digests, dtype="<u8").reshape(-1, 2)
 
 
 # Postings whose positions are decoded at once when a segment's arrays are written:
@@ -139,8 +155,9 @@ def write(folder: str | Path, segment_id: str, fields: dict[str, FieldCollector]
 
 
 # Read a term at a time, each slice converted: through the page cache, not mapped
-# (index/packed.py). The term offsets and starts, binary-searched, stay mapped.
-_UNMAPPED = ("ids", "weights", "position_starts", "positions")
+# (index/packed.py). The term offsets and starts, binary-searched, stay mapped; the term
+# hashes are read once, by the build that writes the lexicon.
+_UNMAPPED = ("ids", "weights", "position_starts", "positions", "hashes")
 
 
 @dataclass(frozen=True)
@@ -151,6 +168,7 @@ class _Field:
     weights: packed.Unmapped
     position_starts: packed.Unmapped | None
     positions: packed.Unmapped | None
+    hashes: packed.Unmapped | None  # the terms' (index/codec/lexicon.py), two halves each
 
 
 _open: OrderedDict[tuple[str, str], dict[str, _Field] | None] = OrderedDict()
@@ -179,6 +197,7 @@ def _segment(folder: str, segment_id: str) -> dict[str, _Field] | None:
                 found["weights"],
                 found.get("position_starts"),
                 found.get("positions"),
+                found.get("hashes"),
             )
             for field, found in by_field.items()
         }
@@ -189,6 +208,25 @@ def _segment(folder: str, segment_id: str) -> dict[str, _Field] | None:
         while len(_open) > OPEN_SEGMENTS:
             _open.popitem(last=False)
     return fields
+
+
+def hashed_terms(folder: str | Path, segment_id: str):
+    """Per field of the segment: its terms' hashes as (n, 2) halves, their document
+    frequencies and where their postings start; None when the segment has no arrays or
+    they lack hashes (written before the lexicon was)."""
+    fields = _segment(str(folder), segment_id)
+    hashes = [found.hashes for found in fields.values()] if fields else []
+    if not fields or any(found is None for found in hashes):
+        return None
+    return [
+        (
+            field_hashes.take(0, len(field_hashes)).reshape(-1, 2),
+            np.diff(found.starts),
+            np.array(found.offsets),
+        )
+        for found, field_hashes in zip(fields.values(), hashes, strict=True)
+        if field_hashes is not None
+    ]
 
 
 def read_term(folder: str, segment_id: str, field: str, offset: int, positions: bool):

@@ -115,7 +115,7 @@ class SegmentBuilder(SegmentWriter):
         for name in sorted(self._terms):
             field = self.schema[name]
             writer.start_field(name, field)
-            collector = self._arrays[name] = arrays.FieldCollector(field.format)
+            collector = self._arrays[name] = arrays.FieldCollector(name, field.format)
             _write_terms(
                 writer,
                 self._terms[name],
@@ -282,7 +282,7 @@ def _write_terms(
             parts += (pack_int(-size if start + limit >= count else size), info, data)
         block = b"".join(parts)
         postfile.write(block)
-        collector.add(offset, docnums, weights, values)
+        collector.add(tbytes, offset, docnums, weights, values)
         key = prefix + tbytes
         value = _TERMINFO.pack(
             0,

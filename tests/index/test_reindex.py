@@ -118,12 +118,20 @@ def test_incremental_reads_only_changes(tmp_path):
     assert total(root, "quokka") == 1
     assert total(root, "fermées") == 1 and total(root, "rouvriront") == 0
     assert Engine(root).document("short") is None
-    assert list(report.phases) == ["copy", "documents", "commit", "stories", "columns", "switch"]
+    assert list(report.phases) == [
+        "copy",
+        "documents",
+        "commit",
+        "stories",
+        "columns",
+        "lexicon",
+        "switch",
+    ]
 
 
 def test_a_build_reports_its_phases_in_order(tmp_path):
     report = reindex(tmp_path / "ix", [DATA])
-    assert list(report.phases) == ["documents", "commit", "stories", "columns", "switch"]
+    assert list(report.phases) == ["documents", "commit", "stories", "columns", "lexicon", "switch"]
     assert all(seconds >= 0 for seconds in report.phases.values())
     assert sum(report.phases.values()) <= report.seconds
 

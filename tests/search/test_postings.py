@@ -20,6 +20,7 @@ from whoosh.system import pack_ushort
 
 from index import generations, pipeline, schema
 from index.applier import apply_pending, delete_op, put_op
+from index.codec.lexicon import Lexicon
 from index.codec.terms import TermsTable
 from index.reindex import reindex
 from search import parser as p
@@ -287,10 +288,12 @@ def test_words_read_a_run_of_segments_at_a_time_score_like_whoosh(segmented, mon
 
 
 def test_a_new_word_is_looked_up_once_in_each_segment(segmented, monkeypatch):
-    """A word's first search finds its document frequencies for the query's shape, its
-    idf and its postings from the same remembered lookups: none of its keys is looked up
-    in a segment's terms table twice (at a million articles a lookup is some 8 us, and a
-    word is in a dozen fields of three dozen segments)."""
+    """Without the generation's lexicon, a word's first search finds its document
+    frequencies for the query's shape, its idf and its postings from the same remembered
+    lookups: none of its keys is looked up in a segment's terms table twice (at a million
+    articles a lookup is some 8 us, and a word is in a dozen fields of three dozen
+    segments)."""
+    monkeypatch.setattr("search.postings.open_lexicon", lambda folder: None)
     engine = Engine(segmented.root)
     # The languages' document counts are each field's statistics, once per field and
     # version (search/ranking.py: LanguageBM25.documents), not a word's lookups.
@@ -307,6 +310,35 @@ def test_a_new_word_is_looked_up_once_in_each_segment(segmented, monkeypatch):
         engine.search(SearchRequest(q=text))
     assert len(looked_up) > 100
     assert sorted({key for (_, key), times in looked_up.items() if times > 1}) == []
+
+
+def test_a_new_word_is_looked_up_once_in_the_lexicon(segmented, monkeypatch):
+    """With the lexicon of a build (index/codec/lexicon.py), a word's key in a field is
+    found in all twelve segments at one lookup, once, and no segment's terms table is
+    read for the words of the queries."""
+    engine = Engine(segmented.root)
+    found = Counter()
+    find = Lexicon.find
+
+    def counted(lexicon, field, term):
+        found[(field, term)] += 1
+        return find(lexicon, field, term)
+
+    tables = Counter()
+    entry = TermsTable._entry
+
+    def table_lookup(table, key, extra):
+        if key[:2] != pack_ushort(table.extras["fieldmap"][schema.LANGUAGE]):
+            tables[key] += 1
+        return entry(table, key, extra)
+
+    monkeypatch.setattr(Lexicon, "find", counted)
+    monkeypatch.setattr(TermsTable, "_entry", table_lookup)
+    for text in SEGMENTED_QUERIES:
+        engine.search(SearchRequest(q=text))
+    assert len(found) > 20
+    assert sorted(key for key, times in found.items() if times > 1) == []
+    assert tables == Counter()
 
 
 def test_runs_of_segments_hold_about_the_limit_each():

@@ -1,0 +1,128 @@
+"""The generation lexicon gives, for every term, what each segment's terms table gives.
+
+Each test builds a small index of several segments as a parallel build cuts them, then
+compares every term of every field of every segment: the lexicon's segments, document
+frequencies and postings starts against Whoosh's own term infos.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+
+from index import generations, pipeline
+from index.codec import arrays, lexicon
+from index.codec.postings import term_start
+from index.reindex import reindex
+from index.storage import LEXICON_FILE
+from tests.conftest import ROOT
+
+REUTERS = ROOT.parent / "shared" / "data" / "reuters21578.jsonl.gz"
+
+
+def _build(folder, articles: int, share: int, monkeypatch):
+    assert REUTERS.exists(), f"the Reuters-21578 corpus is needed at {REUTERS}"
+    with gzip.open(REUTERS, "rt", encoding="utf-8") as lines:
+        records = [line for _, line in zip(range(articles), lines, strict=False)]
+    (folder / "in").mkdir()
+    (folder / "in" / "reuters.jsonl").write_text("".join(records), "utf-8")
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_DOCUMENTS", 1)
+    monkeypatch.setattr(pipeline, "SHARE_DOCUMENTS", share)
+    monkeypatch.setattr(pipeline, "default_workers", lambda: 1)
+    assert reindex(folder / "index", [folder / "in"]).switched
+    return generations.generation_path(
+        folder / "index", generations.current_generation(folder / "index")
+    )
+
+
+def _expected(folder) -> dict[tuple[str, bytes], dict[str, tuple[int, int | None]]]:
+    """{(field, term): {segment id: (document frequency, postings start)}}, from Whoosh."""
+    ix = generations.open_generation(folder.parent.parent, folder.name)
+    found: dict = {}
+    try:
+        with ix.reader() as reader:
+            for leaf, _ in reader.leaf_readers():
+                segment_id = leaf.segment().segment_id()
+                for field, term in leaf.all_terms():
+                    info = leaf.term_info(field, term)
+                    found.setdefault((field, term), {})[segment_id] = (
+                        info.doc_frequency(),
+                        term_start(info),
+                    )
+    finally:
+        ix.close()
+    return found
+
+
+def _assert_same(folder) -> int:
+    expected = _expected(folder)
+    table = lexicon.open_lexicon(folder)
+    assert table is not None
+    for (field, term), where in expected.items():
+        numbers, frequencies, starts = table.find(field, term)
+        got = {
+            table.segments[n]: (f, s)
+            for n, f, s in zip(numbers.tolist(), frequencies.tolist(), starts.tolist(), strict=True)
+        }
+        assert got == where, (field, term)
+    return len(expected)
+
+
+def test_every_term_of_every_segment_is_where_whoosh_has_it(tmp_path, monkeypatch):
+    folder = _build(tmp_path, 300, 50, monkeypatch)
+    table = lexicon.open_lexicon(folder)
+    assert len(table.segments) == 6
+    assert _assert_same(folder) > 10_000
+    for field, term in [("text_en", b"zzyzx"), ("no_such_field", b"oil"), ("words", b"")]:
+        assert [a.tolist() for a in table.find(field, term)] == [[], [], []]
+
+
+def test_keys_sharing_the_high_half_of_their_hash_are_told_apart(tmp_path, monkeypatch):
+    """Keys are found by their hashes' high halves and told apart by the low halves: with
+    only 16 distinct high halves, each spans hundreds of the lookup's blocks."""
+    real = arrays.key_hashes
+
+    def weak(field, terms):
+        halves = real(field, terms).copy()
+        halves[:, 0] >>= np.uint64(60)
+        return halves
+
+    monkeypatch.setattr(arrays, "key_hashes", weak)
+    folder = _build(tmp_path, 100, 40, monkeypatch)
+    assert len(np.unique(lexicon.open_lexicon(folder).sample)) <= 16
+    assert _assert_same(folder) > 3_000
+
+
+def test_a_reindex_adding_segments_covers_them_and_api_segments_are_left_out(tmp_path, monkeypatch):
+    folder = _build(tmp_path, 100, 50, monkeypatch)
+    assert len(lexicon.open_lexicon(folder).segments) == 2
+    with gzip.open(REUTERS, "rt", encoding="utf-8") as lines:
+        more = [line for _, line in zip(range(200), lines, strict=False)][100:]
+    (tmp_path / "in" / "more.jsonl").write_text("".join(more), "utf-8")
+    assert reindex(tmp_path / "index", [tmp_path / "in"], incremental=True).switched
+    root = tmp_path / "index"
+    newer = generations.generation_path(root, generations.current_generation(root))
+    assert newer != folder
+    assert len(lexicon.open_lexicon(newer).segments) == 4
+    _assert_same(newer)
+
+
+def test_segments_without_term_hashes_get_no_lexicon(tmp_path, monkeypatch):
+    """Segments written before the lexicon have no hashes: nothing is written, and
+    searches look terms up segment by segment (tests/search/test_postings.py)."""
+    monkeypatch.setattr(arrays, "hashed_terms", lambda folder, segment_id: None)
+    folder = _build(tmp_path, 60, 30, monkeypatch)
+    assert not (folder / LEXICON_FILE).exists()
+    assert lexicon.open_lexicon(folder) is None
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_an_unreadable_lexicon_is_not_used(tmp_path, monkeypatch, damage):
+    folder = _build(tmp_path, 60, 30, monkeypatch)
+    path = folder / LEXICON_FILE
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"x" * len(data))
+    lexicon._open.clear()
+    assert lexicon.open_lexicon(folder) is None
