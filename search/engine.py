@@ -96,7 +96,8 @@ class _Words:
         return self._snap.postings.frequency(self._snap.searcher, field, text)
 
     def terms_within(self, field: str, text: str, maxdist: int, prefix: int = 0):
-        return self._snap.reader.terms_within(field, text, maxdist, prefix=prefix)
+        words = self._snap.postings.words(self._snap.searcher)
+        return words.terms_within(field, text, maxdist, prefix=prefix)
 
 
 class Engine:
@@ -291,7 +292,7 @@ class Engine:
         """The query tree, Whoosh query and marks of `q` over the languages searched."""
         languages = self._languages(snap, filters)
         node = p.parse(q, op, stop_words=common_stop_words(languages))
-        query, marks = compile_query(node, snap.reader, languages)
+        query, marks = compile_query(node, snap.postings.words(snap.searcher), languages)
         return node, query, marks
 
     def _languages(self, snap: _Snapshot, filters: Filters) -> list[str]:
@@ -435,7 +436,8 @@ class Engine:
         spans = []
         if q:
             node = p.parse(q)
-            _, marks = compile_query(node, snap.reader, snap.tables.languages())
+            words = snap.postings.words(snap.searcher)
+            _, marks = compile_query(node, words, snap.tables.languages())
             spans = match_spans(doc.text, doc.language, marks)
         text_html = render(doc.text, spans, keep_lines=keep_lines)
         return DocumentView(

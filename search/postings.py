@@ -34,6 +34,7 @@ from index.codec.postings import FieldLengths, field_b, read_lengths, read_term
 from index.codec.terms import term_location, term_locations
 from search import budget
 from search.ranking import FieldedTerm, LanguageBM25, field_idf
+from search.words import IndexWords
 
 # Bytes of decoded postings kept per index version (32-bit ids and 64-bit scores, 12 bytes
 # a posting, and a phrase's 32-bit positions), least recently used dropped first: a
@@ -201,16 +202,8 @@ class PostingsCache:
         generation's lexicon covers (index/codec/lexicon.py): one lookup for them all."""
         if self._lexicon is None:
             return {}
-        if self._lexicon_leaves is None:
-            # Each lexicon segment's place among the leaves (-1: merged away since).
-            place = {
-                reader.segment().segment_id(): seg
-                for seg, (reader, _) in enumerate(leaves)
-                if reader.segment() is not None
-            }
-            self._lexicon_leaves = [place.get(s, -1) for s in self._lexicon.segments]
-            self._lexicon_covered = frozenset(self._lexicon_leaves)
-        found = {seg: (0, None) for seg in segs if seg in self._lexicon_covered}
+        covered = self._covered(leaves)
+        found = {seg: (0, None) for seg in segs if seg in covered}
         if found:
             numbers, frequencies, starts = self._lexicon.find(field, btext)
             for number, frequency, start in zip(
@@ -220,6 +213,31 @@ class PostingsCache:
                 if seg in found:
                     found[seg] = (frequency, start)
         return found
+
+    def _covered(self, leaves: list) -> frozenset[int]:
+        """The leaves the lexicon covers."""
+        if self._lexicon is not None and self._lexicon_leaves is None:
+            # Each lexicon segment's place among the leaves (-1: merged away since).
+            place = {
+                reader.segment().segment_id(): seg
+                for seg, (reader, _) in enumerate(leaves)
+                if reader.segment() is not None
+            }
+            self._lexicon_leaves = [place.get(s, -1) for s in self._lexicon.segments]
+            self._lexicon_covered = frozenset(self._lexicon_leaves)
+        return self._lexicon_covered
+
+    def words(self, searcher) -> IndexWords:
+        """The index's words for prefix and fuzzy terms (search/words.py): the lexicon's
+        and those of the segments it does not cover."""
+        reader = searcher.reader()
+        lexicon = self._lexicon if self._lexicon is not None and self._lexicon.has_words else None
+        if lexicon is None:
+            return IndexWords(reader, None, [])
+        leaves = _leaves(searcher)
+        covered = self._covered(leaves)
+        rest = [leaf for seg, (leaf, _) in enumerate(leaves) if seg not in covered]
+        return IndexWords(reader, lexicon, rest)
 
     def frequency(self, searcher, field: str, text: str) -> int:
         """Documents holding `text` in `field`, deleted ones included (as Whoosh counts),

@@ -34,7 +34,7 @@ import numpy as np
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE
 
-from index import packed
+from index import packed, schema
 from index.storage import POSTINGS_DIR
 
 FOLDER = POSTINGS_DIR
@@ -80,9 +80,17 @@ class FieldCollector:
             "weights": np.frombuffer(self.weights, dtype=np.float64).astype(np.float32),
             "hashes": key_hashes(self.field, self.terms).reshape(-1),
         }
+        if self.field == WORD_FIELD:  # the terms themselves, for the lexicon's words
+            found["terms"] = np.frombuffer(b"".join(self.terms), dtype=np.uint8)
+            found["term_ends"] = np.cumsum([len(term) for term in self.terms], dtype=np.int64)
         if self.positional:
             found["positions"], found["position_starts"] = _decode_in_chunks(self.fmt, self.values)
         return found
+
+
+# The field whose terms the lexicon also keeps as sorted words: prefix and fuzzy terms
+# expand against the unstemmed words (search/queries.py).
+WORD_FIELD = schema.WORDS
 
 
 def key_hashes(field: str, terms: list[bytes]) -> np.ndarray:
@@ -227,6 +235,21 @@ def hashed_terms(folder: str | Path, segment_id: str):
         for found, field_hashes in zip(fields.values(), hashes, strict=True)
         if field_hashes is not None
     ]
+
+
+def segment_words(folder: str | Path, segment_id: str) -> list[bytes] | None:
+    """The terms of the segment's WORD_FIELD, sorted (as they were written); None when its
+    arrays do not keep them."""
+    try:
+        mapped, _ = packed.read(Path(folder) / FOLDER / f"{segment_id}.pack")
+    except (OSError, ValueError):
+        return None
+    data, ends = mapped.get(f"{WORD_FIELD}.terms"), mapped.get(f"{WORD_FIELD}.term_ends")
+    if data is None or ends is None:
+        # None where the segment holds the field's postings but not its terms
+        return None if f"{WORD_FIELD}.offsets" in mapped else []
+    raw, bounds = data.tobytes(), ends.tolist()
+    return [raw[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
 
 
 def read_term(folder: str, segment_id: str, field: str, offset: int, positions: bool):

@@ -21,9 +21,11 @@ it with the terms tables, term by term).
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +63,7 @@ def write(folder: str | Path, segment_ids: list[str]) -> list[str]:
             rows.append(np.stack([(number << _SEGMENT_SHIFT) | frequencies, offsets], axis=1))
     if not covered:
         return covered
+    words = _words(folder, covered)
     keys, rows_of = np.concatenate(hashes), np.concatenate(rows)
     order = np.lexsort((rows_of[:, 0], keys[:, 1], keys[:, 0]))
     keys, rows_of = keys[order], rows_of[order]
@@ -68,17 +71,29 @@ def write(folder: str | Path, segment_ids: list[str]) -> list[str]:
     new[1:] = (keys[1:] != keys[:-1]).any(axis=1)
     unique = keys[new]
     first = np.append(np.flatnonzero(new), len(keys)).astype("<i8")
-    packed.write(
-        Path(folder) / LEXICON_FILE,
-        {
-            "sample": np.ascontiguousarray(unique[::BLOCK, 0]),
-            "keys": unique.reshape(-1),
-            "first": first,
-            "rows": rows_of.astype("<i8").reshape(-1),
-        },
-        {"segments": covered, "block": BLOCK},
-    )
+    tables = {
+        "sample": np.ascontiguousarray(unique[::BLOCK, 0]),
+        "keys": unique.reshape(-1),
+        "first": first,
+        "rows": rows_of.astype("<i8").reshape(-1),
+    }
+    if words is not None:
+        tables["words"] = np.frombuffer(b"".join(words), dtype=np.uint8)
+        tables["word_ends"] = np.cumsum([len(word) for word in words], dtype=np.int64)
+    packed.write(Path(folder) / LEXICON_FILE, tables, {"segments": covered, "block": BLOCK})
     return covered
+
+
+def _words(folder: str | Path, segment_ids: list[str]) -> list[bytes] | None:
+    """The words (arrays.WORD_FIELD's terms) of the segments, sorted, once each; None if
+    a segment did not keep them."""
+    found: set[bytes] = set()
+    for segment_id in segment_ids:
+        words = arrays.segment_words(folder, segment_id)
+        if words is None:
+            return None
+        found.update(words)
+    return sorted(found)
 
 
 def ensure(folder: str | Path) -> None:
@@ -114,6 +129,27 @@ class Lexicon:
         self._first = unmapped["first"]
         self._rows = unmapped["rows"]
         self._count = len(self._keys) // 2
+        # The words, UTF-8, one after another (mapped: a prefix walks a run of them).
+        self._words = mapped.get("words")
+        self._word_ends = mapped.get("word_ends")
+
+    @property
+    def has_words(self) -> bool:
+        return self._word_ends is not None
+
+    def words_from(self, prefix: bytes) -> Iterator[bytes]:
+        """The words starting with `prefix`, in order (UTF-8: Whoosh's term order)."""
+        assert self._words is not None and self._word_ends is not None
+        data, ends = self._words, self._word_ends
+
+        def word(i: int) -> bytes:
+            return data[int(ends[i - 1]) if i else 0 : int(ends[i])].tobytes()
+
+        for i in range(bisect.bisect_left(range(len(ends)), prefix, key=word), len(ends)):
+            found = word(i)
+            if not found.startswith(prefix):
+                return
+            yield found
 
     def find(self, field: str, term: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(segment numbers in `segments`, document frequencies, postings starts) of the

@@ -12,7 +12,7 @@ import gzip
 import numpy as np
 import pytest
 
-from index import generations, pipeline
+from index import generations, pipeline, schema
 from index.codec import arrays, lexicon
 from index.codec.postings import term_start
 from index.reindex import reindex
@@ -126,3 +126,24 @@ def test_an_unreadable_lexicon_is_not_used(tmp_path, monkeypatch, damage):
     path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"x" * len(data))
     lexicon._open.clear()
     assert lexicon.open_lexicon(folder) is None
+
+
+def test_its_words_are_whooshs_words_in_whooshs_order(tmp_path, monkeypatch):
+    folder = _build(tmp_path, 300, 50, monkeypatch)
+    table = lexicon.open_lexicon(folder)
+    assert table.has_words
+    ix = generations.open_generation(folder.parent.parent, folder.name)
+    try:
+        with ix.reader() as reader:
+            everything = list(reader.expand_prefix(schema.WORDS, ""))
+            assert list(table.words_from(b"")) == everything
+            prefixes = sorted({word[:n] for word in everything[::7] for n in (1, 2, 3)})
+            for prefix in [*prefixes, b"zzz", b"\xc3\xa9", b"\xff"]:
+                expected = list(reader.expand_prefix(schema.WORDS, prefix.decode(errors="ignore")))
+                if prefix.decode(errors="ignore").encode() == prefix:
+                    assert list(table.words_from(prefix)) == expected, prefix
+                else:
+                    assert list(table.words_from(prefix)) == [], prefix
+    finally:
+        ix.close()
+    assert len(everything) > 5_000
