@@ -22,8 +22,10 @@ bind = f"{os.environ.get('SIFT_HOST', '127.0.0.1')}:{os.environ.get('SIFT_PORT',
 workers = int(os.environ.get("SIFT_WORKERS", "2"))
 # Threads, not one process per connection: a sync worker gives itself to one socket
 # until it sends a request, so 50 idle connections stopped every search (18 s and more).
-# gthread threads share the worker's engine (per-thread searchers, shared tables).
-worker_class = "gthread"
+# gthread threads share the worker's engine (per-thread searchers, shared tables); this
+# gthread takes no new connection while it answers a short request, leaving it to a free
+# worker (api/balanced_worker.py).
+worker_class = "api.balanced_worker.BalancedThreadWorker"
 threads = int(os.environ.get("SIFT_THREADS", "8"))
 preload_app = False
 # A last resort only: queries are capped well below this (search/parser.py, queries.py).
