@@ -136,8 +136,17 @@ class PostingsCache:
         self._frequencies: dict[tuple[str, bytes], np.ndarray] = {}
         self._idfs: dict[tuple, float] = {}
         self._lexicon = open_lexicon(folder) if folder else None
-        self._lexicon_leaves: list[int] | None = None  # each lexicon segment's leaf
-        self._lexicon_covered: frozenset[int] = frozenset()  # the leaves it covers
+        # Each lexicon segment's place among the version's leaves (-1: merged away since),
+        # and the leaves it covers.
+        self._lexicon_leaves: list[int] = []
+        if self._lexicon is not None:
+            place = {
+                reader.segment().segment_id(): seg
+                for seg, (reader, _) in enumerate(_leaves(searcher))
+                if reader.segment() is not None
+            }
+            self._lexicon_leaves = [place.get(s, -1) for s in self._lexicon.segments]
+        self._lexicon_covered = frozenset(self._lexicon_leaves)
 
     def fielded_idf(self, searcher, q: FieldedTerm) -> float:
         """`q.idf`, remembered: the same for every segment and query of this version (it
@@ -181,7 +190,7 @@ class PostingsCache:
             where = [self._located.get((seg, field, btext)) for seg in range(len(leaves))]
             missing = [seg for seg, known in enumerate(where) if known is None]
             if missing:  # in the generation's lexicon, the rest in each segment's table
-                looked_up = self._in_lexicon(leaves, field, btext, missing)
+                looked_up = self._in_lexicon(field, btext, missing)
                 rest = [seg for seg in missing if seg not in looked_up]
                 if rest:  # every segment at once (index/codec/terms.py)
                     readers = [leaves[seg][0] for seg in rest]
@@ -197,14 +206,11 @@ class PostingsCache:
             self._frequencies[key] = found
         return found
 
-    def _in_lexicon(self, leaves: list, field: str, btext: bytes, segs: list[int]) -> dict:
+    def _in_lexicon(self, field: str, btext: bytes, segs: list[int]) -> dict:
         """{segment: (document frequency, postings start)} of those of `segs` the
         generation's lexicon covers (index/codec/lexicon.py): one lookup for them all."""
-        if self._lexicon is None:
-            return {}
-        covered = self._covered(leaves)
-        found = {seg: (0, None) for seg in segs if seg in covered}
-        if found:
+        found = {seg: (0, None) for seg in segs if seg in self._lexicon_covered}
+        if found and self._lexicon is not None:
             numbers, frequencies, starts = self._lexicon.find(field, btext)
             for number, frequency, start in zip(
                 numbers.tolist(), frequencies.tolist(), starts.tolist(), strict=True
@@ -214,30 +220,12 @@ class PostingsCache:
                     found[seg] = (frequency, start)
         return found
 
-    def _covered(self, leaves: list) -> frozenset[int]:
-        """The leaves the lexicon covers."""
-        if self._lexicon is not None and self._lexicon_leaves is None:
-            # Each lexicon segment's place among the leaves (-1: merged away since).
-            place = {
-                reader.segment().segment_id(): seg
-                for seg, (reader, _) in enumerate(leaves)
-                if reader.segment() is not None
-            }
-            self._lexicon_leaves = [place.get(s, -1) for s in self._lexicon.segments]
-            self._lexicon_covered = frozenset(self._lexicon_leaves)
-        return self._lexicon_covered
-
     def words(self, searcher) -> IndexWords:
         """The index's words for prefix and fuzzy terms (search/words.py): the lexicon's
         and those of the segments it does not cover."""
-        reader = searcher.reader()
-        lexicon = self._lexicon if self._lexicon is not None and self._lexicon.has_words else None
-        if lexicon is None:
-            return IndexWords(reader, None, [])
-        leaves = _leaves(searcher)
-        covered = self._covered(leaves)
-        rest = [leaf for seg, (leaf, _) in enumerate(leaves) if seg not in covered]
-        return IndexWords(reader, lexicon, rest)
+        if self._lexicon is None or not self._lexicon.has_words:
+            return IndexWords(searcher.reader(), None, frozenset())
+        return IndexWords(searcher.reader(), self._lexicon, self._lexicon_covered)
 
     def frequency(self, searcher, field: str, text: str) -> int:
         """Documents holding `text` in `field`, deleted ones included (as Whoosh counts),

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
+from functools import cached_property
 
-from whoosh.support.levenshtein import distance
+from whoosh.reading import IndexReader
 
 from index.codec.arrays import WORD_FIELD
 from index.codec.lexicon import Lexicon
@@ -25,11 +26,17 @@ class IndexWords:
     """The reader a query is compiled against (search/queries.py): Whoosh's own, but for
     `expand_prefix` and `terms_within` in the words field, which read the lexicon."""
 
-    def __init__(self, reader, lexicon: Lexicon | None, uncovered: list):
-        """`uncovered`: the segment readers whose words the lexicon lacks."""
+    def __init__(self, reader, lexicon: Lexicon | None, covered: frozenset[int]):
+        """`covered`: the leaves (by position) whose words the lexicon holds."""
         self._reader = reader
         self._lexicon = lexicon
-        self._uncovered = uncovered
+        self._covered = covered
+
+    @cached_property
+    def _uncovered(self) -> list:
+        """The segment readers whose words the lexicon lacks (asked only by an expansion)."""
+        leaves = self._reader.leaf_readers()
+        return [leaf for seg, (leaf, _) in enumerate(leaves) if seg not in self._covered]
 
     def __getattr__(self, name: str):
         return getattr(self._reader, name)
@@ -47,11 +54,5 @@ class IndexWords:
                 yield word
                 last = word
 
-    def terms_within(self, fieldname: str, text: str, maxdist: int, prefix: int = 0):
-        """Words within `maxdist` Damerau-Levenshtein edits of `text` sharing its first
-        `prefix` letters: Whoosh's IndexReader.terms_within over `expand_prefix`."""
-        field = self._reader.schema[fieldname]
-        for btext in self.expand_prefix(fieldname, text[:prefix]):
-            word = field.from_bytes(btext)
-            if distance(word, text, limit=maxdist) <= maxdist:
-                yield word
+    # Whoosh's own, over `expand_prefix` above: the words within `maxdist` edits.
+    terms_within = IndexReader.terms_within

@@ -177,6 +177,8 @@ class _Field:
     position_starts: packed.Unmapped | None
     positions: packed.Unmapped | None
     hashes: packed.Unmapped | None  # the terms' (index/codec/lexicon.py), two halves each
+    terms: np.ndarray | None  # WORD_FIELD's terms, UTF-8 one after another,
+    term_ends: np.ndarray | None  # and where each ends
 
 
 _open: OrderedDict[tuple[str, str], dict[str, _Field] | None] = OrderedDict()
@@ -206,6 +208,8 @@ def _segment(folder: str, segment_id: str) -> dict[str, _Field] | None:
                 found.get("position_starts"),
                 found.get("positions"),
                 found.get("hashes"),
+                found.get("terms"),
+                found.get("term_ends"),
             )
             for field, found in by_field.items()
         }
@@ -218,37 +222,48 @@ def _segment(folder: str, segment_id: str) -> dict[str, _Field] | None:
     return fields
 
 
+def _hashed_fields(folder: str | Path, segment_id: str) -> list[_Field] | None:
+    """The segment's fields, None unless each keeps its terms' hashes (arrays written
+    before the lexicon was, or none: a segment Whoosh wrote)."""
+    fields = _segment(str(folder), segment_id)
+    if not fields or any(found.hashes is None for found in fields.values()):
+        return None
+    return list(fields.values())
+
+
+def has_term_hashes(folder: str | Path, segment_id: str) -> bool:
+    return _hashed_fields(folder, segment_id) is not None
+
+
 def hashed_terms(folder: str | Path, segment_id: str):
     """Per field of the segment: its terms' hashes as (n, 2) halves, their document
-    frequencies and where their postings start; None when the segment has no arrays or
-    they lack hashes (written before the lexicon was)."""
-    fields = _segment(str(folder), segment_id)
-    hashes = [found.hashes for found in fields.values()] if fields else []
-    if not fields or any(found is None for found in hashes):
+    frequencies and where their postings start; None without `has_term_hashes`."""
+    fields = _hashed_fields(folder, segment_id)
+    if fields is None:
         return None
     return [
         (
-            field_hashes.take(0, len(field_hashes)).reshape(-1, 2),
+            found.hashes.take(0, len(found.hashes)).reshape(-1, 2),
             np.diff(found.starts),
             np.array(found.offsets),
         )
-        for found, field_hashes in zip(fields.values(), hashes, strict=True)
-        if field_hashes is not None
+        for found in fields
+        if found.hashes is not None  # all are (_hashed_fields)
     ]
 
 
 def segment_words(folder: str | Path, segment_id: str) -> list[bytes] | None:
     """The terms of the segment's WORD_FIELD, sorted (as they were written); None when its
     arrays do not keep them."""
-    try:
-        mapped, _ = packed.read(Path(folder) / FOLDER / f"{segment_id}.pack")
-    except (OSError, ValueError):
+    fields = _segment(str(folder), segment_id)
+    if fields is None:
         return None
-    data, ends = mapped.get(f"{WORD_FIELD}.terms"), mapped.get(f"{WORD_FIELD}.term_ends")
-    if data is None or ends is None:
-        # None where the segment holds the field's postings but not its terms
-        return None if f"{WORD_FIELD}.offsets" in mapped else []
-    raw, bounds = data.tobytes(), ends.tolist()
+    found = fields.get(WORD_FIELD)
+    if found is None:  # no word in the segment
+        return []
+    if found.terms is None or found.term_ends is None:
+        return None
+    raw, bounds = found.terms.tobytes(), found.term_ends.tolist()
     return [raw[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
 
 

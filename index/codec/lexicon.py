@@ -104,7 +104,7 @@ def ensure(folder: str | Path) -> None:
         segment_ids = [segment.segment_id() for segment in ix._segments()]
     finally:
         ix.close()
-    hashed = [s for s in segment_ids if arrays.hashed_terms(folder, s) is not None]
+    hashed = [s for s in segment_ids if arrays.has_term_hashes(folder, s)]
     found = open_lexicon(folder)
     if found is not None and set(hashed) <= set(found.segments):
         return
