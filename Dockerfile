@@ -16,8 +16,11 @@ WORKDIR /app
 
 # Dependencies first, so code changes do not reinstall them: exactly the locked versions,
 # every file checked against its hash (requirements/runtime.txt, written by `make lock`).
+# --no-deps: the lock already lists every dependency, so pip installs it as written instead
+# of resolving again (pip 23's resolver refuses a locked file whose package asks for another
+# with an extra, as justext asks for lxml[html_clean], once a newer lxml is published).
 COPY requirements/runtime.txt ./requirements/
-RUN pip install --require-hashes -r requirements/runtime.txt
+RUN pip install --no-deps --require-hashes -r requirements/runtime.txt
 
 COPY pyproject.toml README.md ./
 
@@ -26,6 +29,7 @@ COPY search ./search
 COPY api ./api
 COPY seeds ./seeds
 RUN pip install --no-deps . \
+    && pip check \
     && mkdir -p /var/lib/sift \
     && chown sift /var/lib/sift
 

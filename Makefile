@@ -18,8 +18,9 @@ $(BIN)/sift: pyproject.toml $(LOCKS)
 	@scripts/system-deps venv
 	@$(PYTHON) scripts/lockfile.py check $(LOCKS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/dev.txt
 	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $(BIN)/sift
 
 install: $(BIN)/sift
