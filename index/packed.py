@@ -75,6 +75,13 @@ class Unmapped:
         out = np.empty(max(end - start, 0), dtype=self.dtype)
         return pread.read_into(self._file, out, self._offset + start * self.dtype.itemsize)
 
+    def read_into(self, start: int, out: np.ndarray) -> np.ndarray:
+        """`out` (of this array's type) filled with the elements from `start`: a slice of
+        a buffer that several reads fill one after another, without a copy each."""
+        if start < 0 or start + len(out) > self._length:
+            raise ValueError(f"elements {start}..{start + len(out)} of {self._length}")
+        return pread.read_into(self._file, out, self._offset + start * self.dtype.itemsize)
+
 
 def read(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     """The arrays of `path` as read-only views of one map, and its metadata; OSError or

@@ -29,6 +29,7 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.query.compound import Or
 
+from index.codec.arrays import read_term_into
 from index.codec.lexicon import open_lexicon
 from index.codec.postings import FieldLengths, field_b, read_lengths, read_term
 from index.codec.terms import term_location, term_locations
@@ -129,6 +130,8 @@ class PostingsCache:
         self._decoded: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
         self._held = 0  # bytes
         self._lengths: dict[tuple[int, str], FieldLengths] = {}
+        # field -> every document's length code across the index (None: not kept as codes)
+        self._index_lengths: dict[str, FieldLengths | None] = {}
         self._stats: dict[tuple[str, bytes], tuple[float, float]] = {}
         # (document frequency, where the postings start) of a term in a segment
         self._located: dict[tuple[int, str, bytes], tuple[int, int | None]] = {}
@@ -243,14 +246,96 @@ class PostingsCache:
         if found is not None and (found.positions is not None or not positions):
             return found
         frequencies = self.frequencies(leaves, field, btext)
-        parts = (
-            (offset, self._segment_term(searcher, seg, reader, offset, field, btext, positions))
-            for seg, (reader, offset) in enumerate(leaves)
-            if frequencies[seg]
-        )
-        entry = self._joined(parts, int(frequencies.sum()), positions)
+        entry = None
+        if not positions:
+            entry = self._term_at_once(searcher, leaves, field, btext, frequencies)
+        if entry is None:
+            parts = (
+                (offset, self._segment_term(searcher, seg, reader, offset, field, btext, positions))
+                for seg, (reader, offset) in enumerate(leaves)
+                if frequencies[seg]
+            )
+            entry = self._joined(parts, int(frequencies.sum()), positions)
         self._put(key, entry, entry.nbytes)
         return entry
+
+    def _term_at_once(
+        self, searcher, leaves: list, field: str, btext: bytes, frequencies: np.ndarray
+    ) -> _Term | None:
+        """A term's live postings and scores, every segment read into one buffer and scored
+        at once (`_read_all`); None where a segment cannot be read so."""
+        scorable = searcher.schema[field].scorable
+        segs = np.flatnonzero(frequencies).tolist()
+        found = self._read_all(leaves, segs, frequencies, field, btext, lengths=scorable)
+        if found is None:
+            return None
+        ids, weights, lengths = found
+        live = self.live[ids]
+        if not live.all():
+            ids, weights = ids[live], weights[live]
+            lengths = lengths[live] if lengths is not None else None
+        if lengths is None:
+            scores = weights  # WeightScorer: the score is the posting's weight
+        else:
+            scores = self._bm25(searcher, field, btext, weights, lengths)
+        entry = _Term(ids.astype(self.id_dtype), scores)
+        for array in (entry.ids, entry.scores):
+            array.flags.writeable = False
+        return entry
+
+    def _read_all(
+        self,
+        leaves: list,
+        segs: list[int],
+        frequencies: np.ndarray,
+        field: str,
+        btext: bytes,
+        *,
+        lengths: bool,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+        """(ids in the whole index, weights, field lengths or None) of a term's postings in
+        the segments `segs`, deleted documents included: each segment's posting arrays
+        read straight into its part of one buffer, and the ids moved and the weights
+        widened once for all (read one by one, a word's postings in forty segments cost
+        some fifteen numpy calls each at a million articles). None when a segment has no
+        arrays for the term (a segment Whoosh wrote): then it is read as before."""
+        if self.folder is None:
+            return None
+        counts = frequencies[segs]
+        total = int(counts.sum())
+        ids = np.empty(total, dtype=np.uint32)
+        weights = np.empty(total, dtype=np.float32)
+        at = 0
+        for seg, count in zip(segs, counts.tolist(), strict=True):
+            budget.check()  # reading a term's postings is the unit of work that grows
+            reader = leaves[seg][0]
+            segment = reader.segment()
+            start = self._locate(seg, reader, field, btext)[1]
+            end = at + count
+            if segment is None or start is None:
+                return None
+            if not read_term_into(
+                self.folder, segment.segment_id(), field, start, ids[at:end], weights[at:end]
+            ):
+                return None
+            at = end
+        offsets = np.array([leaves[seg][1] for seg in segs], dtype=np.int64)
+        moved = ids.astype(np.int64)
+        moved += np.repeat(offsets, counts)
+        if not lengths:
+            return moved, weights.astype(np.float64), None
+        every = self._index_field_lengths(leaves, field)
+        if every is not None:
+            return moved, weights.astype(np.float64), every[moved]
+        found_lengths = np.empty(total, dtype=np.float64)
+        at = 0
+        for seg, count in zip(segs, counts.tolist(), strict=True):
+            reader = leaves[seg][0]
+            found_lengths[at : at + count] = self._field_lengths(seg, reader, field)[
+                ids[at : at + count]
+            ]
+            at += count
+        return moved, weights.astype(np.float64), found_lengths
 
     def _segment_term(self, searcher, seg, reader, offset, field, btext, positions) -> _Term:
         budget.check()  # reading a term's postings is the unit of work that grows
@@ -263,7 +348,11 @@ class PostingsCache:
             ids, weights = ids[live], weights[live]
             if found_positions is not None:
                 found_positions = _kept_positions(found_positions, live)
-        scores = self._score(searcher, seg, reader, field, btext, ids, weights)
+        if searcher.schema[field].scorable:
+            fl = self._field_lengths(seg, reader, field)[ids]
+            scores = self._bm25(searcher, field, btext, weights, fl)
+        else:
+            scores = weights  # WeightScorer: the score is the posting's weight
         if found_positions is None:
             return _Term(ids, scores)
         return _Term(ids, scores, *found_positions)
@@ -319,10 +408,8 @@ class PostingsCache:
                 _, (_, dropped) = self._decoded.popitem(last=False)
                 self._held -= dropped
 
-    def _score(self, searcher, seg, reader, field, btext, ids, weights) -> np.ndarray:
-        fieldobj = searcher.schema[field]
-        if not fieldobj.scorable:
-            return weights  # WeightScorer: the score is the posting's weight
+    def _bm25(self, searcher, field, btext, weights, fl) -> np.ndarray:
+        """BM25 of a term's postings in a scorable field (`fl`: their field lengths)."""
         w = self.weighting
         stats = self._stats.get((field, btext))
         if stats is None:
@@ -338,7 +425,6 @@ class PostingsCache:
         idf, avgfl = stats
         b = field_b(w, field)
         k1 = w.K1
-        fl = self._field_lengths(seg, reader, field)[ids]
         # scoring.bm25, term by term in the same order:
         # idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
         return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))
@@ -369,30 +455,19 @@ class PostingsCache:
 
     def _fielded_run(self, searcher, leaves: list, run: range, fields: list) -> _Term:
         """The BM25F frequencies of the segments in `run` (ids in the whole index): each
-        field's postings read segment by segment, then weighted and normalised at once,
-        and the fields added in order (per segment, a word's first search made some
-        fifteen numpy calls in each of forty segments at a million articles)."""
+        field's postings read from every segment of the run (`_read_all`), then weighted
+        and normalised at once, and the fields added in order."""
         w = self.weighting
         parts = []
         for field, weight, btext, frequencies in fields:
-            ids, tfs, lengths = [], [], []
-            for seg in run:
-                if not frequencies[seg]:
-                    continue
-                budget.check()
-                reader, offset = leaves[seg]
-                start = self._locate(seg, reader, field, btext)[1]
-                found, found_tfs, _ = read_term(reader, field, btext, False, self.folder, start)
-                lengths.append(self._field_lengths(seg, reader, field)[found])
-                ids.append(found + offset)
-                tfs.append(found_tfs)
-            if not ids:
+            segs = [seg for seg in run if frequencies[seg]]
+            if not segs:
                 continue
-            field_ids = _concatenated(ids, np.int64)
+            found = self._read_all(leaves, segs, frequencies, field, btext, lengths=True)
+            field_ids, tf, fl = found or self._read_each(leaves, segs, field, btext)
             live = self.live[field_ids]
-            fl = _concatenated(lengths, np.float64)[live]
+            fl, tf = fl[live], tf[live]
             b, avgfl = w.field_b(field), w.average_length(searcher, field)
-            tf = _concatenated(tfs, np.float64)[live]
             parts.append((field_ids[live], weight * tf / (1 - b + b * fl / avgfl)))
         if not parts:
             return _Term(_EMPTY_IDS, _EMPTY_SCORES)
@@ -401,6 +476,43 @@ class PostingsCache:
         for at, (_, part_tf) in zip(places, parts, strict=True):
             tf[at] += part_tf
         return _Term(ids, tf)
+
+    def _read_each(self, leaves: list, segs: list[int], field: str, btext: bytes):
+        """`_read_all` one segment at a time, for segments without posting arrays."""
+        ids, tfs, lengths = [], [], []
+        for seg in segs:
+            budget.check()
+            reader, offset = leaves[seg]
+            start = self._locate(seg, reader, field, btext)[1]
+            found, found_tfs, _ = read_term(reader, field, btext, False, self.folder, start)
+            lengths.append(self._field_lengths(seg, reader, field)[found])
+            ids.append(found + offset)
+            tfs.append(found_tfs)
+        return (
+            _concatenated(ids, np.int64),
+            _concatenated(tfs, np.float64),
+            _concatenated(lengths, np.float64),
+        )
+
+    def _index_field_lengths(self, leaves: list, field: str) -> FieldLengths | None:
+        """Every document's length in `field` across the index, one byte each, looked up
+        once for all of a term's postings (gathered segment by segment, the lookups were
+        the largest part of reading a word's postings); None where a segment keeps its
+        lengths as numbers (a reader other than Whoosh's W3)."""
+        if field not in self._index_lengths:
+            parts = [
+                self._field_lengths(seg, reader, field) for seg, (reader, _) in enumerate(leaves)
+            ]
+            codes = [part.codes for part in parts]
+            whole = None
+            if all(c is not None for c in codes):
+                every = np.concatenate(codes)
+                whole = FieldLengths(codes=every)
+                for seg, (_, offset) in enumerate(leaves):  # each segment's: a view of it
+                    size = len(codes[seg])
+                    self._lengths[(seg, field)] = FieldLengths(codes=every[offset : offset + size])
+            self._index_lengths[field] = whole
+        return self._index_lengths[field]
 
     def _field_lengths(self, seg: int, reader, field: str) -> FieldLengths:
         key = (seg, field)

@@ -267,6 +267,31 @@ def segment_words(folder: str | Path, segment_id: str) -> list[bytes] | None:
     return [raw[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
 
 
+def read_term_into(
+    folder: str, segment_id: str, field: str, offset: int, ids: np.ndarray, weights: np.ndarray
+) -> bool:
+    """Fill `ids` (uint32) and `weights` (float32) with the postings of the term whose
+    postings start at `offset`, as stored; False, leaving them as they were, when this
+    segment has no arrays for it or its postings are not `len(ids)` long."""
+    fields = _segment(folder, segment_id)
+    found = fields.get(field) if fields else None
+    if found is None or not isinstance(found.ids, packed.Unmapped):
+        return False
+    if not isinstance(found.weights, packed.Unmapped):
+        return False
+    at = int(np.searchsorted(found.offsets, offset))
+    if at >= len(found.offsets) or found.offsets[at] != offset:
+        return False
+    start = int(found.starts[at])
+    if int(found.starts[at + 1]) - start != len(ids):
+        return False
+    if found.ids.dtype != ids.dtype or found.weights.dtype != weights.dtype:
+        return False
+    found.ids.read_into(start, ids)
+    found.weights.read_into(start, weights)
+    return True
+
+
 def read_term(folder: str, segment_id: str, field: str, offset: int, positions: bool):
     """(ids, weights, positions as (flat, starts) or None) of the term whose postings
     start at `offset`; None when this segment has no arrays for it."""

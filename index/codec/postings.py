@@ -170,6 +170,12 @@ class FieldLengths:
         self._codes = codes
         self._lengths = lengths
 
+    @property
+    def codes(self) -> np.ndarray | None:
+        """The length code (a byte) of every document, None where lengths are kept as
+        numbers."""
+        return self._codes
+
     def __getitem__(self, docnums: np.ndarray) -> np.ndarray:
         if self._codes is not None:
             return _LENGTH_OF_BYTE[self._codes[docnums]]
