@@ -1,9 +1,11 @@
-"""HTTP load generator, run as its own process: `python -m benchmarks.load URL CONC N PATHS...`.
+"""HTTP load generator, run as its own process: `python -m benchmarks.load URL CONC N
+[once]`, the request paths as a JSON list on standard input.
 
 Each of CONC threads sends N requests in turn (one connection per request: gunicorn's
 sync workers close it anyway), cycling through the request paths from a different
-starting point; prints per-request latencies, the elapsed time and the count of each
-HTTP status (`"error"` for a connection that failed) as JSON.
+starting point; with `once`, thread i sends paths i, i + CONC, ... instead, so that every
+path is sent exactly once. Prints per-request latencies, the elapsed time and the count
+of each HTTP status (`"error"` for a connection that failed) as JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import urllib.parse
 
 def main(argv: list[str]) -> None:
     base, concurrency, per_thread = argv[0], int(argv[1]), int(argv[2])
+    once = argv[3:] == ["once"]
     paths = json.loads(sys.stdin.read())
     netloc = urllib.parse.urlsplit(base).netloc
     latencies: list[float] = []
@@ -30,8 +33,11 @@ def main(argv: list[str]) -> None:
         mine = []
         bad = 0
         seen: dict[str, int] = {}
-        for i in range(per_thread):
-            path = paths[(index * 7 + i) % len(paths)]
+        if once:
+            mine_paths = paths[index::concurrency]
+        else:
+            mine_paths = [paths[(index * 7 + i) % len(paths)] for i in range(per_thread)]
+        for path in mine_paths:
             started = time.perf_counter()
             conn = http.client.HTTPConnection(netloc, timeout=30)
             try:

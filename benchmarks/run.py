@@ -205,9 +205,21 @@ def http_phase(work: Path, tag: str, workers: int, per_thread: int) -> dict:
     return figures
 
 
-def _load(base: str, concurrency: int, per_thread: int, paths: list[str]) -> dict:
+def _load(
+    base: str, concurrency: int, per_thread: int, paths: list[str], *, once: bool = False
+) -> dict:
+    """`concurrency` clients sending `per_thread` requests each, cycling through `paths`;
+    with `once`, each path exactly once between them (benchmarks/load.py)."""
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.load", base, str(concurrency), str(per_thread)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.load",
+            base,
+            str(concurrency),
+            str(per_thread),
+            *(["once"] if once else []),
+        ],
         input=json.dumps(paths),
         cwd=str(sift_side.ROOT),
         capture_output=True,

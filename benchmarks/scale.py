@@ -15,10 +15,11 @@ most common words of the corpus; `sift serve --workers 2` (rate limit off, all e
 default) over HTTP: p50/p95/p99 and status counts with snippets and 4 facets, without
 facets, and for the broad words, as many clients as workers (then with facets for one
 client alone); RSS, PSS and shared memory per worker, the same with 3 workers, and what
-the third costs; cold start (process start to the first 200 of a
-faceted search). On the largest size: 10,000 new articles by `sift reindex
---incremental`, then 10,000 more by `POST /api/v1/documents`, each timed to the first
-search that finds them all.
+the third costs; cold start (process start to the first 200 of a faceted search); then,
+with 2 workers, 200 held-out queries (benchmarks/heldout.py), each sent once, as a check
+outside the code would send its own. On the largest size: 10,000 new articles by `sift
+reindex --incremental`, then 10,000 more by `POST /api/v1/documents`, each timed to the
+first search that finds them all.
 
 Figures are never asserted here: the machine may be shared (the load before and after
 and other processes' CPU use during the build are recorded).
@@ -49,6 +50,7 @@ from pathlib import Path
 
 from benchmarks import anchors, sift_side
 from benchmarks.corpus import reuters_path, write_corpus
+from benchmarks.heldout import held_out_queries
 from benchmarks.measure import (
     RunResult,
     children,
@@ -368,11 +370,18 @@ def _latency(got: dict) -> dict:
 
 
 def serve(
-    index_dir: Path, work: Path, workers: int, categories: dict, per_client: int, env: dict
+    index_dir: Path,
+    work: Path,
+    workers: int,
+    categories: dict,
+    per_client: int,
+    env: dict,
+    held_out: list[str] | None = None,
 ) -> dict:
     """`sift serve --workers N`: its cold start and, after a warm pass, the memory of each
     process; then (`per_client` > 0) latency per category at N clients, and the memory
-    again."""
+    again; then (`held_out`) each of those paths sent once, N clients sharing them, and
+    the memory after them."""
     available = _mem_available()
     server = sift_side.Server(
         index_dir,
@@ -405,6 +414,12 @@ def serve(
             # Workers give back what their searches freed once quiet (api/idle_memory.py).
             time.sleep(QUIET_S)
             figures["memory_quiet"] = server_memory(server.proc.pid, available)
+        if held_out:
+            # Queries no pass has sent: every word read from the index for its query, as
+            # a check outside the code sends its own (benchmarks/heldout.py).
+            got = _load(server.base, workers, 0, held_out, once=True)
+            figures["latency_held_out"] = _latency(got)
+            figures["memory_held_out"] = server_memory(server.proc.pid, available)
     finally:
         server.stop()
     return figures
@@ -536,6 +551,7 @@ def run_size(
     *,
     limit: int | None,
     broad: list[Query],
+    held_out: list[Query],
     quick: bool,
     last: bool,
     env: dict,
@@ -556,6 +572,7 @@ def run_size(
     figures["engine"] = engine_times(index_dir, here / "fts5", broad, runs)
     shutil.rmtree(here / "fts5", ignore_errors=True)
 
+    held_out_paths = [_search_path(q) for q in held_out]
     categories = {
         "facets": [_search_path(q) for q in QUERIES],
         "no_facets": [_search_path(q, facets=False) for q in QUERIES],
@@ -563,7 +580,9 @@ def run_size(
     }
     per_client = HTTP_REQUESTS_PER_CLIENT // (10 if quick else 1)
     _say(f"{tag}: sift serve --workers {WORKERS}, HTTP ...")
-    figures[f"serve_{WORKERS}"] = serve(index_dir, here, WORKERS, categories, per_client, env)
+    figures[f"serve_{WORKERS}"] = serve(
+        index_dir, here, WORKERS, categories, per_client, env, held_out=held_out_paths
+    )
     # One worker more, for what it costs: as many clients as workers again, so that each
     # worker answers as many requests as each of the two did.
     _say(f"{tag}: sift serve --workers {WORKERS + 1}, HTTP ...")
@@ -618,6 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     words = broad_words(source, limit)
     broad = [Query("term", (word,)) for word in words]
+    held_out = held_out_queries(_records(source, limit), set(words))
     report: dict = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "quick": quick,
@@ -630,6 +650,7 @@ def main(argv: list[str] | None = None) -> int:
         "articles_per_copy": limit or sum(1 for _ in _records(source, None)),
         "queries": len(QUERIES),
         "broad_words": words,
+        "held_out_queries": [q.label for q in held_out],
         "settings": {"workers": WORKERS, "rate_limit": "off"},
         "sizes": {},
     }
@@ -642,6 +663,7 @@ def main(argv: list[str] | None = None) -> int:
                 copies,
                 limit=limit,
                 broad=broad,
+                held_out=held_out,
                 quick=quick,
                 last=copies == sizes[-1],
                 env=env,
@@ -691,6 +713,7 @@ def targets(r: dict) -> list[dict]:
             f"{fac['p50_ms']:.1f} / {fac['p95_ms']:.1f} ms",
             fac["p50_ms"] <= t["http_p50_ms"] and fac["p95_ms"] <= t["http_p95_ms"],
         ),
+        *_held_out_target(s, t),
         (
             "no benchmark query refused (4xx), default query budget",
             f"{refused} of {answered} refused, {sum(lat[c]['5xx'] for c in lat)} 5xx",
@@ -762,6 +785,25 @@ def targets(r: dict) -> list[dict]:
     return [{"target": a, "measured": m, "met": ok, "size": tag} for a, m, ok in rows]
 
 
+def _held_out_target(s: dict, t: dict) -> list[tuple[str, str, bool]]:
+    """The HTTP targets on the held-out queries, each sent once (none cached)."""
+    held = s[f"serve_{WORKERS}"].get("latency_held_out")
+    if not held:
+        return []
+    return [
+        (
+            f"the same on {held['requests']} held-out queries, each sent once (nothing "
+            "cached), none refused",
+            f"{held['p50_ms']:.1f} / {held['p95_ms']:.1f} ms; {held['4xx']} refused, "
+            f"{held['5xx']} 5xx",
+            held["p50_ms"] <= t["http_p50_ms"]
+            and held["p95_ms"] <= t["http_p95_ms"]
+            and held["4xx"] == 0
+            and held["5xx"] == 0,
+        )
+    ]
+
+
 def _mb(value: float) -> str:
     return f"{value / MB:,.0f} MB"
 
@@ -830,6 +872,17 @@ def render_size(tag: str, s: dict) -> str:
                     "",
                 )
             )
+        held = s[f"serve_{workers}"].get("latency_held_out")
+        if held:
+            rows.append(
+                (
+                    f"HTTP {workers} workers, {workers} clients, {held['requests']} held-out "
+                    "queries, each once: p50 / p95 / p99 ms (4xx, 5xx)",
+                    f"{held['p50_ms']:,.1f} / {held['p95_ms']:,.1f} / {held['p99_ms']:,.1f} "
+                    f"({held['4xx']}, {held['5xx']})",
+                    "",
+                )
+            )
         alone = s[f"serve_{workers}"].get("latency_one_client")
         if alone:
             rows.append(
@@ -844,11 +897,13 @@ def render_size(tag: str, s: dict) -> str:
         "memory_warm": "after the warm pass",
         "memory": "after the timed passes",
         "memory_quiet": f"{QUIET_S:g} s later",
+        "memory_held_out": "after the held-out queries",
     }
     for workers, key in (
         (WORKERS, "memory_warm"),
         (WORKERS, "memory"),
         (WORKERS, "memory_quiet"),
+        (WORKERS, "memory_held_out"),
         (WORKERS + 1, "memory_warm"),
         (WORKERS + 1, "memory"),
         (WORKERS + 1, "memory_quiet"),

@@ -50,6 +50,7 @@ PER_SIZE = [
     "serve_2.memory_warm.tree_pss_bytes",
     "serve_3.memory_warm.tree_pss_bytes",
     "serve_3.memory.tree_pss_bytes",
+    "serve_2.memory_held_out.tree_pss_bytes",
 ]
 LATENCY = ["p50_ms", "p95_ms", "p99_ms", "requests", "4xx", "5xx", "failed"]
 ENGINE_MODES = {"mix": ("ranked", "snippets", "facets"), "broad": ("facets",)}
@@ -110,6 +111,12 @@ def test_bench_scale_quick_reports_every_figure(tmp_path):
                     _number(size, f"{served}.latency.{category}.{field}")
                 # No benchmark query may fail the server (a 4xx is a figure, not a bug).
                 assert size[served]["latency"][category]["5xx"] == 0, (tag, category)
+        # The held-out queries: each sent once, by two clients between them.
+        held = size["serve_2"]["latency_held_out"]
+        for field in LATENCY:
+            _number(size, f"serve_2.latency_held_out.{field}")
+        assert held["requests"] == len(report["held_out_queries"]) == 200, tag
+        assert held["5xx"] == 0 and held["failed"] == 0, tag
         for group, modes in ENGINE_MODES.items():
             for mode in modes:
                 for engine in ("sift", "fts5"):
@@ -122,7 +129,7 @@ def test_bench_scale_quick_reports_every_figure(tmp_path):
     assert {t["target"] for t in report["targets"]} and all(
         t["met"] in (True, False, None) and t["measured"] for t in report["targets"]
     )
-    assert len(report["targets"]) == 11
+    assert len(report["targets"]) == 12
     # The table printed, and nothing left behind in the work folder but the JSON.
     assert "target (at 2x)" in done.stdout
     assert [p.name for p in tmp_path.iterdir()] == ["scale-quick.json"]
