@@ -23,13 +23,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 from whoosh.query.compound import Or
 
-from index.codec.arrays import read_term_into
+from index.codec.arrays import read_positions_into, read_term_into
 from index.codec.lexicon import open_lexicon
 from index.codec.postings import FieldLengths, field_b, read_lengths, read_term
 from index.codec.terms import term_location, term_locations
@@ -92,6 +93,15 @@ class Scored:
         return {
             int(d): float(s) for d, s, f in zip(docnums, self.scores[at], found, strict=True) if f
         }
+
+
+class _Read(NamedTuple):
+    """A term's postings as read from several segments (PostingsCache._read_all)."""
+
+    ids: np.ndarray  # in the whole index, deleted documents included
+    weights: np.ndarray
+    lengths: np.ndarray | None  # each posting's field length, where scored by it
+    positions: tuple[np.ndarray, np.ndarray] | None  # (flat, starts), where asked for
 
 
 @dataclass
@@ -246,9 +256,7 @@ class PostingsCache:
         if found is not None and (found.positions is not None or not positions):
             return found
         frequencies = self.frequencies(leaves, field, btext)
-        entry = None
-        if not positions:
-            entry = self._term_at_once(searcher, leaves, field, btext, frequencies)
+        entry = self._term_at_once(searcher, leaves, field, btext, frequencies, positions)
         if entry is None:
             parts = (
                 (offset, self._segment_term(searcher, seg, reader, offset, field, btext, positions))
@@ -260,27 +268,41 @@ class PostingsCache:
         return entry
 
     def _term_at_once(
-        self, searcher, leaves: list, field: str, btext: bytes, frequencies: np.ndarray
+        self,
+        searcher,
+        leaves: list,
+        field: str,
+        btext: bytes,
+        frequencies: np.ndarray,
+        positions: bool,
     ) -> _Term | None:
-        """A term's live postings and scores, every segment read into one buffer and scored
-        at once (`_read_all`); None where a segment cannot be read so."""
+        """A term's live postings and scores (and positions), every segment read into one
+        buffer and scored at once (`_read_all`); None where a segment cannot be read so."""
         scorable = searcher.schema[field].scorable
         segs = np.flatnonzero(frequencies).tolist()
-        found = self._read_all(leaves, segs, frequencies, field, btext, lengths=scorable)
+        found = self._read_all(
+            leaves, segs, frequencies, field, btext, lengths=scorable, positions=positions
+        )
         if found is None:
             return None
-        ids, weights, lengths = found
+        ids, weights, lengths, found_positions = found
         live = self.live[ids]
         if not live.all():
             ids, weights = ids[live], weights[live]
             lengths = lengths[live] if lengths is not None else None
+            if found_positions is not None:
+                found_positions = _kept_positions(found_positions, live)
         if lengths is None:
             scores = weights  # WeightScorer: the score is the posting's weight
         else:
             scores = self._bm25(searcher, field, btext, weights, lengths)
         entry = _Term(ids.astype(self.id_dtype), scores)
-        for array in (entry.ids, entry.scores):
-            array.flags.writeable = False
+        if found_positions is not None:
+            entry.positions = found_positions[0]
+            entry.starts = found_positions[1].astype(np.int32)
+        for array in (entry.ids, entry.scores, entry.positions, entry.starts):
+            if array is not None:
+                array.flags.writeable = False
         return entry
 
     def _read_all(
@@ -292,21 +314,27 @@ class PostingsCache:
         btext: bytes,
         *,
         lengths: bool,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
-        """(ids in the whole index, weights, field lengths or None) of a term's postings in
-        the segments `segs`, deleted documents included: each segment's posting arrays
-        read straight into its part of one buffer, and the ids moved and the weights
-        widened once for all (read one by one, a word's postings in forty segments cost
-        some fifteen numpy calls each at a million articles). None when a segment has no
-        arrays for the term (a segment Whoosh wrote): then it is read as before."""
+        positions: bool = False,
+    ) -> _Read | None:
+        """(ids in the whole index, weights, field lengths or None, positions as (flat,
+        starts) or None) of a term's postings in the segments `segs`, deleted documents
+        included: each segment's posting arrays read straight into its part of one buffer
+        (then, for positions, each segment's positions into theirs), and the ids moved
+        and the weights widened once for all (read one by one, a word's postings in
+        forty segments cost some fifteen numpy calls each at a million articles). None
+        when a segment has no arrays for the term (a segment Whoosh wrote): then it is
+        read as before."""
         if self.folder is None:
             return None
         counts = frequencies[segs]
         total = int(counts.sum())
         ids = np.empty(total, dtype=np.uint32)
         weights = np.empty(total, dtype=np.float32)
+        # Each segment's position starts, one more than its postings.
+        starts = np.empty(total + len(segs), dtype=np.int64) if positions else None
+        names = []
         at = 0
-        for seg, count in zip(segs, counts.tolist(), strict=True):
+        for i, (seg, count) in enumerate(zip(segs, counts.tolist(), strict=True)):
             budget.check()  # reading a term's postings is the unit of work that grows
             reader = leaves[seg][0]
             segment = reader.segment()
@@ -314,19 +342,24 @@ class PostingsCache:
             end = at + count
             if segment is None or start is None:
                 return None
+            names.append(segment.segment_id())
+            seg_starts = None if starts is None else starts[at + i : end + i + 1]
             if not read_term_into(
-                self.folder, segment.segment_id(), field, start, ids[at:end], weights[at:end]
+                self.folder, names[-1], field, start, ids[at:end], weights[at:end], seg_starts
             ):
                 return None
             at = end
         offsets = np.array([leaves[seg][1] for seg in segs], dtype=np.int64)
         moved = ids.astype(np.int64)
         moved += np.repeat(offsets, counts)
+        found_positions = None
+        if starts is not None:
+            found_positions = self._positions(names, field, counts, starts)
         if not lengths:
-            return moved, weights.astype(np.float64), None
+            return _Read(moved, weights.astype(np.float64), None, found_positions)
         every = self._index_field_lengths(leaves, field)
         if every is not None:
-            return moved, weights.astype(np.float64), every[moved]
+            return _Read(moved, weights.astype(np.float64), every[moved], found_positions)
         found_lengths = np.empty(total, dtype=np.float64)
         at = 0
         for seg, count in zip(segs, counts.tolist(), strict=True):
@@ -335,7 +368,28 @@ class PostingsCache:
                 ids[at : at + count]
             ]
             at += count
-        return moved, weights.astype(np.float64), found_lengths
+        return _Read(moved, weights.astype(np.float64), found_lengths, found_positions)
+
+    def _positions(
+        self, names: list[str], field: str, counts: np.ndarray, starts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The positions of postings whose segments' position starts are `starts` (each
+        segment's `counts` postings and one more), as one flat array and where each
+        posting's start in it (one more than the postings)."""
+        ends = np.cumsum(counts + 1)  # each segment's part of `starts` ends here
+        firsts, lasts = starts[ends - counts - 1], starts[ends - 1]
+        sizes = lasts - firsts
+        flat = np.empty(int(sizes.sum()), dtype=np.int32)
+        at = 0
+        for name, first, size in zip(names, firsts.tolist(), sizes.tolist(), strict=True):
+            read_positions_into(self.folder, name, field, first, flat[at : at + size])
+            at += size
+        # Each posting's start, moved from its segment's positions to the flat array's; a
+        # segment's last start (its end) is the next one's first.
+        own = np.ones(len(starts), dtype=bool)
+        own[ends - 1] = False
+        moved = starts - np.repeat(firsts - (np.cumsum(sizes) - sizes), counts + 1)
+        return flat, np.append(moved[own], len(flat))
 
     def _segment_term(self, searcher, seg, reader, offset, field, btext, positions) -> _Term:
         budget.check()  # reading a term's postings is the unit of work that grows
@@ -464,7 +518,7 @@ class PostingsCache:
             if not segs:
                 continue
             found = self._read_all(leaves, segs, frequencies, field, btext, lengths=True)
-            field_ids, tf, fl = found or self._read_each(leaves, segs, field, btext)
+            field_ids, tf, fl, _ = found or self._read_each(leaves, segs, field, btext)
             live = self.live[field_ids]
             fl, tf = fl[live], tf[live]
             b, avgfl = w.field_b(field), w.average_length(searcher, field)
@@ -488,10 +542,11 @@ class PostingsCache:
             lengths.append(self._field_lengths(seg, reader, field)[found])
             ids.append(found + offset)
             tfs.append(found_tfs)
-        return (
+        return _Read(
             _concatenated(ids, np.int64),
             _concatenated(tfs, np.float64),
             _concatenated(lengths, np.float64),
+            None,
         )
 
     def _index_field_lengths(self, leaves: list, field: str) -> FieldLengths | None:

@@ -268,16 +268,27 @@ def segment_words(folder: str | Path, segment_id: str) -> list[bytes] | None:
 
 
 def read_term_into(
-    folder: str, segment_id: str, field: str, offset: int, ids: np.ndarray, weights: np.ndarray
+    folder: str,
+    segment_id: str,
+    field: str,
+    offset: int,
+    ids: np.ndarray,
+    weights: np.ndarray,
+    position_starts: np.ndarray | None = None,
 ) -> bool:
     """Fill `ids` (uint32) and `weights` (float32) with the postings of the term whose
-    postings start at `offset`, as stored; False, leaving them as they were, when this
-    segment has no arrays for it or its postings are not `len(ids)` long."""
+    postings start at `offset`, as stored, and `position_starts` (int64, one more) with
+    where each posting's positions start in the field's positions (`read_positions_into`);
+    False, leaving them as they were, when this segment has no such arrays for it or its
+    postings are not `len(ids)` long."""
     fields = _segment(folder, segment_id)
     found = fields.get(field) if fields else None
-    if found is None or not isinstance(found.ids, packed.Unmapped):
+    if found is None:
         return False
-    if not isinstance(found.weights, packed.Unmapped):
+    wanted: list[tuple[Any, np.ndarray]] = [(found.ids, ids), (found.weights, weights)]
+    if position_starts is not None:
+        wanted.append((found.position_starts, position_starts))
+    if not all(isinstance(a, packed.Unmapped) and a.dtype == o.dtype for a, o in wanted):
         return False
     at = int(np.searchsorted(found.offsets, offset))
     if at >= len(found.offsets) or found.offsets[at] != offset:
@@ -285,11 +296,19 @@ def read_term_into(
     start = int(found.starts[at])
     if int(found.starts[at + 1]) - start != len(ids):
         return False
-    if found.ids.dtype != ids.dtype or found.weights.dtype != weights.dtype:
-        return False
-    found.ids.read_into(start, ids)
-    found.weights.read_into(start, weights)
+    for stored, out in wanted:
+        stored.read_into(start, out)
     return True
+
+
+def read_positions_into(folder: str, segment_id: str, field: str, first: int, out: np.ndarray):
+    """Fill `out` (int32) with the field's positions from `first` (a position start that
+    `read_term_into` gave)."""
+    fields = _segment(folder, segment_id)
+    found = fields[field] if fields else None
+    if found is None or not isinstance(found.positions, packed.Unmapped):
+        raise ValueError(f"{segment_id}: no positions for {field}")
+    found.positions.read_into(first, out)
 
 
 def read_term(folder: str, segment_id: str, field: str, offset: int, positions: bool):

@@ -9,6 +9,8 @@ or ties between documents would order differently.
 from __future__ import annotations
 
 import gzip
+import json
+import re
 from collections import Counter
 
 import numpy as np
@@ -26,6 +28,7 @@ from index.reindex import reindex
 from search import parser as p
 from search.engine import Engine
 from search.postings import (
+    PostingsCache,
     _leaves,
     _merge,
     _runs,
@@ -250,6 +253,50 @@ def segmented(tmp_path_factory):
         patch.setattr(pipeline, "default_workers", lambda: 1)
         assert reindex(folder / "index", [folder / "reuters.jsonl"]).switched
     return Engine(folder / "index")
+
+
+def test_deleted_documents_in_segments_read_at_once(tmp_path, monkeypatch):
+    """Deletions inside segments whose postings are read into one buffer (every segment
+    has posting arrays: no API write added one without): the deleted documents' postings,
+    and their positions, leave the others' as Whoosh reads them."""
+    with gzip.open(REUTERS, "rt", encoding="utf-8") as lines:
+        records = [line for _, line in zip(range(800), lines, strict=False)]
+    (tmp_path / "reuters.jsonl").write_text("".join(records), "utf-8")
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_DOCUMENTS", 1)
+    monkeypatch.setattr(pipeline, "SHARE_DOCUMENTS", 200)
+    monkeypatch.setattr(pipeline, "default_workers", lambda: 1)
+    root = tmp_path / "index"
+    assert reindex(root, [tmp_path / "reuters.jsonl"]).switched
+    # Every other article with the word "oil" in it: the remaining matches of phrases
+    # with it lie between deleted postings in each segment.
+    oily = [
+        r["id"]
+        for r in map(json.loads, records)
+        if re.search(r"\boil\b", (r.get("body") or "").lower())
+    ]
+    gone = oily[::2]
+    assert len(gone) >= 10
+    generations.journal(root).append([delete_op(doc_id) for doc_id in gone])
+    assert apply_pending(root, wait_s=5)
+    engine = Engine(root)
+    segments = engine._snapshot().reader.leaf_readers()
+    assert len(segments) == 4
+    read_at_once = []
+    real = PostingsCache._read_all
+
+    def read_all(*args, **kwargs):
+        read_at_once.append(real(*args, **kwargs))
+        return read_at_once[-1]
+
+    monkeypatch.setattr(PostingsCache, "_read_all", read_all)
+    # Each query's words are new to the engine (its terms cache), so each is read.
+    for text in ['"crude oil"', '"oil prices"', "oil", "crude", "prices -crude"]:
+        read_at_once.clear()
+        fast, found, ranked = both_ways(engine, text)
+        assert fast is not None and any(read_at_once), text
+        assert fast.ids.tolist() == found.tolist(), text
+        assert fast.top(None, len(found) + 1) == ranked, text
+    assert not {h.id for h in engine.search(SearchRequest(q="oil", per_page=100)).hits} & set(gone)
 
 
 @pytest.mark.parametrize("text", SEGMENTED_QUERIES)
