@@ -51,7 +51,7 @@ def start(folder: Path) -> list[Daemon]:
     front, replicas = daemons[0], daemons[1:]
     if pid_of(folder, front) is None:
         _launch(folder, front, _conf(folder, front))
-    _wait_up([front])
+    _wait_up(folder, [front])
     store = ClusterStore(load_cluster(folder))
     slot = store.live_slot()
     for daemon in replicas:
@@ -60,12 +60,12 @@ def start(folder: Path) -> list[Daemon]:
         if slot is not None:
             catch_up = Path(folder) / daemon.name / CATCH_UP_CONF
             _launch(folder, daemon, catch_up)
-            _wait_up([daemon])
+            _wait_up(folder, [daemon])
             assert daemon.shard is not None  # replicas always belong to a shard
             store.catch_up(slot, daemon.shard, daemon.address)
             _stop(catch_up)
         _launch(folder, daemon, _conf(folder, daemon))
-    _wait_up(daemons)
+    _wait_up(folder, daemons)
     return daemons
 
 
@@ -83,13 +83,30 @@ def _stop(conf: Path) -> None:
     )
 
 
-def _wait_up(daemons: list[Daemon]) -> None:
+def _wait_up(folder: Path, daemons: list[Daemon]) -> None:
     deadline = time.monotonic() + START_WAIT_S
     while not all(is_up(d.address) for d in daemons):
         if time.monotonic() > deadline:
-            down = [d.name for d in daemons if not is_up(d.address)]
-            raise ClusterError(f"not accepting connections after {START_WAIT_S:.0f}s: {down}")
+            down = [d for d in daemons if not is_up(d.address)]
+            logs = "".join(_log_tail(folder, d) for d in down)
+            raise ClusterError(
+                f"not accepting connections after {START_WAIT_S:.0f}s: "
+                f"{[d.name for d in down]}{logs}"
+            )
         time.sleep(0.05)
+
+
+# Lines of a daemon's searchd.log quoted when it does not come up.
+LOG_LINES = 8
+
+
+def _log_tail(folder: Path, daemon: Daemon) -> str:
+    """The end of the daemon's own log (why searchd did not come up is said there)."""
+    try:
+        lines = (folder / daemon.name / "searchd.log").read_text("utf-8", "replace").splitlines()
+    except OSError:
+        return f"\n{daemon.name}: no searchd.log"
+    return f"\n{daemon.name}'s searchd.log ends:\n" + "\n".join(lines[-LOG_LINES:])
 
 
 def stop(folder: Path) -> None:
