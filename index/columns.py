@@ -161,6 +161,23 @@ def _current(folder: str | Path, segment_id: str, size: int) -> tuple[dict, dict
     return None if hashes is not None and len(hashes) > size else (found, meta)
 
 
+def _complete(found: dict, meta: dict, size: int) -> bool:
+    """Whether a columns file holds every array `read` needs, of the segment's size,
+    checked without reading its values: `ensure` asks it of every segment after every
+    commit, and `read` interned each one's values (some 800,000 strings at a million
+    articles, half a second of every API write)."""
+    try:
+        values = meta["values"]
+        for field in FACETED:
+            if f"{field}.doc" not in found or f"{field}.val" not in found or field not in values:
+                return False
+        if "id_bytes" not in found:
+            return False
+        return len(found["id_ends"]) == size and len(found["story_keys"]) == size
+    except (KeyError, TypeError):
+        return False
+
+
 def _path(folder: str | Path, segment_id: str) -> Path:
     return Path(folder) / FOLDER / f"{segment_id}.pack"
 
@@ -252,11 +269,16 @@ def ensure(folder: str | Path, workers: int = 1) -> int:
                 segment = leaf.segment()
                 if segment is None:  # an empty index
                     continue
-                found = read(folder, segment.segment_id(), leaf.doc_count_all())
-                if found is None:
-                    todo[segment.segment_id()] = leaf
-                elif found.id_hashes is None:
-                    _add_hashes(folder, segment.segment_id(), found)
+                segment_id, size = segment.segment_id(), leaf.doc_count_all()
+                current = _current(folder, segment_id, size)
+                if current is None or not _complete(*current, size):
+                    todo[segment_id] = leaf
+                elif "id_hashes" not in current[0]:
+                    found = read(folder, segment_id, size)
+                    if found is None:
+                        todo[segment_id] = leaf
+                    else:
+                        _add_hashes(folder, segment_id, found)
             if workers > 1 and len(todo) > 1:
                 written = _in_workers(folder, list(todo), min(workers, len(todo)))
             else:

@@ -206,6 +206,31 @@ def test_unreadable_columns_are_computed_instead(fresh_root):
     assert columns.ensure(folder) == len(reader.leaf_readers())  # written again
 
 
+def test_a_commit_reads_no_values_of_segments_already_written(fresh_root, monkeypatch):
+    """`ensure` runs after every commit: segments whose columns are complete are checked
+    without turning their values into strings; a segment missing its columns, or with a
+    columns file cut short, is written again."""
+    folder = _folder(fresh_root)
+    made = []
+    real = columns.interned
+    monkeypatch.setattr(columns, "interned", lambda values: made.append(1) or real(values))
+    assert columns.ensure(folder) == 0
+    assert not made
+    generations.journal(fresh_root).append([put_op({"id": "t3", "text": "Talks in Oslo."})])
+    assert apply_pending(fresh_root, wait_s=5)  # a second segment
+    folder = _folder(fresh_root)
+    segments = sorted((folder / columns.FOLDER).glob("*.pack"))
+    assert len(segments) >= 2
+    made.clear()
+    assert columns.ensure(folder) == 0
+    assert not made
+    segments[0].unlink()
+    head = segments[1].read_bytes()
+    segments[1].unlink()  # a new file: the old one may be mapped here
+    segments[1].write_bytes(head[: len(head) // 2])
+    assert columns.ensure(folder) == 2
+
+
 def _folder(root):
     return generations.generation_path(root, generations.current_generation(root))
 
