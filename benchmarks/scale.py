@@ -804,6 +804,15 @@ def _held_out_target(s: dict, t: dict) -> list[tuple[str, str, bool]]:
     ]
 
 
+def _latency_row(label: str, lat: dict) -> tuple[str, str, str]:
+    return (
+        f"{label}: p50 / p95 / p99 ms (4xx, 5xx)",
+        f"{lat['p50_ms']:,.1f} / {lat['p95_ms']:,.1f} / {lat['p99_ms']:,.1f} "
+        f"({lat['4xx']}, {lat['5xx']})",
+        "",
+    )
+
+
 def _mb(value: float) -> str:
     return f"{value / MB:,.0f} MB"
 
@@ -851,48 +860,20 @@ def render_size(tag: str, s: dict) -> str:
                 )
             )
     for workers in (WORKERS, WORKERS + 1):
-        for name, lat in s[f"serve_{workers}"].get("latency", {}).items():
-            rows.append(
-                (
-                    f"HTTP {workers} workers, {workers} clients, {name}: p50 / p95 / p99 ms "
-                    "(4xx, 5xx)",
-                    f"{lat['p50_ms']:,.1f} / {lat['p95_ms']:,.1f} / {lat['p99_ms']:,.1f} "
-                    f"({lat['4xx']}, {lat['5xx']})",
-                    "",
-                )
-            )
-        first = s[f"serve_{workers}"].get("latency_first_pass")
-        if first:
-            rows.append(
-                (
-                    f"HTTP {workers} workers, {workers} clients, first pass over every query "
-                    "(nothing cached): p50 / p95 / p99 ms (4xx, 5xx)",
-                    f"{first['p50_ms']:,.1f} / {first['p95_ms']:,.1f} / {first['p99_ms']:,.1f} "
-                    f"({first['4xx']}, {first['5xx']})",
-                    "",
-                )
-            )
-        held = s[f"serve_{workers}"].get("latency_held_out")
+        served = s[f"serve_{workers}"]
+        clients = f"HTTP {workers} workers, {workers} clients"
+        for name, lat in served.get("latency", {}).items():
+            rows.append(_latency_row(f"{clients}, {name}", lat))
+        if served.get("latency_first_pass"):
+            label = f"{clients}, first pass over every query (nothing cached)"
+            rows.append(_latency_row(label, served["latency_first_pass"]))
+        held = served.get("latency_held_out")
         if held:
-            rows.append(
-                (
-                    f"HTTP {workers} workers, {workers} clients, {held['requests']} held-out "
-                    "queries, each once: p50 / p95 / p99 ms (4xx, 5xx)",
-                    f"{held['p50_ms']:,.1f} / {held['p95_ms']:,.1f} / {held['p99_ms']:,.1f} "
-                    f"({held['4xx']}, {held['5xx']})",
-                    "",
-                )
-            )
-        alone = s[f"serve_{workers}"].get("latency_one_client")
-        if alone:
-            rows.append(
-                (
-                    f"HTTP {workers} workers, one client, facets: p50 / p95 / p99 ms (4xx, 5xx)",
-                    f"{alone['p50_ms']:,.1f} / {alone['p95_ms']:,.1f} / {alone['p99_ms']:,.1f} "
-                    f"({alone['4xx']}, {alone['5xx']})",
-                    "",
-                )
-            )
+            label = f"{clients}, {held['requests']} held-out queries, each once"
+            rows.append(_latency_row(label, held))
+        if served.get("latency_one_client"):
+            label = f"HTTP {workers} workers, one client, facets"
+            rows.append(_latency_row(label, served["latency_one_client"]))
     whens = {
         "memory_warm": "after the warm pass",
         "memory": "after the timed passes",

@@ -72,8 +72,7 @@ class Unmapped:
     def take(self, start: int, end: int) -> np.ndarray:
         """A new array of elements [start, end)."""
         start, end = max(start, 0), min(end, self._length)
-        out = np.empty(max(end - start, 0), dtype=self.dtype)
-        return pread.read_into(self._file, out, self._offset + start * self.dtype.itemsize)
+        return self.read_into(start, np.empty(max(end - start, 0), dtype=self.dtype))
 
     def read_into(self, start: int, out: np.ndarray) -> np.ndarray:
         """`out` (of this array's type) filled with the elements from `start`: a slice of

@@ -292,10 +292,7 @@ class PostingsCache:
             lengths = lengths[live] if lengths is not None else None
             if found_positions is not None:
                 found_positions = _kept_positions(found_positions, live)
-        if lengths is None:
-            scores = weights  # WeightScorer: the score is the posting's weight
-        else:
-            scores = self._bm25(searcher, field, btext, weights, lengths)
+        scores = self._scores(searcher, field, btext, weights, lengths)
         entry = _Term(ids.astype(self.id_dtype), scores)
         if found_positions is not None:
             entry.positions = found_positions[0]
@@ -402,11 +399,10 @@ class PostingsCache:
             ids, weights = ids[live], weights[live]
             if found_positions is not None:
                 found_positions = _kept_positions(found_positions, live)
+        fl = None
         if searcher.schema[field].scorable:
             fl = self._field_lengths(seg, reader, field)[ids]
-            scores = self._bm25(searcher, field, btext, weights, fl)
-        else:
-            scores = weights  # WeightScorer: the score is the posting's weight
+        scores = self._scores(searcher, field, btext, weights, fl)
         if found_positions is None:
             return _Term(ids, scores)
         return _Term(ids, scores, *found_positions)
@@ -462,8 +458,11 @@ class PostingsCache:
                 _, (_, dropped) = self._decoded.popitem(last=False)
                 self._held -= dropped
 
-    def _bm25(self, searcher, field, btext, weights, fl) -> np.ndarray:
-        """BM25 of a term's postings in a scorable field (`fl`: their field lengths)."""
+    def _scores(self, searcher, field, btext, weights, fl) -> np.ndarray:
+        """BM25 of a term's postings in a scorable field (`fl`: their field lengths); in
+        a field that is not (`fl` None), WeightScorer's: each posting's weight."""
+        if fl is None:
+            return weights
         w = self.weighting
         stats = self._stats.get((field, btext))
         if stats is None:

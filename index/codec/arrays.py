@@ -267,6 +267,15 @@ def segment_words(folder: str | Path, segment_id: str) -> list[bytes] | None:
     return [raw[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
 
 
+def _rows(found: _Field, offset: int) -> tuple[int, int] | None:
+    """Where the postings of the term whose postings start at `offset` (in Whoosh's
+    postings file) lie in the field's arrays; None if no term's start there."""
+    at = int(np.searchsorted(found.offsets, offset))
+    if at >= len(found.offsets) or found.offsets[at] != offset:
+        return None
+    return int(found.starts[at]), int(found.starts[at + 1])
+
+
 def read_term_into(
     folder: str,
     segment_id: str,
@@ -290,12 +299,10 @@ def read_term_into(
         wanted.append((found.position_starts, position_starts))
     if not all(isinstance(a, packed.Unmapped) and a.dtype == o.dtype for a, o in wanted):
         return False
-    at = int(np.searchsorted(found.offsets, offset))
-    if at >= len(found.offsets) or found.offsets[at] != offset:
+    rows = _rows(found, offset)
+    if rows is None or rows[1] - rows[0] != len(ids):
         return False
-    start = int(found.starts[at])
-    if int(found.starts[at + 1]) - start != len(ids):
-        return False
+    start = rows[0]
     for stored, out in wanted:
         stored.read_into(start, out)
     return True
@@ -318,10 +325,10 @@ def read_term(folder: str, segment_id: str, field: str, offset: int, positions: 
     found = fields.get(field) if fields else None
     if found is None or (positions and found.positions is None):
         return None
-    at = int(np.searchsorted(found.offsets, offset))
-    if at >= len(found.offsets) or found.offsets[at] != offset:
+    rows = _rows(found, offset)
+    if rows is None:
         return None
-    start, end = int(found.starts[at]), int(found.starts[at + 1])
+    start, end = rows
     ids = found.ids.take(start, end).astype(np.int64)
     weights = found.weights.take(start, end).astype(np.float64)
     if not positions:
