@@ -19,6 +19,7 @@ test_postings.py` compares both paths on every kind of query.
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -52,8 +53,13 @@ CACHE_LOCATIONS = 200_000
 # Postings of a FieldedTerm read and scored at once (`_fielded_run`): its temporaries,
 # some 40 bytes a posting, stay a few MB however common the word.
 RUN_POSTINGS = 1 << 17
+# Terms asked for within some documents (an And's), remembered so that the second time
+# one is read whole and cached (`PostingsCache._once`): forgotten all at once past this.
+CACHE_ASKED = 100_000
 # Whoosh's own thresholds for choosing an Or matcher (whoosh.query.compound.Or).
 _OR_ARRAY_DOC_LIMIT = 5000
+
+_evaluations = itertools.count()  # numbers each query evaluation (`_Leaves`)
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
@@ -119,6 +125,42 @@ class _Term:
         return sum(a.nbytes for a in parts if a is not None)
 
 
+class _Within:
+    """Documents a query node is evaluated within (`_Run`): sorted live document numbers
+    of the index, looked up through a mask of the whole index."""
+
+    def __init__(self, ids: np.ndarray, size: int, leaves: list, query: int):
+        """`size`: the index's documents; `leaves`: its segments (reader, first document);
+        `query`: the evaluation's number (`_Leaves.number`)."""
+        self.ids = ids
+        self.query = query
+        self._size = size
+        self._leaves = leaves
+        self._mask: np.ndarray | None = None
+
+    @property
+    def mask(self) -> np.ndarray:
+        if self._mask is None:
+            self._mask = np.zeros(self._size, dtype=bool)
+            self._mask[self.ids] = True
+        return self._mask
+
+    def cut(self, ids: np.ndarray, *others: np.ndarray):
+        """`ids` (and arrays alongside them) where `ids` is one of these documents."""
+        keep = self.mask[ids]
+        return (ids[keep], *(other[keep] for other in others))
+
+    def segments(self, segs: list[int]) -> list[int]:
+        """Those of `segs` holding any of these documents: no other is read."""
+        if not len(self.ids):
+            return []
+        firsts = [self._leaves[seg][1] for seg in segs]
+        ends = [self._leaves[seg][1] + self._leaves[seg][0].doc_count_all() for seg in segs]
+        lo = np.searchsorted(self.ids, firsts)
+        hi = np.searchsorted(self.ids, ends)
+        return [seg for seg, a, b in zip(segs, lo.tolist(), hi.tolist(), strict=True) if b > a]
+
+
 class PostingsCache:
     """Scored postings of one index version, shared by the threads that search it."""
 
@@ -148,6 +190,8 @@ class PostingsCache:
         # (field, btext) -> its document frequency in each segment, for query shapes
         self._frequencies: dict[tuple[str, bytes], np.ndarray] = {}
         self._idfs: dict[tuple, float] = {}
+        # key -> the evaluation that first read it within some documents (`_once`)
+        self._asked: dict[tuple, int] = {}
         self._lexicon = open_lexicon(folder) if folder else None
         # Each lexicon segment's place among the version's leaves (-1: merged away since),
         # and the leaves it covers.
@@ -249,13 +293,30 @@ class PostingsCache:
 
     # -- reading --------------------------------------------------------------------------
 
-    def term(self, searcher, leaves: list, field: str, btext: bytes, *, positions: bool = False):
-        """A term's postings in the whole index (document numbers across segments)."""
+    def term(
+        self,
+        searcher,
+        leaves: list,
+        field: str,
+        btext: bytes,
+        *,
+        positions: bool = False,
+        within: _Within | None = None,
+    ):
+        """A term's postings in the whole index (document numbers across segments), or
+        `within` some documents: the first time (`_once`), read and scored for those
+        alone, not cached."""
         key = ("term", field, btext)
         found = self._get(key)
         if found is not None and (found.positions is not None or not positions):
-            return found
+            return found if within is None else _cut_term(found, within)
         frequencies = self.frequencies(leaves, field, btext)
+        if self._once(key, within):
+            entry = self._term_at_once(
+                searcher, leaves, field, btext, frequencies, positions, within
+            )
+            if entry is not None:
+                return entry
         entry = self._term_at_once(searcher, leaves, field, btext, frequencies, positions)
         if entry is None:
             parts = (
@@ -265,7 +326,7 @@ class PostingsCache:
             )
             entry = self._joined(parts, int(frequencies.sum()), positions)
         self._put(key, entry, entry.nbytes)
-        return entry
+        return entry if within is None else _cut_term(entry, within)
 
     def _term_at_once(
         self,
@@ -275,13 +336,24 @@ class PostingsCache:
         btext: bytes,
         frequencies: np.ndarray,
         positions: bool,
+        within: _Within | None = None,
     ) -> _Term | None:
         """A term's live postings and scores (and positions), every segment read into one
-        buffer and scored at once (`_read_all`); None where a segment cannot be read so."""
+        buffer and scored at once (`_read_all`), `within` some documents if given; None
+        where a segment cannot be read so."""
         scorable = searcher.schema[field].scorable
         segs = np.flatnonzero(frequencies).tolist()
+        if within is not None:
+            segs = within.segments(segs)
         found = self._read_all(
-            leaves, segs, frequencies, field, btext, lengths=scorable, positions=positions
+            leaves,
+            segs,
+            frequencies,
+            field,
+            btext,
+            lengths=scorable,
+            positions=positions,
+            within=within,
         )
         if found is None:
             return None
@@ -312,6 +384,7 @@ class PostingsCache:
         *,
         lengths: bool,
         positions: bool = False,
+        within: _Within | None = None,
     ) -> _Read | None:
         """(ids in the whole index, weights, field lengths or None, positions as (flat,
         starts) or None) of a term's postings in the segments `segs`, deleted documents
@@ -320,7 +393,8 @@ class PostingsCache:
         and the weights widened once for all (read one by one, a word's postings in
         forty segments cost some fifteen numpy calls each at a million articles). None
         when a segment has no arrays for the term (a segment Whoosh wrote): then it is
-        read as before."""
+        read as before. `within`: only the postings of these documents are kept, before
+        their lengths are looked up."""
         if self.folder is None:
             return None
         counts = frequencies[segs]
@@ -349,9 +423,14 @@ class PostingsCache:
         offsets = np.array([leaves[seg][1] for seg in segs], dtype=np.int64)
         moved = ids.astype(np.int64)
         moved += np.repeat(offsets, counts)
+        keep = None if within is None else within.mask[moved]
+        if keep is not None:
+            moved, weights = moved[keep], weights[keep]
         found_positions = None
         if starts is not None:
             found_positions = self._positions(names, field, counts, starts)
+            if keep is not None:
+                found_positions = _kept_positions(found_positions, keep)
         if not lengths:
             return _Read(moved, weights.astype(np.float64), None, found_positions)
         every = self._index_field_lengths(leaves, field)
@@ -365,6 +444,8 @@ class PostingsCache:
                 ids[at : at + count]
             ]
             at += count
+        if keep is not None:
+            found_lengths = found_lengths[keep]
         return _Read(moved, weights.astype(np.float64), found_lengths, found_positions)
 
     def _positions(
@@ -439,6 +520,22 @@ class PostingsCache:
                 array.flags.writeable = False
         return entry
 
+    def _once(self, key: tuple, within: _Within | None) -> bool:
+        """Whether to read an uncached term only `within` some documents: in the first
+        query that asks for it so (in each of its runs). A query seen once (an outside
+        check's) then reads a common word's postings only where the rare word is; one
+        asked again (a newsroom's standing searches) has it read whole, cached and cut
+        from the cache."""
+        if within is None:
+            return False
+        with self._lock:
+            first = self._asked.get(key)
+            if first is None:
+                if len(self._asked) >= CACHE_ASKED:
+                    self._asked.clear()
+                first = self._asked[key] = within.query
+        return first == within.query
+
     def _get(self, key: tuple):
         with self._lock:
             found = self._decoded.get(key)
@@ -482,14 +579,17 @@ class PostingsCache:
         # idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
         return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))
 
-    def fielded(self, searcher, leaves: list, q: FieldedTerm):
+    def fielded(self, searcher, leaves: list, q: FieldedTerm, within: _Within | None = None):
         """(ids, BM25F frequency) of a FieldedTerm in the whole index: the field-weighted,
         length-normalised frequencies added in field order, as `_FieldedMatcher.score`
-        adds them, before saturation (which depends on the query's boost)."""
+        adds them, before saturation (which depends on the query's boost). `within`:
+        those of these documents; the first time (`_once`), read for them alone and not
+        cached."""
         key = ("fielded", q.fields, q.text)
         found = self._get(key)
         if found is not None:
-            return found
+            return found if within is None else within.cut(*found)
+        restricted = within if self._once(key, within) else None
         schema = searcher.schema
         fields = []  # (field, weight, term bytes, its document frequency in each segment)
         postings = np.zeros(len(leaves), dtype=np.int64)  # each segment's, all fields
@@ -498,26 +598,40 @@ class PostingsCache:
             fields.append((field, weight, btext, self.frequencies(leaves, field, btext)))
             postings += fields[-1][-1]
         parts = (
-            (0, self._fielded_run(searcher, leaves, run, fields))
+            (0, self._fielded_run(searcher, leaves, run, fields, restricted))
             for run in _runs_of_segments(postings, RUN_POSTINGS)
         )
         entry = self._joined(parts, int(postings.sum()), positions=False)
         found = (entry.ids, entry.scores)
+        if restricted is not None:
+            return found
         self._put(key, found, entry.nbytes)
-        return found
+        return found if within is None else within.cut(*found)
 
-    def _fielded_run(self, searcher, leaves: list, run: range, fields: list) -> _Term:
-        """The BM25F frequencies of the segments in `run` (ids in the whole index): each
-        field's postings read from every segment of the run (`_read_all`), then weighted
-        and normalised at once, and the fields added in order."""
+    def _fielded_run(
+        self, searcher, leaves: list, run: range, fields: list, within: _Within | None
+    ) -> _Term:
+        """The BM25F frequencies of the segments in `run` (ids in the whole index), of
+        the documents `within` if given: each field's postings read from every segment
+        of the run (`_read_all`), then weighted and normalised at once, and the fields
+        added in order."""
         w = self.weighting
         parts = []
         for field, weight, btext, frequencies in fields:
             segs = [seg for seg in run if frequencies[seg]]
+            if within is not None:
+                segs = within.segments(segs)
             if not segs:
                 continue
-            found = self._read_all(leaves, segs, frequencies, field, btext, lengths=True)
-            field_ids, tf, fl, _ = found or self._read_each(leaves, segs, field, btext)
+            found = self._read_all(
+                leaves, segs, frequencies, field, btext, lengths=True, within=within
+            )
+            if found is None:
+                found = self._read_each(leaves, segs, field, btext)
+                if within is not None:
+                    ids, weights, lengths = within.cut(found.ids, found.weights, found.lengths)
+                    found = _Read(ids, weights, lengths, None)
+            field_ids, tf, fl, _ = found
             live = self.live[field_ids]
             fl, tf = fl[live], tf[live]
             b, avgfl = w.field_b(field), w.average_length(searcher, field)
@@ -596,6 +710,15 @@ def _concatenated(arrays: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
 
 
+def _cut_term(term: _Term, within: _Within) -> _Term:
+    """A cached term's postings (and positions) of the documents `within`."""
+    keep = within.mask[term.ids]
+    if term.positions is None or term.starts is None:
+        return _Term(term.ids[keep], term.scores[keep])
+    flat, starts = _kept_positions((term.positions, term.starts), keep)
+    return _Term(term.ids[keep], term.scores[keep], flat, starts)
+
+
 def _kept_positions(positions: tuple[np.ndarray, np.ndarray], keep: np.ndarray):
     """Positions (flat, starts) of the postings `keep` marks."""
     flat, starts = positions
@@ -617,8 +740,9 @@ def evaluate(cache: PostingsCache, searcher, query: wq.Query) -> Scored | None:
     scores: list[np.ndarray] = []
     try:
         found = _Leaves(cache, searcher, leaves)
-        for run in _runs(cache, searcher, leaves, query, found.btexts):
-            run_ids, run_scores = _Run(found, *run).eval(query)
+        shapes = _Shapes(cache, searcher, leaves, found.btexts)
+        for orders, start, end in _runs(shapes, query):
+            run_ids, run_scores = _Run(found, shapes.sizes, orders, start, end).eval(query)
             ids.append(run_ids)
             scores.append(run_scores)
     except Unsupported:
@@ -633,7 +757,7 @@ def _leaves(searcher):
     return list(reader.leaf_readers())
 
 
-def _runs(cache: PostingsCache, searcher, leaves: list, query: wq.Query, btexts: dict):
+def _runs(shapes: _Shapes, query: wq.Query):
     """(shapes, first document, end) of each run of neighbouring segments in which Whoosh
     builds the same matcher trees.
 
@@ -643,7 +767,6 @@ def _runs(cache: PostingsCache, searcher, leaves: list, query: wq.Query, btexts:
     mostly do, they are evaluated together: one array operation per query node for the
     run instead of one per segment, whose fixed cost was most of a query at 50 segments.
     """
-    shapes = _Shapes(cache, searcher, leaves, btexts)
     nodes: list[int] = []
     columns: list[list] = []
     shapes.collect(query, nodes, columns)
@@ -765,48 +888,62 @@ class _Leaves:
         self.leaves = leaves
         self.btexts: dict[tuple[str, object], bytes | None] = {}
         self._found: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(node) -> arrays
+        self.number = next(_evaluations)  # this evaluation's, for PostingsCache._once
 
-    def of(self, q, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    def within(self, ids: np.ndarray) -> _Within:
+        return _Within(ids, len(self.cache.live), self.leaves, self.number)
+
+    def of(
+        self, q, start: int, end: int, within: _Within | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`q`'s matches and scores in documents `start` to `end`, or `within` some of
+        them: read for those alone unless the whole index's are already at hand."""
         found = self._found.get(id(q))
+        if found is None and within is not None:
+            return self._evaluated(q, within)
         if found is None:
-            found = self._found[id(q)] = self._evaluated(q)
+            found = self._found[id(q)] = self._evaluated(q, None)
         ids, scores = found
+        if within is not None:
+            return within.cut(ids, scores)
         if start == 0 and end == len(self.cache.live):
             return ids, scores
         lo, hi = np.searchsorted(ids, (start, end))
         return ids[lo:hi], scores[lo:hi]
 
-    def _evaluated(self, q):
+    def _evaluated(self, q, within: _Within | None):
         kind = type(q)
         if kind is wq.Term:
-            return self._term(q)
+            return self._term(q, within)
         if kind is FieldedTerm:
-            return self._fielded_term(q)
-        return self._phrase(q)
+            return self._fielded_term(q, within)
+        return self._phrase(q, within)
 
-    def _term(self, q: wq.Term):
+    def _term(self, q: wq.Term, within: _Within | None):
         if q.minquality:
             raise Unsupported("minquality")
         btext = _btext(self.btexts, self.searcher.schema, q.fieldname, q.text)
         if btext is None:
             return _EMPTY_IDS, _EMPTY_SCORES
-        found = self.cache.term(self.searcher, self.leaves, q.fieldname, btext)
+        found = self.cache.term(self.searcher, self.leaves, q.fieldname, btext, within=within)
         if q.boost != 1.0:
             return found.ids, found.scores * q.boost
         return found.ids, found.scores
 
-    def _fielded_term(self, q: FieldedTerm):
+    def _fielded_term(self, q: FieldedTerm, within: _Within | None):
         """BM25F of one word over several fields (search/ranking.py), score for score."""
         w = self.cache.weighting
         if not isinstance(w, LanguageBM25):
             raise Unsupported("FieldedTerm without LanguageBM25")
-        ids, tf = self.cache.fielded(self.searcher, self.leaves, q)
+        ids, tf = self.cache.fielded(self.searcher, self.leaves, q, within)
         if not len(ids):
             return ids, tf
         scale = self.cache.fielded_idf(self.searcher, q) * q.boost  # = q.scale(...)
         return ids, scale * tf * (w.K1 + 1) / (tf + w.K1)
 
-    def _phrase(self, q: wq.Phrase):
+    def _phrase(self, q: wq.Phrase, within: _Within | None):
+        """The words read from the rarest up, each within the documents holding those
+        before it (as an And's children)."""
         if q.slop != 1 or q.char_ranges:
             raise Unsupported("sloppy phrase")
         field = q.fieldname
@@ -815,15 +952,18 @@ class _Leaves:
         fieldobj = self.searcher.schema[field]
         if not fieldobj.format or not fieldobj.format.supports("positions"):
             raise Unsupported("phrase without positions")
-        terms = []
-        for word in q.words:
-            btext = _btext(self.btexts, self.searcher.schema, field, word)
-            if btext is None:
+        btexts = [_btext(self.btexts, self.searcher.schema, field, word) for word in q.words]
+        if any(btext is None for btext in btexts):
+            return _EMPTY_IDS, _EMPTY_SCORES
+        sizes = [int(self.cache.frequencies(self.leaves, field, b).sum()) for b in btexts]
+        terms: list = [None] * len(btexts)
+        for i in sorted(range(len(btexts)), key=sizes.__getitem__):
+            terms[i] = self.cache.term(
+                self.searcher, self.leaves, field, btexts[i], positions=True, within=within
+            )
+            if not len(terms[i].ids):
                 return _EMPTY_IDS, _EMPTY_SCORES
-            term = self.cache.term(self.searcher, self.leaves, field, btext, positions=True)
-            if not len(term.ids):
-                return _EMPTY_IDS, _EMPTY_SCORES
-            terms.append(term)
+            within = self.within(terms[i].ids)
         ids, scores = _binary_tree(_intersect, [(t.ids, t.scores) for t in terms])
         if len(terms) > 1 and len(ids):
             ids, scores = _consecutive(terms, ids, scores)
@@ -852,74 +992,99 @@ def _encoded(schema, field: str, text):
 
 class _Run:
     """Evaluates a query tree over neighbouring segments of the same shapes, building
-    Whoosh's matcher trees' sums."""
+    Whoosh's matcher trees' sums.
 
-    def __init__(self, leaves: _Leaves, shapes: dict, start: int, end: int):
-        """Documents `start` to `end` (exclusive) of the index."""
+    Each node may be evaluated `within` some documents (an And's matches so far): its
+    matches among them, with the scores it gives them over the whole run. An And's
+    answer lies within each child's matches, so a child evaluated within the others'
+    gives it the same documents and numbers."""
+
+    def __init__(self, leaves: _Leaves, sizes: dict, shapes: dict, start: int, end: int):
+        """Documents `start` to `end` (exclusive) of the index; `sizes`: each node's
+        estimated size in each segment (`_Shapes.sizes`)."""
         self.leaves = leaves
+        self.sizes = sizes
         self.shapes = shapes
         self.start = start
         self.end = end
 
-    def eval(self, q) -> tuple[np.ndarray, np.ndarray]:
+    def eval(self, q, within: _Within | None = None) -> tuple[np.ndarray, np.ndarray]:
         kind = type(q)
         if q is wq.NullQuery:
             return _EMPTY_IDS, _EMPTY_SCORES
         if kind is wq.Term or kind is FieldedTerm or kind is wq.Phrase:
-            return self.leaves.of(q, self.start, self.end)
+            return self.leaves.of(q, self.start, self.end, within)
         if kind is wq.Or:
-            return self._or(q)
+            return self._or(q, within)
         if kind is wq.And:
-            return self._and(q)
+            return self._and(q, within)
         if kind is wq.Not:
-            return self._not(q)
+            return self._not(q, within)
         if kind is wq.AndMaybe:
-            return self._and_maybe(q)
+            return self._and_maybe(q, within)
         raise Unsupported(kind.__name__)
 
-    def _and_maybe(self, q: wq.AndMaybe):
+    def _and_maybe(self, q: wq.AndMaybe, within: _Within | None):
         """AndMaybeMatcher: the first query's matches, the second's score added where it
         matches too."""
-        a_ids, a_scores = self.eval(q.a)
-        b_ids, b_scores = self.eval(q.b)
+        a_ids, a_scores = self.eval(q.a, within)
+        b_ids, b_scores = self.eval(q.b, self.leaves.within(a_ids))
         scores = a_scores.copy()
         _, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
         scores[at_a] = a_scores[at_a] + b_scores[at_b]
         return a_ids, (scores * q.boost if q.boost != 1.0 else scores)
 
-    def _not(self, q: wq.Not):
-        inner, _ = self.eval(q.query)
-        everything = np.flatnonzero(self.leaves.cache.live[self.start : self.end]) + self.start
+    def _not(self, q: wq.Not, within: _Within | None):
+        inner, _ = self.eval(q.query, within)
+        if within is None:
+            live = self.leaves.cache.live[self.start : self.end]
+            everything = np.flatnonzero(live) + self.start
+        else:
+            everything = within.ids  # live documents of this run
         ids = np.setdiff1d(everything, inner, assume_unique=True)
         return ids, np.ones(len(ids), dtype=np.float64)  # InverseMatcher's weight
 
     # -- compounds ------------------------------------------------------------------------
 
-    def _and(self, q: wq.And):
-        if not q.subqueries:
+    def _and(self, q: wq.And, within: _Within | None):
+        """The children from the smallest estimate up, each within the matches of those
+        before it: a word in every other article is then read and scored only where the
+        rare word is, not merged and scored in full to be cut down to a few hundred."""
+        subs = q.subqueries
+        if not subs:
             return _EMPTY_IDS, _EMPTY_SCORES
-        if len(q.subqueries) == 1:  # CompoundQuery.matcher: the only child, boost unused
-            return self.eval(q.subqueries[0])
+        if len(subs) == 1:  # CompoundQuery.matcher: the only child, boost unused
+            return self.eval(subs[0], within)
         order = self.shapes[id(q)]
         if order == _NOTHING:
             return _EMPTY_IDS, _EMPTY_SCORES
-        children = [self.eval(s) for s in q.subqueries]
+        children: list = [None] * len(subs)
+        for i in sorted(range(len(subs)), key=lambda i: self._size(subs[i])):
+            children[i] = self.eval(subs[i], within)
+            if not len(children[i][0]):
+                return _EMPTY_IDS, _EMPTY_SCORES
+            within = self.leaves.within(children[i][0])
         ids, scores = _built(_intersect, order, children.__getitem__)
         return ids, (scores * q.boost if q.boost != 1.0 else scores)
 
-    def _or(self, q: wq.Or):
+    def _size(self, q) -> int:
+        """`q`'s estimated size in the whole index (an And's children all have one)."""
+        sizes = self.sizes.get(id(q))
+        return 0 if sizes is None else int(sizes.sum())
+
+    def _or(self, q: wq.Or, within: _Within | None):
         if not q.subqueries:
             return _EMPTY_IDS, _EMPTY_SCORES
         if q.scale or q.minmatch or type(q).matcher_type != Or.AUTO_MATCHER:
             raise Unsupported("Or options")
         if len(q.subqueries) == 1:
-            return self.eval(q.subqueries[0])
+            return self.eval(q.subqueries[0], within)
         order = self.shapes[id(q)]
         if order == _NOTHING:
             return _EMPTY_IDS, _EMPTY_SCORES
         if order is None:
-            return _preloaded_union([self.eval(s) for s in q.subqueries], q.boost)
-        ids, scores = _built(_union, order, lambda i: self.eval(q.subqueries[i]))
+            return _preloaded_union([self.eval(s, within) for s in q.subqueries], q.boost)
+        ids, scores = _built(_union, order, lambda i: self.eval(q.subqueries[i], within))
         return ids, (scores * q.boost if q.boost != 1.0 else scores)
 
 

@@ -270,10 +270,13 @@ def segment_words(folder: str | Path, segment_id: str) -> list[bytes] | None:
 def _rows(found: _Field, offset: int) -> tuple[int, int] | None:
     """Where the postings of the term whose postings start at `offset` (in Whoosh's
     postings file) lie in the field's arrays; None if no term's start there."""
-    at = int(np.searchsorted(found.offsets, offset))
-    if at >= len(found.offsets) or found.offsets[at] != offset:
+    # Array methods and .item(): a term is looked up in every segment, and numpy's
+    # function forms cost twice the search itself.
+    offsets = found.offsets
+    at = int(offsets.searchsorted(offset))
+    if at >= len(offsets) or offsets.item(at) != offset:
         return None
-    return int(found.starts[at]), int(found.starts[at + 1])
+    return found.starts.item(at), found.starts.item(at + 1)
 
 
 def read_term_into(
