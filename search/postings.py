@@ -1188,12 +1188,18 @@ def _or_shape(weights: tuple[int, ...], empty: tuple[bool, ...], tree: bool, boo
 
 def _pruned(order, present: frozenset):
     """`order` without the children not `present` (there is at least one)."""
+    return _pruned_lowest(order, present)[0]
+
+
+def _pruned_lowest(order, present: frozenset) -> tuple[object, int]:
+    """`_pruned` and its lowest child (-1 if none is left): carried up, not searched for
+    again at every pair (a query's Ors are shaped in every segment)."""
     if isinstance(order, int):
-        return order if order in present else None
-    a, b = (_pruned(part, present) for part in order)
+        return (order, order) if order in present else (None, -1)
+    (a, low_a), (b, low_b) = (_pruned_lowest(part, present) for part in order)
     if a is None or b is None:
-        return b if a is None else a
-    return (a, b) if _lowest(a) < _lowest(b) else (b, a)
+        return (b, low_b) if a is None else (a, low_a)
+    return ((a, b), low_a) if low_a < low_b else ((b, a), low_b)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1202,27 +1208,25 @@ def _merge_order(weights: tuple[int, ...]):
     by weight, merge the two lightest, insert the merge after every equal weight), as
     nested pairs of child positions, each pair's lower first: IEEE sums commute, so only
     which children are added together first changes a score."""
-    items: list[tuple[int, object]] = sorted(
-        zip(weights, range(len(weights)), strict=True), key=_weight
+    # (weight, lowest child, tree): the lowest carried, not searched for at each merge
+    items: list[tuple[int, int, object]] = sorted(
+        ((weight, i, i) for i, weight in enumerate(weights)), key=_weight
     )
     while len(items) > 1:
-        (wa, a), (wb, b) = items[0], items[1]
+        (wa, low_a, a), (wb, low_b, b) = items[0], items[1]
         del items[:2]
-        merged = (wa + wb, (a, b) if _lowest(a) < _lowest(b) else (b, a))
+        weight = wa + wb
+        merged = (weight, low_a, (a, b)) if low_a < low_b else (weight, low_b, (b, a))
         at = len(items)
-        for i, (w, _) in enumerate(items):
-            if merged[0] < w:
+        for i, item in enumerate(items):
+            if weight < item[0]:
                 at = i
                 break
         items.insert(at, merged)
-    return items[0][1]
+    return items[0][2]
 
 
-def _lowest(order) -> int:
-    return order if isinstance(order, int) else _lowest(order[0])
-
-
-def _weight(item: tuple[int, object]) -> int:
+def _weight(item: tuple) -> int:
     return item[0]
 
 

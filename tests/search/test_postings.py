@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from whoosh import query as wq
 from whoosh.system import pack_ushort
+from whoosh.util import make_weighted_tree
 
 from index import generations, pipeline, schema
 from index.applier import apply_pending, delete_op, put_op
@@ -31,6 +32,7 @@ from search.postings import (
     PostingsCache,
     _leaves,
     _merge,
+    _merge_order,
     _runs,
     _runs_of_segments,
     _Shapes,
@@ -154,6 +156,37 @@ def test_deleted_documents_and_new_segments(fresh_root):
         assert fast.ids.tolist() == found.tolist()
         assert fast.top(None, len(found) + 1) == ranked
     assert "coalition_body" not in {h.id for h in engine.search(SearchRequest(q="coalition")).hits}
+
+
+class _Child:
+    """An item of Whoosh's weighted tree: children sort by position (so its sort of
+    (weight, child) pairs is a stable sort by weight), a merged pair never before an
+    equal weight (so `insort` puts it after them)."""
+
+    def __init__(self, tree, position: int | None = None):
+        self.tree, self.position = tree, position
+
+    def __lt__(self, other: _Child) -> bool:
+        if self.position is None or other.position is None:
+            return False
+        return self.position < other.position
+
+
+def _lowest_first(tree):
+    """A nested pair with each pair's lower child first, as `_merge_order` gives them."""
+    if isinstance(tree, int):
+        return tree, tree
+    (a, low_a), (b, low_b) = _lowest_first(tree[0]), _lowest_first(tree[1])
+    return ((a, b), low_a) if low_a < low_b else ((b, a), low_b)
+
+
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=9))
+def test_merge_order_is_whooshs_weighted_tree(weights):
+    """`_merge_order` builds the tree `whoosh.util.make_weighted_tree` does, ties and all
+    (weights 0 to 40 for many equal ones)."""
+    items = [(weight, _Child(i, i)) for i, weight in enumerate(weights)]
+    whooshs = make_weighted_tree(lambda a, b: _Child((a.tree, b.tree)), items)
+    assert _merge_order(tuple(weights)) == _lowest_first(whooshs.tree)[0]
 
 
 @given(
