@@ -54,8 +54,9 @@ CACHE_LOCATIONS = 200_000
 # some 40 bytes a posting, stay a few MB however common the word.
 RUN_POSTINGS = 1 << 17
 # Terms asked for within some documents (an And's), remembered so that the second time
-# one is read whole and cached (`PostingsCache._once`): forgotten all at once past this.
-CACHE_ASKED = 100_000
+# one is read whole and cached (`PostingsCache._once`): forgotten all at once past this
+# many (some 150 bytes each, in each worker).
+CACHE_ASKED = 20_000
 # Whoosh's own thresholds for choosing an Or matcher (whoosh.query.compound.Or).
 _OR_ARRAY_DOC_LIMIT = 5000
 

@@ -411,6 +411,21 @@ def test_and_children_read_within_the_others_answer_like_whoosh(segmented, monke
     assert within_reads and max(len(r.ids) for r in within_reads) < in_text / 4
 
 
+def test_terms_asked_within_are_remembered_up_to_a_bound(segmented, monkeypatch):
+    """Which terms were read within some documents is kept for CACHE_ASKED of them, then
+    forgotten at once: a worker answering new words for days does not grow without
+    bound, and a forgotten term is read within again, with the same answers."""
+    monkeypatch.setattr("search.postings.CACHE_ASKED", 3)
+    engine = Engine(segmented.root)
+    asked = engine._snapshot().postings._asked
+    for text in WITHIN_QUERIES:
+        fast, found, ranked = both_ways(engine, text)
+        assert fast is not None
+        assert fast.ids.tolist() == found.tolist(), text
+        assert fast.top(None, len(found) + 1) == ranked, text
+        assert 0 < len(asked) <= 3, text
+
+
 @pytest.mark.parametrize("limit", [1, 400, 1 << 17])
 def test_words_read_a_run_of_segments_at_a_time_score_like_whoosh(segmented, monkeypatch, limit):
     """A word's postings are read and scored a run of segments at a time (RUN_POSTINGS):
