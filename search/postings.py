@@ -130,19 +130,18 @@ class _Within:
     """Documents a query node is evaluated within (`_Run`): sorted live document numbers
     of the index, looked up through a mask of the whole index."""
 
-    def __init__(self, ids: np.ndarray, size: int, leaves: list, query: int):
-        """`size`: the index's documents; `leaves`: its segments (reader, first document);
-        `query`: the evaluation's number (`_Leaves.number`)."""
+    def __init__(self, ids: np.ndarray, bounds: np.ndarray, query: int):
+        """`bounds`: each segment's first document and the index's size after them
+        (`PostingsCache.bounds`); `query`: the evaluation's number (`_Leaves.number`)."""
         self.ids = ids
         self.query = query
-        self._size = size
-        self._leaves = leaves
+        self._bounds = bounds
         self._mask: np.ndarray | None = None
 
     @property
     def mask(self) -> np.ndarray:
         if self._mask is None:
-            self._mask = np.zeros(self._size, dtype=bool)
+            self._mask = np.zeros(int(self._bounds[-1]), dtype=bool)
             self._mask[self.ids] = True
         return self._mask
 
@@ -153,13 +152,12 @@ class _Within:
 
     def segments(self, segs: list[int]) -> list[int]:
         """Those of `segs` holding any of these documents: no other is read."""
-        if not len(self.ids):
+        if not len(self.ids) or not segs:
             return []
-        firsts = [self._leaves[seg][1] for seg in segs]
-        ends = [self._leaves[seg][1] + self._leaves[seg][0].doc_count_all() for seg in segs]
-        lo = np.searchsorted(self.ids, firsts)
-        hi = np.searchsorted(self.ids, ends)
-        return [seg for seg, a, b in zip(segs, lo.tolist(), hi.tolist(), strict=True) if b > a]
+        at = np.asarray(segs)
+        lo = self.ids.searchsorted(self._bounds[at])
+        hi = self.ids.searchsorted(self._bounds[at + 1])
+        return at[hi > lo].tolist()
 
 
 class PostingsCache:
@@ -193,6 +191,10 @@ class PostingsCache:
         self._idfs: dict[tuple, float] = {}
         # key -> the evaluation that first read it within some documents (`_once`)
         self._asked: dict[tuple, int] = {}
+        # Each segment's first document, then the index's size: where `_Within` looks
+        # for the segments holding its documents.
+        leaves = _leaves(searcher)
+        self.bounds = np.array([offset for _, offset in leaves] + [len(live)], dtype=np.int64)
         self._lexicon = open_lexicon(folder) if folder else None
         # Each lexicon segment's place among the version's leaves (-1: merged away since),
         # and the leaves it covers.
@@ -200,7 +202,7 @@ class PostingsCache:
         if self._lexicon is not None:
             place = {
                 reader.segment().segment_id(): seg
-                for seg, (reader, _) in enumerate(_leaves(searcher))
+                for seg, (reader, _) in enumerate(leaves)
                 if reader.segment() is not None
             }
             self._lexicon_leaves = [place.get(s, -1) for s in self._lexicon.segments]
@@ -312,14 +314,13 @@ class PostingsCache:
         if found is not None and (found.positions is not None or not positions):
             return found if within is None else _cut_term(found, within)
         frequencies = self.frequencies(leaves, field, btext)
-        if self._once(key, within):
-            entry = self._term_at_once(
-                searcher, leaves, field, btext, frequencies, positions, within
-            )
-            if entry is not None:
-                return entry
-        entry = self._term_at_once(searcher, leaves, field, btext, frequencies, positions)
-        if entry is None:
+        restricted = within if self._once(key, within) else None
+        entry = self._term_at_once(
+            searcher, leaves, field, btext, frequencies, positions, restricted
+        )
+        if entry is not None and restricted is not None:
+            return entry
+        if entry is None:  # a segment without arrays: all read one by one, whole
             parts = (
                 (offset, self._segment_term(searcher, seg, reader, offset, field, btext, positions))
                 for seg, (reader, offset) in enumerate(leaves)
@@ -892,7 +893,7 @@ class _Leaves:
         self.number = next(_evaluations)  # this evaluation's, for PostingsCache._once
 
     def within(self, ids: np.ndarray) -> _Within:
-        return _Within(ids, len(self.cache.live), self.leaves, self.number)
+        return _Within(ids, self.cache.bounds, self.number)
 
     def of(
         self, q, start: int, end: int, within: _Within | None = None
