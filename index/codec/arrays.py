@@ -43,41 +43,44 @@ OPEN_SEGMENTS = 512
 
 
 class FieldCollector:
-    """One field's postings, term by term in the order they are written, gathered into
-    flat buffers (a segment has hundreds of thousands of terms: nothing per term but
-    appends) and turned into arrays once, at the end."""
+    """One field's postings, term by term in byte order, as flat arrays (a segment has
+    hundreds of thousands of terms: nothing per term but a slice); the segment writer
+    fills in where each term's postings start in Whoosh's file as it writes them."""
 
-    def __init__(self, field: str, fmt):
+    def __init__(self, field: str, fmt, terms: list[bytes], starts, ids, weights, values):
         self.field = field
         self.fmt = fmt
         self.positional = type(fmt) is Positions
-        self.terms: list[bytes] = []
-        self.offsets = array("q")
-        self.counts = array("q")
-        self.ids = array("I")
-        self.weights = array("d")
-        self.values: list[bytes] = []
+        self.terms = terms
+        self.offsets = np.zeros(len(terms), dtype=np.int64)
+        self.starts = starts  # term -> its first posting; starts[-1] is their number
+        self.ids = ids
+        self.weights = weights
+        self.values = values  # each posting's encoded value, as Whoosh stores it
 
-    def add(
-        self, term: bytes, offset: int, docnums: array, weights: array, values: list[bytes]
-    ) -> None:
-        """A term whose postings start at `offset` in the postings file."""
-        self.terms.append(term)
-        self.offsets.append(offset)
-        self.counts.append(len(docnums))
-        self.ids.extend(docnums)
-        self.weights.extend(weights)
-        if self.positional:
-            self.values.extend(values)
+    @classmethod
+    def of(cls, field: str, fmt, terms: dict[str, tuple[array, array, list]]) -> FieldCollector:
+        """From the segment builder's term -> (document numbers, weights, values)."""
+        words = sorted(terms)  # code point order: the UTF-8 bytes' order
+        postings = [terms[word] for word in words]
+        starts = np.zeros(len(words) + 1, dtype=np.int64)
+        np.cumsum([len(p[0]) for p in postings], out=starts[1:])
+        return cls(
+            field,
+            fmt,
+            [word.encode("utf-8") for word in words],
+            starts,
+            np.frombuffer(b"".join([p[0] for p in postings]), dtype=np.uint32),
+            np.frombuffer(b"".join([p[1] for p in postings]), dtype=np.float64),
+            list(chain.from_iterable(p[2] for p in postings)),
+        )
 
     def arrays(self) -> dict[str, np.ndarray]:
-        starts = np.zeros(len(self.counts) + 1, dtype=np.int64)
-        np.cumsum(np.frombuffer(self.counts, dtype=np.int64), out=starts[1:])
         found: dict[str, np.ndarray] = {
-            "offsets": np.frombuffer(self.offsets, dtype=np.int64),
-            "starts": starts,
-            "ids": np.frombuffer(self.ids, dtype=np.uint32),
-            "weights": np.frombuffer(self.weights, dtype=np.float64).astype(np.float32),
+            "offsets": self.offsets,
+            "starts": self.starts,
+            "ids": self.ids,
+            "weights": self.weights.astype(np.float32),
             "hashes": key_hashes(self.field, self.terms).reshape(-1),
         }
         if self.field == WORD_FIELD:  # the terms themselves, for the lexicon's words

@@ -15,12 +15,12 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 
+import numpy as np
 from whoosh.analysis import IDTokenizer
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
-from whoosh.util.numlists import delta_encode
 from whoosh.writing import SegmentWriter
 
 from index.codec import arrays
@@ -115,15 +115,14 @@ class SegmentBuilder(SegmentWriter):
         for name in sorted(self._terms):
             field = self.schema[name]
             writer.start_field(name, field)
-            collector = self._arrays[name] = arrays.FieldCollector(name, field.format)
-            _write_terms(
+            self._arrays[name] = _write_terms(
                 writer,
-                self._terms[name],
+                self._terms.pop(name),
                 self._field_lengths.get(name, {}),
                 field.format,
                 limit,
                 level,
-                collector,
+                name,
             )
             writer.finish_field()
         writer.close()
@@ -220,79 +219,85 @@ def _write_terms(
     fmt,
     limit: int,
     level: int,
-    collector: arrays.FieldCollector,
-) -> None:
+    field: str,
+) -> arrays.FieldCollector:
     """Write a field's terms, in byte order, as W3FieldWriter, W3PostingsWriter and the
     terms table's OrderedHashWriter would (the same files, but small blocks left
     uncompressed, MIN_COMPRESSED_BYTES, and blocks pickled with BLOCK_PICKLE_PROTOCOL),
     in one pass per term instead of a chain of calls, a term-info object and
-    file-position queries per posting block; and each term's postings as arrays to
-    `collector`."""
+    file-position queries per posting block; the field's postings as arrays.
+
+    What Whoosh computes posting by posting (each block's deltas, its weights as 32-bit
+    floats, whether they are all equal, its lowest and highest weight and field length)
+    is computed here for the whole field at once, with numpy: a segment holds millions of
+    postings, and those Python steps per posting were most of writing them. Only what
+    goes into the files stays per block, from the same values: the pickles, their
+    compression and each block's sum of weights (Python's own sum, in order)."""
+    collector = arrays.FieldCollector.of(field, fmt, terms)
+    if not terms:
+        return collector
+    flat = _Blocks(collector, lengths, limit)
     postfile, table = fieldwriter._postfile, fieldwriter._tindex
     prefix = pack_ushort(fieldwriter._fieldid)
     fixed = fmt.fixed_value_size()
+    ids, values, deltas, weights = collector.ids, collector.values, flat.deltas, flat.weights
+    starts, ends, same = flat.starts.tolist(), flat.ends.tolist(), flat.same.tolist()
+    last_ids, block_max = flat.last_ids.tolist(), flat.max_weight.tolist()
+    min_bytes, max_bytes = flat.min_length_bytes.tolist(), flat.max_length_bytes.tolist()
+    term_blocks = flat.term_blocks.tolist()
+    term_min, term_max = flat.term_min_bytes.tolist(), flat.term_max_bytes.tolist()
+    term_weight = flat.term_max_weight.tolist()
+    term_starts = collector.starts.tolist()
     offset, row_offset = postfile.tell(), table.dbfile.tell()
     rows, row_offsets, buckets, hashfn = [], table.index, table.buckets, table.hashfn
-    for word in sorted(terms):  # code point order: the UTF-8 bytes' order
-        docnums, weights, values = terms[word]
-        tbytes = word.encode("utf-8")
+    offsets = collector.offsets
+    for t, tbytes in enumerate(collector.terms):
         parts = [WHOOSH3_HEADER_MAGIC]
-        total, minlength, maxlength, maxweight = 0, None, 0, 0
-        count = len(docnums)
-        for start in range(0, count, limit):
-            ids = docnums[start : start + limit]
-            raw_weights = weights[start : start + limit]
-            # Whoosh buffers a block's weights as 32-bit floats; its maximum from the
-            # weights as given.
-            stored = array("f", raw_weights)
-            block_max = max(0, *raw_weights)
-            found = [n for n in map(lengths.get, ids) if n]
-            block_min = min(found) if found else None
-            block_maxlength = max(found) if found else 0
+        total = 0
+        last_block = term_blocks[t + 1] - 1
+        for b in range(term_blocks[t], last_block + 1):
+            start, end = starts[b], ends[b]
+            stored = weights[start:end].tolist()
             total += sum(stored)
-            if minlength is None:
-                minlength = block_min
-            elif block_min is not None:
-                minlength = min(minlength, block_min)
-            maxlength = max(maxlength, block_maxlength)
-            maxweight = max(maxweight, block_max)
             data = pickle.dumps(
                 (
-                    tuple(delta_encode(ids)),
-                    _mini_weights(stored),
-                    _mini_values(values[start : start + limit], fixed),
+                    tuple(deltas[start:end].tolist()),
+                    _mini_weights(stored, same[b]),
+                    _mini_values(values[start:end], fixed),
                 ),
                 BLOCK_PICKLE_PROTOCOL,
             )
             comp = level if len(data) >= MIN_COMPRESSED_BYTES else 0
             if comp:
                 data = zlib.compress(data, comp)
+            highest = block_max[b]
             info = pickle.dumps(
                 (
-                    len(ids),
-                    ids[-1],
-                    block_max,
+                    end - start,
+                    last_ids[b],
+                    highest if highest > 0 else 0,  # max(0, *weights), as Whoosh
                     comp,
-                    length_to_byte(block_min),
-                    length_to_byte(block_maxlength),
+                    min_bytes[b],
+                    max_bytes[b],
                 ),
                 BLOCK_PICKLE_PROTOCOL,
             )
             size = len(info) + len(data)
-            parts += (pack_int(-size if start + limit >= count else size), info, data)
+            parts += (pack_int(-size if b == last_block else size), info, data)
         block = b"".join(parts)
         postfile.write(block)
-        collector.add(tbytes, offset, docnums, weights, values)
+        offsets[t] = offset
         key = prefix + tbytes
+        first, last = term_starts[t], term_starts[t + 1]
         value = _TERMINFO.pack(
             0,
             total,
-            count,
-            0 if minlength is None else length_to_byte(minlength),
-            length_to_byte(maxlength),
-            maxweight,
-            docnums[0],
-            docnums[-1],
+            last - first,
+            term_min[t],
+            term_max[t],
+            term_weight[t],
+            int(ids[first]),
+            int(ids[last - 1]),
         )
         value += pack_long(offset) + pack_int(len(block))
         offset += len(block)
@@ -302,27 +307,78 @@ def _write_terms(
         h = hashfn(key)
         buckets[h & 255].append((h, row_offset))
         row_offset += _ROW_LENGTHS.size + len(key) + len(value)
-    if rows:
-        table.dbfile.write(b"".join(rows))
-        table.lastkey = key
+    table.dbfile.write(b"".join(rows))
+    table.lastkey = key
+    return collector
 
 
-def _mini_weights(weights: array):
-    """W3PostingsWriter._mini_weights: None when all are 1.0, one value when all are
-    equal, else all of them."""
-    first = weights[0]
-    if weights.count(first) == len(weights):
-        return None if first == 1.0 else first
+class _Blocks:
+    """A field's posting blocks (`limit` postings of a term each, its last one fewer), and
+    what each block's and term's header holds, computed over all postings at once."""
+
+    def __init__(self, postings: arrays.FieldCollector, lengths: dict[int, int], limit: int):
+        term_starts, ids = postings.starts, postings.ids
+        counts = np.diff(term_starts)
+        per_term = (counts + limit - 1) // limit
+        self.term_blocks = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(per_term, out=self.term_blocks[1:])
+        owner = np.repeat(np.arange(len(counts)), per_term)
+        within = np.arange(len(owner)) - self.term_blocks[owner]
+        self.starts = term_starts[owner] + within * limit
+        self.ends = np.minimum(self.starts + limit, term_starts[owner + 1])
+        self.last_ids = ids[self.ends - 1]
+        # delta_encode of each block: from 0 at its start, then from the previous id
+        self.deltas = ids.astype(np.int64)
+        self.deltas[1:] -= ids[:-1]
+        self.deltas[self.starts] = ids[self.starts]
+        # Whoosh buffers a block's weights as 32-bit floats; its maximum from the weights
+        # as given.
+        self.weights = postings.weights.astype(np.float32)
+        firsts = np.repeat(self.weights[self.starts], self.ends - self.starts)
+        self.same = np.logical_and.reduceat(self.weights == firsts, self.starts)
+        self.max_weight = np.maximum.reduceat(postings.weights, self.starts)
+        # max(0, *weights) over the term's blocks, as Whoosh starts from 0
+        self.term_max_weight = np.maximum(
+            np.maximum.reduceat(self.max_weight, self.term_blocks[:-1]), 0
+        )
+        # Field lengths of the postings' documents. Whoosh takes the lowest of those it
+        # finds; a posting's document always has one in a scorable field, and an
+        # unscorable field has none (Whoosh's None: byte 0, as for length 0).
+        by_doc = np.zeros(max(max(lengths, default=0), int(ids.max())) + 1, dtype=np.int64)
+        if lengths:
+            by_doc[np.fromiter(lengths, np.int64, len(lengths))] = np.fromiter(
+                lengths.values(), np.int64, len(lengths)
+            )
+        found = by_doc[ids]
+        highest = np.maximum.reduceat(found, self.starts)
+        lowest = np.minimum.reduceat(found, self.starts)
+        self.max_length_bytes = _length_bytes(highest)
+        self.min_length_bytes = _length_bytes(lowest)
+        self.term_max_bytes = _length_bytes(np.maximum.reduceat(highest, self.term_blocks[:-1]))
+        self.term_min_bytes = _length_bytes(np.minimum.reduceat(lowest, self.term_blocks[:-1]))
+
+
+def _length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """`length_to_byte` of each length, asked once per distinct length."""
+    distinct, where = np.unique(lengths, return_inverse=True)
+    found = [length_to_byte(n) for n in distinct.tolist()]
+    return np.array(found, dtype=np.int64)[where]
+
+
+def _mini_weights(weights: list[float], same: bool):
+    """W3PostingsWriter._mini_weights of a block's weights (`same`: all equal): None when
+    all are 1.0, one value when all are equal, else all of them."""
+    if same:
+        return None if weights[0] == 1.0 else weights[0]
     return tuple(weights)
 
 
 def _mini_values(values: list[bytes], fixed: int | None):
     """W3PostingsWriter._mini_values of a block's non-empty values: all of them for a
     variable-size format, nothing for a format without values, else joined."""
-    present = [v for v in values if v]
     if fixed is None:
-        return tuple(present)
-    return None if fixed == 0 else b"".join(present)
+        return tuple(filter(None, values))
+    return None if fixed == 0 else b"".join(filter(None, values))
 
 
 class NewSegment:
