@@ -109,11 +109,15 @@ def test_api_writes_join_a_story_or_start_one(tmp_path):
         "text": "Dutch farmers protest nitrogen rules in The Hague.",
         "date": "2019-10-01",
     }
-    store.append([put_op(copy), put_op(unrelated)])
-    assert apply_pending(root) == 2
+    text = "Beavers built a dam across the Thames near Oxford, the first in 400 years. " * 4
+    first = {"id": "beavers", "text": text, "date": "2019-10-02"}
+    again = {**first, "id": "beavers-again"}  # a copy in the same batch joins the first
+    store.append([put_op(copy), put_op(unrelated), put_op(first), put_op(again)])
+    assert apply_pending(root) == 4
     found = story_map(root)
     assert found["reheadlined"] == found[FAZ]
     assert found["alone"] == stories.story_id("alone")
+    assert found["beavers"] == found["beavers-again"] == stories.story_id("beavers")
 
 
 def test_a_deleted_document_leaves_its_story_and_the_others_keep_it(tmp_path):
