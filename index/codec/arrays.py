@@ -25,6 +25,7 @@ import threading
 from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from hashlib import blake2b
 from itertools import chain
 from pathlib import Path
@@ -75,12 +76,17 @@ class FieldCollector:
             list(chain.from_iterable(p[2] for p in postings)),
         )
 
+    @cached_property
+    def stored_weights(self) -> np.ndarray:
+        """The weights as Whoosh stores them (32-bit floats): in its blocks and here."""
+        return self.weights.astype(np.float32)
+
     def arrays(self) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {
             "offsets": self.offsets,
             "starts": self.starts,
             "ids": self.ids,
-            "weights": self.weights.astype(np.float32),
+            "weights": self.stored_weights,
             "hashes": key_hashes(self.field, self.terms).reshape(-1),
         }
         if self.field == WORD_FIELD:  # the terms themselves, for the lexicon's words

@@ -333,7 +333,7 @@ class _Blocks:
         self.deltas[self.starts] = ids[self.starts]
         # Whoosh buffers a block's weights as 32-bit floats; its maximum from the weights
         # as given.
-        self.weights = postings.weights.astype(np.float32)
+        self.weights = postings.stored_weights
         firsts = np.repeat(self.weights[self.starts], self.ends - self.starts)
         self.same = np.logical_and.reduceat(self.weights == firsts, self.starts)
         self.max_weight = np.maximum.reduceat(postings.weights, self.starts)
