@@ -34,7 +34,7 @@ from index.extract.lexicon import lexicon
 from index.journal import op_id
 from index.language import load_profiles
 from index.readers import raw_document
-from index.stories import StoryIndex, entry_for
+from index.stories import Entry, StoryIndex, entry_for
 from index.writer import index_fields
 
 log = logging.getLogger(__name__)
@@ -154,31 +154,31 @@ def apply_ops(
     sets it aside at once. EntryFailed when the writer must be cancelled and the batch
     tried again (the stories' transaction is then rolled back with it)."""
     skipped = deadletter.set_aside_seqs(root)
-    entries = list(entries)
+    entries = [(seq, op) for seq, op in entries if seq not in skipped]
     puts = [op_id(op) for _, op in entries if op["op"] == PUT]
     held = columns.ids_maybe_held(folder, writer.segments, puts)  # the others are new
+    prepared = _prepared(entries)
     applied = []
     added = NewSegment(writer)
     with StoryIndex(folder) as story_index:
         try:
+            story_entries = _story_entries(story_index, prepared)
             for seq, op in entries:
-                if seq in skipped:
-                    continue
-                try:
-                    doc = document_of(op) if op["op"] == PUT else None
-                    fields = None if doc is None else index_fields(doc)
-                except OSError:
-                    raise  # not the entry's fault (a full disk): retried as it is
-                except Exception as exc:
-                    if _failed(root, seq, op, exc, replay):
+                found = prepared.get(seq)
+                if isinstance(found, OSError):
+                    raise found  # not the entry's fault (a full disk): retried as it is
+                if isinstance(found, Exception):
+                    if _failed(root, seq, op, found, replay):
                         continue  # nothing reached the writer
-                    raise EntryFailed(seq, set_aside=False) from exc
+                    raise EntryFailed(seq, set_aside=False) from found
                 try:
-                    if doc is None or fields is None:
+                    if found is None:
                         story_index.remove([op["id"]])
                         writer.delete_by_term(schema.ID, op["id"])
                     else:
-                        story_index.add(entry_for(doc))
+                        doc, fields = found
+                        entry, built = story_entries.get(seq) or (entry_for(doc), None)
+                        story_index.add(entry, built)
                         if op_id(op) in held:  # a put replaces
                             writer.delete_by_term(schema.ID, op_id(op))
                         added.add(fields)
@@ -192,6 +192,34 @@ def apply_ops(
             added.cancel()
             raise
     return applied
+
+
+def _prepared(entries: list[tuple[int, dict]]) -> dict[int, tuple[Document, dict] | Exception]:
+    """Each put's document and index fields, or what failed (dealt with at its turn)."""
+    prepared: dict[int, tuple[Document, dict] | Exception] = {}
+    for seq, op in entries:
+        if op["op"] == PUT:
+            try:
+                doc = document_of(op)
+                prepared[seq] = (doc, index_fields(doc))
+            except Exception as exc:
+                prepared[seq] = exc
+    return prepared
+
+
+def _story_entries(story_index: StoryIndex, prepared: dict) -> dict[int, tuple[Entry, list]]:
+    """The puts' story entries and the build's holders of their bands, all at once (one
+    at a time, their numpy calls cost more than their arithmetic); none if that fails,
+    and each put makes its own, so that the one at fault is the one set aside."""
+    docs = {seq: found[0] for seq, found in prepared.items() if isinstance(found, tuple)}
+    try:
+        made = story_index.entries_for(list(docs.values()))
+    except OSError:
+        raise
+    except Exception:
+        log.exception("story entries of a batch failed; making them one by one")
+        return {}
+    return dict(zip(docs, made, strict=True))
 
 
 def commit_ops(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import json
 import math
 import sqlite3
@@ -93,6 +94,10 @@ CREATE TABLE IF NOT EXISTS keys (
 # row into the B-tree in random order.
 _INDEXES = "CREATE INDEX IF NOT EXISTS docs_story ON docs(story);"
 _WRITE_CACHE_KIB = 131_072  # SQLite's page cache while a full build writes the file
+# ... and while API writes and incremental builds add to it: each document reads and
+# inserts rows all over a million-row file, and with SQLite's default 2 MB each batch
+# read the same inner pages again and again.
+_APPLY_CACHE_KIB = 65_536
 _ROWS_AT_ONCE = 1 << 20  # rows made into Python objects at a time while writing
 _NO_BANDS = np.zeros(0, dtype=np.uint64)
 _UNDATED = 0  # the `day` of undated documents in the keys table (no date has ordinal 0)
@@ -109,13 +114,19 @@ def story_id(founder: str) -> str:
 # seeded (a, b) pairs, and the signature is the minimum per permutation. Computed here
 # on all of a document's shingles at once (datasketch's update_batch converts them one
 # by one in Python, a third of the signature's cost); tests check it equals datasketch's.
+PERMUTATION_SEED = 1
+
+
 @cache
 def permutations() -> tuple[np.ndarray, np.ndarray]:
-    """The (a, b) pairs, from datasketch itself: imported when ingest first needs them, as
-    datasketch imports SciPy (a third of a second every server and command paid to start)."""
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME).permutations
+    """The (a, b) pairs, drawn as datasketch draws them (`MinHash._init_permutations`:
+    odd multipliers, then offsets, from one seeded generator); tests check they are
+    datasketch's own. Not imported from it: datasketch imports SciPy, half a second and
+    40 MB in every process that writes (a server's first write paid it in each worker)."""
+    draw = np.random.RandomState(PERMUTATION_SEED)
+    a = draw.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = draw.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
 _FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
@@ -210,6 +221,14 @@ def band_keys(sig: np.ndarray) -> np.ndarray:
     return (mixed * _MIX[3]) & _MASK63
 
 
+def _holding(keys: np.ndarray, bands: np.ndarray) -> np.ndarray:
+    """Which rows of `keys` (a row of band keys per document) hold any of `bands`: the
+    bands sorted once and searched (np.isin sorts both, every call)."""
+    ordered = np.sort(bands)
+    at = np.searchsorted(ordered, keys).clip(max=len(ordered) - 1)
+    return (ordered[at] == keys).any(axis=1)
+
+
 def _nears(sig: np.ndarray, count: int, others: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """How near a document is to each of `others` (0 when not near-duplicates): the
     estimated Jaccard, when it is high enough or when the smaller document is mostly
@@ -269,10 +288,11 @@ def entry_for(doc: Document) -> Entry:
     return entries_for([doc])[0]
 
 
-def _joined(state, entry: Entry) -> str | None:
+def _joined(state, entry: Entry, built: list[str] | None = None) -> str | None:
     """The document whose story `entry` joins: its nearest copy, else a same-event report;
-    None when it starts a story of its own. `state` holds what was recorded before it."""
-    ids, sigs, counts = state.near_candidates(entry)  # ids ascending, their rows
+    None when it starts a story of its own. `state` holds what was recorded before it
+    (`built`: a StoryIndex's build holders of the entry's bands, if asked already)."""
+    ids, sigs, counts = state.near_candidates(entry, built)  # ids ascending, their rows
     if ids:
         near = _nears(entry.sig, entry.shingles, sigs, counts)
         best = float(near.max())
@@ -563,8 +583,10 @@ class MemoryStories:
             return None
         return max(self.ids[q] for q in held[same].tolist())
 
-    def near_candidates(self, entry: Entry) -> tuple[list[str], np.ndarray, np.ndarray]:
-        p = self.p
+    def near_candidates(
+        self, entry: Entry, built: list[str] | None = None
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        p = self.p  # (a full build's bands are all here: no `built`)
         before = self.band_before[p]
         if not before.any():
             return [], self.sigs[:0], self.shingles[:0]
@@ -722,18 +744,28 @@ class BuildBands:
         fsync_file(path)  # not a cache: a generation without it would miss candidates
         fsync_dir(folder)
 
-    def holders(self, bands: np.ndarray) -> list[str]:
-        """The ids of the build's documents holding any of `bands`."""
+    def holders(self, bands: np.ndarray) -> list[list[str]]:
+        """The ids of the build's documents holding any of each row's `bands` (a row per
+        document): every row's runs found in the same two searches, as a batch of API
+        writes asks for a thousand documents' at once."""
         if self.arrays is None:
-            return []
+            return [[] for _ in range(len(bands))]
         keys, holders = self.arrays["keys"], self.arrays["holders"]
-        lows = np.searchsorted(keys, bands)
-        counts = np.searchsorted(keys, bands, side="right") - lows
+        lows = np.searchsorted(keys, bands.ravel())
+        counts = np.searchsorted(keys, bands.ravel(), side="right") - lows
         # every row of every band's run: each run's start, then a count up from it
         runs_before = np.cumsum(counts) - counts
         rows = np.repeat(lows - runs_before, counts) + np.arange(counts.sum())
-        data, ends = self.arrays["id_bytes"], self.arrays["id_ends"]
-        return [packed.string_at(data, ends, h) for h in np.unique(holders[rows]).tolist()]
+        asking = np.repeat(np.repeat(np.arange(len(bands)), bands.shape[1]), counts)
+        # each asking row's holders once, ascending: (row, holder) pairs made unique
+        ends = self.arrays["id_ends"]
+        pairs = np.unique(asking * len(ends) + holders[rows].astype(np.int64))
+        asking, found = np.divmod(pairs, len(ends))
+        text = self.arrays["id_bytes"].data
+        starts = np.where(found > 0, ends[found - 1], 0).tolist()
+        ids = [str(text[a:b], "utf-8") for a, b in zip(starts, ends[found].tolist(), strict=True)]
+        cuts = np.searchsorted(asking, np.arange(len(bands) + 1)).tolist()
+        return [ids[a:b] for a, b in itertools.pairwise(cuts)]
 
 
 class StoryIndex:
@@ -742,6 +774,7 @@ class StoryIndex:
 
     def __init__(self, folder: str | Path):
         self.db = sqlite3.connect(Path(folder) / FILE, isolation_level=None)
+        self.db.execute(f"PRAGMA cache_size = -{_APPLY_CACHE_KIB}")
         self.db.executescript(_SCHEMA + _INDEXES)
         self.built = BuildBands(folder)
 
@@ -774,10 +807,19 @@ class StoryIndex:
             )
             self.db.execute("DELETE FROM docs WHERE id = ?", (doc_id,))
 
-    def add(self, entry: Entry) -> str:
-        """Assign `entry` a story (replacing what its document had) and record it."""
+    def entries_for(self, docs: list[Document]) -> list[tuple[Entry, list[str]]]:
+        """The documents' entries, each with the build's holders of its bands (for `add`)."""
+        entries = entries_for(docs)
+        if not entries:
+            return []
+        built = self.built.holders(np.stack([entry.bands for entry in entries]))
+        return list(zip(entries, built, strict=True))
+
+    def add(self, entry: Entry, built: list[str] | None = None) -> str:
+        """Assign `entry` a story (replacing what its document had) and record it.
+        `built`: the build's holders of its bands, if asked already (`BuildBands.holders`)."""
         self.remove([entry.id])
-        joined = _joined(self, entry)
+        joined = _joined(self, entry, built)
         story = self.story_of(joined) if joined else story_id(entry.id)
         self.db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", _row(entry, story))
         self.db.executemany(
@@ -790,18 +832,22 @@ class StoryIndex:
         )
         return story
 
-    def near_candidates(self, entry: Entry) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def near_candidates(
+        self, entry: Entry, built: list[str] | None = None
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
         bands = entry.bands
+        if built is None:
+            built = self.built.holders(bands[None])[0]
         marks = ",".join("?" * len(bands))
         rows = self.db.execute(
             "SELECT id, shingles, sig FROM docs WHERE id IN "
             f"(SELECT id FROM bands WHERE key IN ({marks}) "
             "UNION SELECT value FROM json_each(?)) ORDER BY id",
-            [*bands.tolist(), json.dumps(self.built.holders(bands))],
+            [*bands.tolist(), json.dumps(built)],
         ).fetchall()
         sigs = _sigs([sig for _, _, sig in rows])
         # the build's holders as they are now: one rewritten since may hold other bands
-        holds = np.flatnonzero(np.isin(band_keys(sigs), bands).any(axis=1))
+        holds = np.flatnonzero(_holding(band_keys(sigs), bands))
         kept = [rows[i] for i in holds.tolist()]
         return (
             [i for i, _, _ in kept],

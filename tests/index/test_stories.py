@@ -99,10 +99,8 @@ def test_incremental_reindex_joins_existing_stories_without_recomputing(tmp_path
     assert after["trimmed"] == after["reheadlined"] == before[NATO_RFE]
 
 
-def test_api_writes_join_a_story_or_start_one(tmp_path):
-    root = tmp_path / "index"
-    assert reindex(root, [SEEDS]).switched
-    store = generations.journal(root)
+def _batch() -> list[dict]:
+    """A copy of a seed, an unrelated report, and an original with its copy."""
     copy = variants_of(FAZ)[1]
     unrelated = {
         "id": "alone",
@@ -112,12 +110,38 @@ def test_api_writes_join_a_story_or_start_one(tmp_path):
     text = "Beavers built a dam across the Thames near Oxford, the first in 400 years. " * 4
     first = {"id": "beavers", "text": text, "date": "2019-10-02"}
     again = {**first, "id": "beavers-again"}  # a copy in the same batch joins the first
-    store.append([put_op(copy), put_op(unrelated), put_op(first), put_op(again)])
+    return [put_op(record) for record in (copy, unrelated, first, again)]
+
+
+def test_api_writes_join_a_story_or_start_one(tmp_path):
+    root = tmp_path / "index"
+    assert reindex(root, [SEEDS]).switched
+    generations.journal(root).append(_batch())
     assert apply_pending(root) == 4
     found = story_map(root)
     assert found["reheadlined"] == found[FAZ]
     assert found["alone"] == stories.story_id("alone")
     assert found["beavers"] == found["beavers-again"] == stories.story_id("beavers")
+
+
+def test_a_batch_whose_entries_fail_together_makes_them_one_by_one(tmp_path, monkeypatch):
+    """A batch's story entries are made at once; should that fail, each put makes its
+    own (so that a document at fault is the one set aside), to the same stories."""
+    found = {}
+    for way in ("together", "one by one"):
+        root = tmp_path / way.replace(" ", "-")
+        assert reindex(root, [SEEDS]).switched
+        if way == "one by one":
+
+            def fail(index, docs):
+                raise ValueError("not together")
+
+            monkeypatch.setattr(stories.StoryIndex, "entries_for", fail)
+        generations.journal(root).append(_batch())
+        assert apply_pending(root) == 4
+        found[way] = story_map(root)
+    assert found["together"] == found["one by one"]
+    assert found["one by one"]["beavers-again"] == stories.story_id("beavers")
 
 
 def test_a_deleted_document_leaves_its_story_and_the_others_keep_it(tmp_path):
@@ -146,6 +170,9 @@ def test_signatures_are_datasketchs_minhash_and_survive_pickling():
     shingles = np.unique(np.random.default_rng(7).integers(0, 2**32, 500, dtype=np.uint64))
     expected = MinHash(num_perm=stories.NUM_PERM, seed=1, hashfunc=int, scheme=stories.SCHEME)
     expected.update_batch(shingles.tolist())
+    a, b = stories.permutations()  # drawn as datasketch draws them, without importing it
+    assert a.dtype == b.dtype == expected.permutations.dtype
+    assert np.array_equal(np.array([a, b]), expected.permutations)
     ours = stories.minhashes(shingles.astype(np.uint32), np.array([0]))[0]
     assert ours.dtype == np.uint64
     assert np.array_equal(ours, expected.hashvalues.astype(np.uint64))
@@ -355,3 +382,43 @@ def table_rows(folder: Path) -> dict[str, list[tuple]]:
             rows["bands"].append((key, packed.string_at(data, ends, holder)))
         rows["bands"].sort()
     return rows
+
+
+def test_a_batchs_build_holders_are_asked_at_once_and_join_the_same_stories(tmp_path):
+    """A batch of writes asks the build's bands for all its entries in one search: each
+    entry gets the build documents sharing any of its bands, and stories are the same as
+    when each entry asks alone."""
+    ordered = sorted(synthetic_entries(600), key=stories.build_order)
+    first, rest = ordered[:300], ordered[300:]
+    built = stories.Entries()
+    built.extend(first)
+    alone, batch = tmp_path / "alone", tmp_path / "batch"
+    for folder in (alone, batch):
+        folder.mkdir()
+        stories.assign_all(folder, built)
+    bands = stories.BuildBands(batch)
+    at_once = bands.holders(np.stack([entry.bands for entry in rest]))
+    expected = [
+        sorted(f.id for f in first if set(f.bands.tolist()) & set(entry.bands.tolist()))
+        for entry in rest
+    ]
+    assert [sorted(found) for found in at_once] == expected
+    assert sum(map(len, at_once)) > 100 and not all(at_once)  # many holders; some none
+    with stories.StoryIndex(alone) as index:
+        one_by_one = [index.add(entry) for entry in rest]
+    with stories.StoryIndex(batch) as index:
+        asked = [index.add(entry, found) for entry, found in zip(rest, at_once, strict=True)]
+    assert asked == one_by_one
+    assert table_rows(alone) == table_rows(batch)
+
+
+def test_band_membership_is_numpys_isin():
+    rng = np.random.default_rng(3)
+    bands = rng.integers(0, 1 << 40, stories.BANDS, dtype=np.uint64)
+    keys = rng.integers(0, 1 << 40, (400, stories.BANDS), dtype=np.uint64)
+    keys[::7, 3] = bands[3]  # the same band
+    keys[::11, 5] = bands[9]  # another band's key
+    keys[::13, -1] = bands.max() + np.uint64(1)  # past every band
+    expected = np.isin(keys, bands).any(axis=1)
+    assert 50 < expected.sum() < 400
+    assert np.array_equal(stories._holding(keys, bands), expected)
