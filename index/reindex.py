@@ -266,8 +266,7 @@ def _build_incremental(
         stories.StoryIndex(generations.generation_path(root, name)) as index,
     ):
         index.remove(stale_ids - new_ids)
-        for entry in entries.in_build_order():
-            index.add(entry)
+        index.add_all(entries.in_build_order())
     # Documents now present: kept ones (in the copy, minus stale) and the re-read ones.
     ix = generations.open_generation(root, name)
     try:

@@ -98,6 +98,7 @@ _WRITE_CACHE_KIB = 131_072  # SQLite's page cache while a full build writes the 
 # inserts rows all over a million-row file, and with SQLite's default 2 MB each batch
 # read the same inner pages again and again.
 _APPLY_CACHE_KIB = 65_536
+_HOLDERS_AT_ONCE = 1000  # entries whose build holders are asked for together
 _ROWS_AT_ONCE = 1 << 20  # rows made into Python objects at a time while writing
 _NO_BANDS = np.zeros(0, dtype=np.uint64)
 _UNDATED = 0  # the `day` of undated documents in the keys table (no date has ordinal 0)
@@ -820,6 +821,15 @@ class StoryIndex:
             return []
         built = self.built.holders(np.stack([entry.bands for entry in entries]))
         return list(zip(entries, built, strict=True))
+
+    def add_all(self, entries: list[Entry]) -> list[str]:
+        """`add` each entry in turn, the build's holders asked for a batch at a time."""
+        stories = []
+        for start in range(0, len(entries), _HOLDERS_AT_ONCE):
+            batch = entries[start : start + _HOLDERS_AT_ONCE]
+            built = self.built.holders(np.stack([entry.bands for entry in batch]))
+            stories += [self.add(e, b) for e, b in zip(batch, built, strict=True)]
+        return stories
 
     def add(self, entry: Entry, built: list[str] | None = None) -> str:
         """Assign `entry` a story (replacing what its document had) and record it.

@@ -384,7 +384,7 @@ def table_rows(folder: Path) -> dict[str, list[tuple]]:
     return rows
 
 
-def test_a_batchs_build_holders_are_asked_at_once_and_join_the_same_stories(tmp_path):
+def test_a_batchs_build_holders_are_asked_at_once_and_join_the_same_stories(tmp_path, monkeypatch):
     """A batch of writes asks the build's bands for all its entries in one search: each
     entry gets the build documents sharing any of its bands, and stories are the same as
     when each entry asks alone."""
@@ -410,6 +410,14 @@ def test_a_batchs_build_holders_are_asked_at_once_and_join_the_same_stories(tmp_
         asked = [index.add(entry, found) for entry, found in zip(rest, at_once, strict=True)]
     assert asked == one_by_one
     assert table_rows(alone) == table_rows(batch)
+    # an incremental build's entries, 64 at a time
+    again = tmp_path / "again"
+    again.mkdir()
+    stories.assign_all(again, built)
+    monkeypatch.setattr(stories, "_HOLDERS_AT_ONCE", 64)
+    with stories.StoryIndex(again) as index:
+        assert index.add_all(rest) == one_by_one
+    assert table_rows(again) == table_rows(alone)
 
 
 def test_band_membership_is_numpys_isin():
