@@ -64,6 +64,7 @@ _evaluations = itertools.count()  # numbers each query evaluation (`_Leaves`)
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+_NO_POSITIONS = np.zeros(0, dtype=np.intp)
 
 
 class Unsupported(Exception):
@@ -1032,7 +1033,7 @@ class _Run:
         a_ids, a_scores = self.eval(q.a, within)
         b_ids, b_scores = self.eval(q.b, self.leaves.within(a_ids))
         scores = a_scores.copy()
-        _, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
+        _, at_a, at_b = intersect_sorted(a_ids, b_ids)
         scores[at_a] = a_scores[at_a] + b_scores[at_b]
         return a_ids, (scores * q.boost if q.boost != 1.0 else scores)
 
@@ -1138,10 +1139,27 @@ def _union(a, b):
     return ids, scores
 
 
+def intersect_sorted(a: np.ndarray, b: np.ndarray):
+    """`np.intersect1d(a, b, assume_unique=True, return_indices=True)` of ascending,
+    duplicate-free arrays: the shorter looked up in the longer, in order (each search
+    starts where the last ended). intersect1d sorts both together, whatever their sizes:
+    a rare word's thousand documents within a common word's million took 2 ms, not 0.1."""
+    if len(a) > len(b):
+        ids, at_b, at_a = intersect_sorted(b, a)
+        return ids, at_a, at_b
+    dtype = np.result_type(a, b)
+    if not len(a):
+        return a[:0].astype(dtype), _NO_POSITIONS, _NO_POSITIONS
+    at = b.searchsorted(a)
+    np.minimum(at, len(b) - 1, out=at)
+    hit = b[at] == a
+    return a[hit].astype(dtype, copy=False), np.flatnonzero(hit), at[hit]
+
+
 def _intersect(a, b):
     a_ids, a_scores = a
     b_ids, b_scores = b
-    ids, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
+    ids, at_a, at_b = intersect_sorted(a_ids, b_ids)
     return ids, a_scores[at_a] + b_scores[at_b]
 
 
@@ -1261,8 +1279,8 @@ def _consecutive(terms: list[_Term], ids: np.ndarray, scores: np.ndarray):
         positions = term.positions[np.repeat(first, counts) + within].astype(np.int64)
         docs = np.repeat(ids, counts).astype(np.int64)  # cached as 32 bits: a key needs 64
         found = _sorted_unique((docs << 32) | (positions - i + (1 << 31)))
-        keys = found if keys is None else np.intersect1d(keys, found, assume_unique=True)
+        keys = found if keys is None else intersect_sorted(keys, found)[0]
         if not len(keys):
             break
-    keep = np.isin(ids, _sorted_unique(keys >> 32))
+    _, keep, _ = intersect_sorted(ids, _sorted_unique(keys >> 32))
     return ids[keep], scores[keep]

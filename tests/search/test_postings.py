@@ -39,6 +39,7 @@ from search.postings import (
     _sorted_unique,
     _Term,
     evaluate,
+    intersect_sorted,
 )
 from search.queries import compile_query
 from search.request import SearchRequest
@@ -503,3 +504,20 @@ def test_runs_of_segments_hold_about_the_limit_each():
     runs = _runs_of_segments(counts, 100)
     assert [seg for run in runs for seg in run] == list(range(len(counts)))
     assert all(counts[list(run)].sum() <= 100 or len(run) == 1 for run in runs)
+
+
+def test_sorted_intersection_is_numpys_intersect1d():
+    """Ids, places in each array and dtype, for sizes far apart, alike, and empty."""
+    rng = np.random.default_rng(11)
+    sizes = [(0, 50), (50, 0), (3, 200_000), (200_000, 40), (5_000, 6_000), (1, 1)]
+    for small, large in sizes:
+        a = np.unique(rng.integers(0, 300_000, small)).astype(np.int32)
+        b = np.unique(rng.integers(0, 300_000, large)).astype(np.int64)
+        for x, y in ((a, b), (b, a)):
+            expected = np.intersect1d(x, y, assume_unique=True, return_indices=True)
+            found = intersect_sorted(x, y)
+            for want, got in zip(expected, found, strict=True):
+                assert want.dtype == got.dtype and np.array_equal(want, got)
+    common = np.arange(0, 100_000, 3)
+    ids, at_a, at_b = intersect_sorted(common, np.arange(0, 100_000, 2))
+    assert np.array_equal(ids, np.arange(0, 100_000, 6)) and len(at_a) == len(at_b) > 1000
