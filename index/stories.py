@@ -817,19 +817,21 @@ class StoryIndex:
     def entries_for(self, docs: list[Document]) -> list[tuple[Entry, list[str]]]:
         """The documents' entries, each with the build's holders of its bands (for `add`)."""
         entries = entries_for(docs)
-        if not entries:
-            return []
-        built = self.built.holders(np.stack([entry.bands for entry in entries]))
-        return list(zip(entries, built, strict=True))
+        return list(zip(entries, self._built_holders(entries), strict=True))
 
     def add_all(self, entries: list[Entry]) -> list[str]:
         """`add` each entry in turn, the build's holders asked for a batch at a time."""
         stories = []
         for start in range(0, len(entries), _HOLDERS_AT_ONCE):
             batch = entries[start : start + _HOLDERS_AT_ONCE]
-            built = self.built.holders(np.stack([entry.bands for entry in batch]))
+            built = self._built_holders(batch)
             stories += [self.add(e, b) for e, b in zip(batch, built, strict=True)]
         return stories
+
+    def _built_holders(self, entries: list[Entry]) -> list[list[str]]:
+        if not entries:
+            return []
+        return self.built.holders(np.stack([entry.bands for entry in entries]))
 
     def add(self, entry: Entry, built: list[str] | None = None) -> str:
         """Assign `entry` a story (replacing what its document had) and record it.
