@@ -32,7 +32,7 @@ from whoosh import scoring
 from whoosh.query.compound import Or
 
 from index.codec.arrays import read_positions_into, read_term_into
-from index.codec.lexicon import open_lexicon
+from index.codec.lexicon import Found, concatenated_ranges, open_lexicon
 from index.codec.postings import FieldLengths, field_b, read_lengths, read_term
 from index.codec.terms import term_location, term_locations
 from search import budget
@@ -53,6 +53,9 @@ CACHE_LOCATIONS = 200_000
 # Postings of a FieldedTerm read and scored at once (`_fielded_run`): its temporaries,
 # some 40 bytes a posting, stay a few MB however common the word.
 RUN_POSTINGS = 1 << 17
+# Lexicon entries of pooled terms kept per index version (some 600 bytes each): forgotten
+# all at once past this many.
+CACHE_POOLED = 20_000
 # Terms asked for within some documents (an And's), remembered so that the second time
 # one is read whole and cached (`PostingsCache._once`): forgotten all at once past this
 # many (some 150 bytes each, in each worker).
@@ -161,6 +164,11 @@ class _Within:
         return at[hi > lo].tolist()
 
 
+# A term's postings as read from its segments, one segment after another: ids in each
+# segment, weights, and positions (flat, and where each posting's start; one more).
+_Segments = tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]
+
+
 class PostingsCache:
     """Scored postings of one index version, shared by the threads that search it."""
 
@@ -208,6 +216,8 @@ class PostingsCache:
             }
             self._lexicon_leaves = [place.get(s, -1) for s in self._lexicon.segments]
         self._lexicon_covered = frozenset(self._lexicon_leaves)
+        # (field, btext) -> the lexicon's entry of a term it pools (`_read_pooled`)
+        self._pooled: dict[tuple[str, bytes], Found] = {}
 
     def fielded_idf(self, searcher, q: FieldedTerm) -> float:
         """`q.idf`, remembered: the same for every segment and query of this version (it
@@ -272,13 +282,20 @@ class PostingsCache:
         generation's lexicon covers (index/codec/lexicon.py): one lookup for them all."""
         found = {seg: (0, None) for seg in segs if seg in self._lexicon_covered}
         if found and self._lexicon is not None:
-            numbers, frequencies, starts = self._lexicon.find(field, btext)
+            entry = self._lexicon.find(field, btext)
             for number, frequency, start in zip(
-                numbers.tolist(), frequencies.tolist(), starts.tolist(), strict=True
+                entry.numbers.tolist(),
+                entry.frequencies.tolist(),
+                entry.starts.tolist(),
+                strict=True,
             ):
                 seg = self._lexicon_leaves[number]
                 if seg in found:
                     found[seg] = (frequency, start)
+            if entry.pool is not None:
+                if len(self._pooled) >= CACHE_POOLED:
+                    self._pooled.clear()
+                self._pooled[(field, btext)] = entry
         return found
 
     def words(self, searcher) -> IndexWords:
@@ -401,6 +418,9 @@ class PostingsCache:
         if self.folder is None:
             return None
         counts = frequencies[segs]
+        pooled = self._read_pooled(segs, counts, field, btext, positions)
+        if pooled is not None:
+            return self._found(leaves, segs, counts, field, pooled, lengths, within)
         total = int(counts.sum())
         ids = np.empty(total, dtype=np.uint32)
         weights = np.empty(total, dtype=np.float32)
@@ -423,23 +443,57 @@ class PostingsCache:
             ):
                 return None
             at = end
+        found_positions = None if starts is None else self._positions(names, field, counts, starts)
+        return self._found(
+            leaves, segs, counts, field, (ids, weights, found_positions), lengths, within
+        )
+
+    def _read_pooled(
+        self, segs: list[int], counts: np.ndarray, field: str, btext: bytes, positions: bool
+    ) -> _Segments | None:
+        """`_read_all`'s postings of a term the generation's lexicon pools, when it pools
+        them for every segment of `segs`: (segment ids, weights, positions as (flat,
+        starts) or None), from one or two reads (index/codec/lexicon.py); None when not."""
+        entry = self._pooled.get((field, btext))
+        if entry is None or self._lexicon is None:
+            return None
+        # Each lexicon row's segment among the leaves, and its postings' place in the pool.
+        leaves_of = [self._lexicon_leaves[n] for n in entry.numbers.tolist()]
+        if not set(segs) <= set(leaves_of):
+            return None
+        budget.check()
+        ids, weights, sizes, flat = self._lexicon.pooled(entry, positions)
+        at = {seg: row for row, seg in enumerate(leaves_of)}
+        rows = [at[seg] for seg in segs]
+        if rows == list(range(len(leaves_of))):  # every row, in order: the whole pool
+            return ids, weights, None if flat is None else (flat, _starts(sizes))
+        row_starts = np.cumsum(entry.frequencies) - entry.frequencies
+        taken = concatenated_ranges(row_starts[rows], counts)
+        if sizes is None or flat is None:
+            return ids[taken], weights[taken], None
+        kept_sizes = sizes[taken]
+        kept = concatenated_ranges(_starts(sizes)[taken], kept_sizes)
+        return ids[taken], weights[taken], (flat[kept], _starts(kept_sizes))
+
+    def _found(self, leaves, segs, counts, field, read: _Segments, lengths: bool, within) -> _Read:
+        """`_read_all`'s answer from the postings read (each segment's ids, weights and
+        positions, one after another): ids moved into the whole index, kept `within`
+        some documents, weights widened, and field lengths if asked."""
+        ids, weights, found_positions = read
         offsets = np.array([leaves[seg][1] for seg in segs], dtype=np.int64)
         moved = ids.astype(np.int64)
         moved += np.repeat(offsets, counts)
         keep = None if within is None else within.mask[moved]
         if keep is not None:
             moved, weights = moved[keep], weights[keep]
-        found_positions = None
-        if starts is not None:
-            found_positions = self._positions(names, field, counts, starts)
-            if keep is not None:
+            if found_positions is not None:
                 found_positions = _kept_positions(found_positions, keep)
         if not lengths:
             return _Read(moved, weights.astype(np.float64), None, found_positions)
         every = self._index_field_lengths(leaves, field)
         if every is not None:
             return _Read(moved, weights.astype(np.float64), every[moved], found_positions)
-        found_lengths = np.empty(total, dtype=np.float64)
+        found_lengths = np.empty(len(ids), dtype=np.float64)
         at = 0
         for seg, count in zip(segs, counts.tolist(), strict=True):
             reader = leaves[seg][0]
@@ -720,6 +774,14 @@ def _cut_term(term: _Term, within: _Within) -> _Term:
         return _Term(term.ids[keep], term.scores[keep])
     flat, starts = _kept_positions((term.positions, term.starts), keep)
     return _Term(term.ids[keep], term.scores[keep], flat, starts)
+
+
+def _starts(sizes: np.ndarray) -> np.ndarray:
+    """Where each of runs of these sizes starts, one after another, and where the last
+    ends (int64)."""
+    starts = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=starts[1:])
+    return starts
 
 
 def _kept_positions(positions: tuple[np.ndarray, np.ndarray], keep: np.ndarray):

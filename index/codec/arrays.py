@@ -245,20 +245,37 @@ def has_term_hashes(folder: str | Path, segment_id: str) -> bool:
 
 
 def hashed_terms(folder: str | Path, segment_id: str):
-    """Per field of the segment: its terms' hashes as (n, 2) halves, their document
-    frequencies and where their postings start; None without `has_term_hashes`."""
-    fields = _hashed_fields(folder, segment_id)
-    if fields is None:
+    """Per field of the segment: its name, its terms' hashes as (n, 2) halves, their
+    document frequencies, where their postings start in Whoosh's file and where in the
+    field's arrays; None without `has_term_hashes`."""
+    fields = _segment(str(folder), segment_id)
+    if fields is None or any(found.hashes is None for found in fields.values()):
         return None
     return [
         (
+            field,
             found.hashes.take(0, len(found.hashes)).reshape(-1, 2),
             np.diff(found.starts),
             np.array(found.offsets),
+            np.array(found.starts[:-1]),
         )
-        for found in fields
-        if found.hashes is not None  # all are (_hashed_fields)
+        for field, found in fields.items()
+        if found.hashes is not None  # all are (checked above)
     ]
+
+
+def field_postings(folder: str | Path, segment_id: str, field: str, positions: bool = False):
+    """The field's whole arrays in the segment, read at once for the lexicon's pool
+    (index/codec/lexicon.py): (ids, weights, position starts or None), and with
+    `positions` the positions (or None) after them."""
+    fields = _segment(str(folder), segment_id)
+    if fields is None or field not in fields:
+        raise ValueError(f"{segment_id}: no posting arrays for {field}")
+    found = fields[field]
+    every = [found.ids, found.weights, found.position_starts]
+    if positions:
+        every.append(found.positions)
+    return tuple(None if a is None else a.take(0, len(a)) for a in every)
 
 
 def segment_words(folder: str | Path, segment_id: str) -> list[bytes] | None:

@@ -8,6 +8,7 @@ frequencies and postings starts against Whoosh's own term infos.
 from __future__ import annotations
 
 import gzip
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -61,7 +62,7 @@ def _assert_same(folder) -> int:
     table = lexicon.open_lexicon(folder)
     assert table is not None
     for (field, term), where in expected.items():
-        numbers, frequencies, starts = table.find(field, term)
+        numbers, frequencies, starts, _ = table.find(field, term)
         got = {
             table.segments[n]: (f, s)
             for n, f, s in zip(numbers.tolist(), frequencies.tolist(), starts.tolist(), strict=True)
@@ -76,7 +77,7 @@ def test_every_term_of_every_segment_is_where_whoosh_has_it(tmp_path, monkeypatc
     assert len(table.segments) == 6
     assert _assert_same(folder) > 10_000
     for field, term in [("text_en", b"zzyzx"), ("no_such_field", b"oil"), ("words", b"")]:
-        assert [a.tolist() for a in table.find(field, term)] == [[], [], []]
+        assert [a.tolist() for a in table.find(field, term)[:3]] == [[], [], []]
 
 
 def test_keys_sharing_the_high_half_of_their_hash_are_told_apart(tmp_path, monkeypatch):
@@ -147,3 +148,36 @@ def test_its_words_are_whooshs_words_in_whooshs_order(tmp_path, monkeypatch):
     finally:
         ix.close()
     assert len(everything) > 5_000
+
+
+def test_rare_keys_postings_are_pooled_as_their_segments_hold_them(tmp_path, monkeypatch):
+    """A key with at most POOLED_POSTINGS postings over all segments has them in the
+    pool, segment after segment in its rows' order: ids, weights and positions as each
+    segment's own arrays hold them (tests/index/test_codec_postings.py compares those
+    with Whoosh); a key with more has none."""
+    monkeypatch.setattr(lexicon, "POOLED_POSTINGS", 25)
+    folder = _build(tmp_path, 300, 50, monkeypatch)
+    table = lexicon.open_lexicon(folder)
+    kinds = Counter()
+    for field, term in _expected(folder):
+        found = table.find(field, term)
+        assert (found.pool is not None) == (found.frequencies.sum() <= 25), (field, term)
+        if found.pool is None:
+            kinds["not pooled"] += 1
+            continue
+        ids, weights, sizes, positions = table.pooled(found, positions=True)
+        parts = [
+            arrays.read_term(str(folder), table.segments[n], field, start, True)
+            or arrays.read_term(str(folder), table.segments[n], field, start, False)
+            for n, start in zip(found.numbers.tolist(), found.starts.tolist(), strict=True)
+        ]
+        assert ids.tolist() == [i for part in parts for i in part[0].tolist()]
+        assert weights.tolist() == [w for part in parts for w in part[1].tolist()]
+        if parts[0][2] is None:
+            assert not sizes.any() and not len(positions)
+            kinds["pooled"] += 1
+            continue
+        assert sizes.tolist() == [s for part in parts for s in np.diff(part[2][1]).tolist()]
+        assert positions.tolist() == [x for part in parts for x in part[2][0].tolist()]
+        kinds["pooled with positions"] += 1
+    assert min(kinds.values()) > 300 and len(kinds) == 3, kinds

@@ -9,6 +9,7 @@ import time
 import pytest
 from whoosh.codec import whoosh3
 
+from index.codec.lexicon import Lexicon
 from search import budget, postings
 from search.engine import Engine
 from search.errors import QueryTimeout
@@ -38,11 +39,12 @@ def burn_cpu(seconds: float) -> None:
 def slow_postings(monkeypatch):
     """Reading postings is slow on both query paths, none is over a cap: every posting
     Whoosh's matchers read costs 5 ms of CPU, every term list the numpy path
-    (search/postings.py) reads, one segment's at a time or into a shared buffer, costs
-    50 ms."""
+    (search/postings.py) reads, one segment's at a time, into a shared buffer or from
+    the lexicon's pool, costs 50 ms."""
     real_next = whoosh3.W3LeafMatcher.next
     real_read = postings.read_term
     real_read_into = postings.read_term_into
+    real_pooled = Lexicon.pooled
 
     def next_slowly(self):
         burn_cpu(0.005)
@@ -56,9 +58,14 @@ def slow_postings(monkeypatch):
         burn_cpu(0.05)
         return real_read_into(*args, **kwargs)
 
+    def pooled_slowly(*args, **kwargs):
+        burn_cpu(0.05)
+        return real_pooled(*args, **kwargs)
+
     monkeypatch.setattr(whoosh3.W3LeafMatcher, "next", next_slowly)
     monkeypatch.setattr(postings, "read_term", read_slowly)
     monkeypatch.setattr(postings, "read_term_into", read_into_slowly)
+    monkeypatch.setattr(Lexicon, "pooled", pooled_slowly)
 
 
 def test_the_budget_changes_no_answer(index_root):

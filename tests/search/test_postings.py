@@ -23,10 +23,12 @@ from whoosh.util import make_weighted_tree
 
 from index import generations, pipeline, schema
 from index.applier import apply_pending, delete_op, put_op
+from index.codec import lexicon
 from index.codec.lexicon import Lexicon
 from index.codec.terms import TermsTable
 from index.reindex import reindex
 from search import parser as p
+from search import postings
 from search.engine import Engine
 from search.postings import (
     PostingsCache,
@@ -274,9 +276,11 @@ SEGMENTED_QUERIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def segmented(tmp_path_factory):
-    """1,200 Reuters articles in twelve segments of 100 (as a parallel build cuts them)."""
+@pytest.fixture(scope="module", params=["pooled", "in segments"])
+def segmented(tmp_path_factory, request):
+    """1,200 Reuters articles in twelve segments of 100 (as a parallel build cuts them),
+    its rare words' postings pooled in the lexicon (index/codec/lexicon.py: here nearly
+    every word) or every word read from the segments."""
     assert REUTERS.exists(), f"the Reuters-21578 corpus is needed at {REUTERS}"
     folder = tmp_path_factory.mktemp("segmented")
     with gzip.open(REUTERS, "rt", encoding="utf-8") as lines:
@@ -286,6 +290,8 @@ def segmented(tmp_path_factory):
         patch.setattr(pipeline, "PARALLEL_MIN_DOCUMENTS", 1)
         patch.setattr(pipeline, "SHARE_DOCUMENTS", 100)
         patch.setattr(pipeline, "default_workers", lambda: 1)
+        if request.param == "in segments":
+            patch.setattr(lexicon, "POOLED_POSTINGS", 0)
         assert reindex(folder / "index", [folder / "reuters.jsonl"]).switched
     return Engine(folder / "index")
 
@@ -367,6 +373,9 @@ WITHIN_QUERIES = [
     '"crude oil" said',
     '"said it"',
     '"oil prices"',
+    '"cocoa prices"',
+    '"sugar exports" said',
+    'cocoa "the price"',
 ]
 
 
@@ -473,9 +482,9 @@ def test_a_new_word_is_looked_up_once_in_the_lexicon(segmented, monkeypatch):
     found = Counter()
     find = Lexicon.find
 
-    def counted(lexicon, field, term):
+    def counted(table, field, term):
         found[(field, term)] += 1
-        return find(lexicon, field, term)
+        return find(table, field, term)
 
     tables = Counter()
     entry = TermsTable._entry
@@ -492,6 +501,37 @@ def test_a_new_word_is_looked_up_once_in_the_lexicon(segmented, monkeypatch):
     assert len(found) > 20
     assert sorted(key for key, times in found.items() if times > 1) == []
     assert tables == Counter()
+
+
+def test_pooled_words_are_read_from_the_pool_not_the_segments(segmented, monkeypatch):
+    """Words the lexicon pools (here all: none has 16,384 postings) are read in one or
+    two reads, whatever the number of segments; the others from each segment's arrays."""
+    engine = Engine(segmented.root)
+    pool_reads, segment_reads = Counter(), Counter()
+    pooled, read_term_into = Lexicon.pooled, postings.read_term_into
+
+    def from_pool(table, entry, positions=False):
+        pool_reads[positions] += 1
+        return pooled(table, entry, positions)
+
+    def from_segment(*args, **kwargs):
+        segment_reads[args[2]] += 1
+        return read_term_into(*args, **kwargs)
+
+    monkeypatch.setattr(Lexicon, "pooled", from_pool)
+    monkeypatch.setattr(postings, "read_term_into", from_segment)
+    for text in [*SEGMENTED_QUERIES, *WITHIN_QUERIES]:
+        fast, found, ranked = both_ways(engine, text)
+        assert fast is not None and fast.ids.tolist() == found.tolist(), text
+        assert fast.top(None, len(found) + 1) == ranked, text
+    snap = engine._snapshot()
+    said = snap.postings._lexicon.find("text_en", snap.searcher.schema["text_en"].to_bytes("said"))
+    if said.pool is not None:
+        assert pool_reads[True] > 5 and pool_reads[False] > 20
+        assert segment_reads == Counter()
+    else:
+        assert pool_reads == Counter()
+        assert segment_reads["text_en"] > 100
 
 
 def test_runs_of_segments_hold_about_the_limit_each():
