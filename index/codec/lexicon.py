@@ -65,7 +65,7 @@ def write(folder: str | Path, segment_ids: list[str]) -> list[str]:
     whose posting arrays hold term hashes); the segments it covers (none: not written)."""
     covered: list[str] = []
     sources: list[tuple[str, str]] = []  # (segment, field) of each run of rows
-    hashes, rows, source_of, begins = [], [], [], []
+    hashes, rows, sourced, begun = [], [], [], []
     for segment_id in segment_ids:
         fields = arrays.hashed_terms(folder, segment_id)
         if fields is None:
@@ -75,8 +75,8 @@ def write(folder: str | Path, segment_ids: list[str]) -> list[str]:
         for field, keys, frequencies, offsets, firsts in fields:
             hashes.append(keys)
             rows.append(np.stack([(number << _SEGMENT_SHIFT) | frequencies, offsets], axis=1))
-            source_of.append(np.full(len(keys), len(sources), dtype=np.int32))
-            begins.append(firsts)
+            sourced.append(np.full(len(keys), len(sources), dtype=np.int32))
+            begun.append(firsts)
             sources.append((segment_id, field))
     if not covered:
         return covered
@@ -89,22 +89,22 @@ def write(folder: str | Path, segment_ids: list[str]) -> list[str]:
     new[1:] = (keys[1:] != keys[:-1]).any(axis=1)
     unique = keys[new]
     first = np.append(np.flatnonzero(new), len(keys)).astype("<i8")
-    frequencies = rows_of[:, 0] & _FREQUENCY_MASK
-    totals = np.add.reduceat(frequencies, first[:-1])
-    pooled = np.repeat(totals <= POOLED_POSTINGS, np.diff(first))
-    pool, positions, pool_at, positions_at = _pool(
-        folder,
-        sources,
-        np.concatenate(source_of)[order],
-        np.concatenate(begins)[order],
-        np.where(pooled, frequencies, 0),
-    )
+    del keys, new  # the pool is the phase's peak: what it does not need goes first
+    counts = rows_of[:, 0] & _FREQUENCY_MASK
+    totals = np.add.reduceat(counts, first[:-1])
+    counts[np.repeat(totals > POOLED_POSTINGS, np.diff(first))] = 0  # each row's pooled
+    del totals
+    source_of = np.concatenate(sourced)[order]
+    begins = np.concatenate(begun)[order]
+    del order, sourced, begun
+    pool, positions, pool_at, positions_at = _pool(folder, sources, source_of, begins, counts)
+    del source_of, begins, counts
     tables = {
         "sample": np.ascontiguousarray(unique[::BLOCK, 0]),
         "keys": unique.reshape(-1),
         # Per key and one more: its first row, its first pooled posting and position.
         "spans": np.stack([first, pool_at[first], positions_at[first]], axis=1).reshape(-1),
-        "rows": rows_of.astype("<i8").reshape(-1),
+        "rows": rows_of.astype("<i8", copy=False).reshape(-1),
         "pool": pool.reshape(-1),
         "pool_positions": positions,
     }
