@@ -32,7 +32,7 @@ from whoosh import scoring
 from whoosh.query.compound import Or
 
 from index.codec.arrays import read_positions_into, read_term_into
-from index.codec.lexicon import Found, concatenated_ranges, open_lexicon
+from index.codec.lexicon import Found, concatenated_ranges, open_lexicon, run_starts
 from index.codec.postings import FieldLengths, field_b, read_lengths, read_term
 from index.codec.terms import term_location, term_locations
 from search import budget
@@ -466,14 +466,13 @@ class PostingsCache:
         at = {seg: row for row, seg in enumerate(leaves_of)}
         rows = [at[seg] for seg in segs]
         if rows == list(range(len(leaves_of))):  # every row, in order: the whole pool
-            return ids, weights, None if flat is None else (flat, _starts(sizes))
-        row_starts = np.cumsum(entry.frequencies) - entry.frequencies
-        taken = concatenated_ranges(row_starts[rows], counts)
+            return ids, weights, None if flat is None else (flat, run_starts(sizes))
+        taken = concatenated_ranges(run_starts(entry.frequencies)[rows], counts)
         if sizes is None or flat is None:
             return ids[taken], weights[taken], None
         kept_sizes = sizes[taken]
-        kept = concatenated_ranges(_starts(sizes)[taken], kept_sizes)
-        return ids[taken], weights[taken], (flat[kept], _starts(kept_sizes))
+        kept = concatenated_ranges(run_starts(sizes)[taken], kept_sizes)
+        return ids[taken], weights[taken], (flat[kept], run_starts(kept_sizes))
 
     def _found(self, leaves, segs, counts, field, read: _Segments, lengths: bool, within) -> _Read:
         """`_read_all`'s answer from the postings read (each segment's ids, weights and
@@ -774,14 +773,6 @@ def _cut_term(term: _Term, within: _Within) -> _Term:
         return _Term(term.ids[keep], term.scores[keep])
     flat, starts = _kept_positions((term.positions, term.starts), keep)
     return _Term(term.ids[keep], term.scores[keep], flat, starts)
-
-
-def _starts(sizes: np.ndarray) -> np.ndarray:
-    """Where each of runs of these sizes starts, one after another, and where the last
-    ends (int64)."""
-    starts = np.zeros(len(sizes) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=starts[1:])
-    return starts
 
 
 def _kept_positions(positions: tuple[np.ndarray, np.ndarray], keep: np.ndarray):

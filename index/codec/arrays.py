@@ -231,13 +231,13 @@ def _segment(folder: str, segment_id: str) -> dict[str, _Field] | None:
     return fields
 
 
-def _hashed_fields(folder: str | Path, segment_id: str) -> list[_Field] | None:
+def _hashed_fields(folder: str | Path, segment_id: str) -> dict[str, _Field] | None:
     """The segment's fields, None unless each keeps its terms' hashes (arrays written
     before the lexicon was, or none: a segment Whoosh wrote)."""
     fields = _segment(str(folder), segment_id)
     if not fields or any(found.hashes is None for found in fields.values()):
         return None
-    return list(fields.values())
+    return fields
 
 
 def has_term_hashes(folder: str | Path, segment_id: str) -> bool:
@@ -248,8 +248,8 @@ def hashed_terms(folder: str | Path, segment_id: str):
     """Per field of the segment: its name, its terms' hashes as (n, 2) halves, their
     document frequencies, where their postings start in Whoosh's file and where in the
     field's arrays; None without `has_term_hashes`."""
-    fields = _segment(str(folder), segment_id)
-    if fields is None or any(found.hashes is None for found in fields.values()):
+    fields = _hashed_fields(folder, segment_id)
+    if fields is None:
         return None
     return [
         (
@@ -260,7 +260,7 @@ def hashed_terms(folder: str | Path, segment_id: str):
             np.array(found.starts[:-1]),
         )
         for field, found in fields.items()
-        if found.hashes is not None  # all are (checked above)
+        if found.hashes is not None  # all are (_hashed_fields)
     ]
 
 

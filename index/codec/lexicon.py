@@ -111,8 +111,7 @@ def write(folder: str | Path, segment_ids: list[str]) -> list[str]:
     if words is not None:
         tables["words"] = np.frombuffer(b"".join(words), dtype=np.uint8)
         tables["word_ends"] = np.cumsum([len(word) for word in words], dtype=np.int64)
-    meta = {"segments": covered, "block": BLOCK, "pooled": POOLED_POSTINGS}
-    packed.write(Path(folder) / LEXICON_FILE, tables, meta)
+    packed.write(Path(folder) / LEXICON_FILE, tables, {"segments": covered, "block": BLOCK})
     return covered
 
 
@@ -122,8 +121,7 @@ def _pool(folder, sources: list[tuple[str, str]], source_of, begins, counts):
     positions start in them (one more than the rows). `counts`: each row's postings
     pooled (0: none). Each source's arrays are read whole, once for the postings and
     once more for the positions, whose places are known only then."""
-    pool_at = np.zeros(len(counts) + 1, dtype="<i8")
-    np.cumsum(counts, out=pool_at[1:])
+    pool_at = run_starts(counts)
     pool = np.zeros((int(pool_at[-1]), 3), dtype="<u4")
     row_positions = np.zeros(len(counts), dtype=np.int64)
     taken = np.flatnonzero(counts)
@@ -140,19 +138,19 @@ def _pool(folder, sources: list[tuple[str, str]], source_of, begins, counts):
         pool[into, 0] = ids[taken_from]
         pool[into, 1] = weights[taken_from].view("<u4")
         if starts is not None:
-            sizes = np.diff(starts)[taken_from]
+            sizes = starts[taken_from + 1] - starts[taken_from]
             pool[into, 2] = sizes
-            row_positions[rows] = np.add.reduceat(sizes, _firsts(counts[rows]))
+            row_positions[rows] = np.add.reduceat(sizes, run_starts(counts[rows])[:-1])
             positional.append((source, rows))
-    positions_at = np.zeros(len(counts) + 1, dtype="<i8")
-    np.cumsum(row_positions, out=positions_at[1:])
+    positions_at = run_starts(row_positions)
     flat = np.zeros(int(positions_at[-1]), dtype="<i4")
     for source, rows in positional:
         segment_id, field = sources[source]
         _, _, starts, positions = arrays.field_postings(folder, segment_id, field, True)
         sizes = pool[concatenated_ranges(pool_at[rows], counts[rows]), 2].astype(np.int64)
-        before = np.cumsum(sizes) - sizes  # each posting's positions, from the source's first
-        into = np.repeat(positions_at[rows] - before[_firsts(counts[rows])], counts[rows]) + before
+        before = run_starts(sizes)[:-1]  # each posting's positions, from the source's first
+        firsts = run_starts(counts[rows])[:-1]
+        into = np.repeat(positions_at[rows] - before[firsts], counts[rows]) + before
         taken_from = concatenated_ranges(begins[rows], counts[rows])
         flat[concatenated_ranges(into, sizes)] = positions[
             concatenated_ranges(starts[taken_from], sizes)
@@ -160,18 +158,20 @@ def _pool(folder, sources: list[tuple[str, str]], source_of, begins, counts):
     return pool, flat, pool_at, positions_at
 
 
-def _firsts(counts: np.ndarray) -> np.ndarray:
-    """Where each of runs of these lengths starts, one after another."""
-    return np.cumsum(counts) - counts
+def run_starts(sizes: np.ndarray) -> np.ndarray:
+    """Where each of runs of these sizes starts, one after another, and where the last
+    ends (int64, one more than the runs)."""
+    starts = np.zeros(len(sizes) + 1, dtype="<i8")
+    np.cumsum(sizes, out=starts[1:])
+    return starts
 
 
 def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """start, start + 1, ... start + count - 1 of each (start, count), one after another."""
     counts = np.asarray(counts, dtype=np.int64)
-    ends = np.cumsum(counts)
-    total = int(ends[-1]) if len(ends) else 0
-    return np.repeat(np.asarray(starts, dtype=np.int64) - (ends - counts), counts) + np.arange(
-        total
+    before = run_starts(counts)
+    return np.repeat(np.asarray(starts, dtype=np.int64) - before[:-1], counts) + np.arange(
+        before[-1]
     )
 
 
