@@ -77,9 +77,18 @@ class Unmapped:
     def read_into(self, start: int, out: np.ndarray) -> np.ndarray:
         """`out` (of this array's type) filled with the elements from `start`: a slice of
         a buffer that several reads fill one after another, without a copy each."""
+        return pread.read_into(*self.read_at(start, out))
+
+    def advise(self, start: int, end: int) -> None:
+        """Ask the disk for elements [start, end) now, to be read soon (`pread.advise`)."""
+        size = self.dtype.itemsize
+        pread.advise(self._file, self._offset + start * size, (end - start) * size)
+
+    def read_at(self, start: int, out: np.ndarray) -> pread.Read:
+        """`read_into`, to be made later with others (`pread.read_all`)."""
         if start < 0 or start + len(out) > self._length:
             raise ValueError(f"elements {start}..{start + len(out)} of {self._length}")
-        return pread.read_into(self._file, out, self._offset + start * self.dtype.itemsize)
+        return pread.Read(self._file, out, self._offset + start * self.dtype.itemsize)
 
 
 def read(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:

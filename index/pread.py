@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,6 +38,34 @@ def read_into(file: Descriptor, out: np.ndarray, at: int) -> np.ndarray:
     if out.nbytes and os.preadv(file.fd, [out.data], at) != out.nbytes:
         raise OSError(f"file cut short: {out.nbytes} bytes at {at}")
     return out
+
+
+class Read(NamedTuple):
+    """`out` to be filled from byte `at` of `file` (`read_all`)."""
+
+    file: Descriptor
+    out: np.ndarray
+    at: int
+
+
+def read_all(reads: list[Read]) -> None:
+    """Make `reads`, the kernel told of all of them first (`posix_fadvise` WILLNEED), so
+    that those the page cache lacks wait on the disk together, not one after another: a
+    word's first search at a million articles reads its postings from some forty segments.
+    On these machines 150 random 4 KB reads from an emptied cache took 25-33 ms one by
+    one and 11-12 ms told first; telling costs a system call each (about 6 us)."""
+    if len(reads) > 1:
+        for file, out, at in reads:
+            advise(file, at, out.nbytes)
+    for read in reads:
+        read_into(*read)
+
+
+def advise(file: Descriptor, at: int, length: int) -> None:
+    """Tell the kernel `length` bytes from `at` will be read soon: those not in the page
+    cache are read from the disk while the caller goes on."""
+    if length > 0:
+        os.posix_fadvise(file.fd, at, length, os.POSIX_FADV_WILLNEED)
 
 
 # Bytes read at least at once by a small read (`Bytes`): the reads that follow it, when

@@ -22,7 +22,7 @@ import functools
 import itertools
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -31,7 +31,8 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.query.compound import Or
 
-from index.codec.arrays import read_positions_into, read_term_into
+from index import pread
+from index.codec.arrays import positions_read, term_reads
 from index.codec.lexicon import Found, concatenated_ranges, open_lexicon, run_starts
 from index.codec.postings import FieldLengths, field_b, read_lengths, read_term
 from index.codec.terms import term_location, term_locations
@@ -218,6 +219,9 @@ class PostingsCache:
         self._lexicon_covered = frozenset(self._lexicon_leaves)
         # (field, btext) -> the lexicon's entry of a term it pools (`_read_pooled`)
         self._pooled: dict[tuple[str, bytes], Found] = {}
+        # (field, btext) -> its lexicon entry, found with the rest of its query's words
+        # (`look_up`), until `_in_lexicon` takes it
+        self._ahead: dict[tuple[str, bytes], Found] = {}
 
     def fielded_idf(self, searcher, q: FieldedTerm) -> float:
         """`q.idf`, remembered: the same for every segment and query of this version (it
@@ -282,7 +286,7 @@ class PostingsCache:
         generation's lexicon covers (index/codec/lexicon.py): one lookup for them all."""
         found = {seg: (0, None) for seg in segs if seg in self._lexicon_covered}
         if found and self._lexicon is not None:
-            entry = self._lexicon.find(field, btext)
+            entry = self._ahead.pop((field, btext), None) or self._lexicon.find(field, btext)
             for number, frequency, start in zip(
                 entry.numbers.tolist(),
                 entry.frequencies.tolist(),
@@ -297,6 +301,19 @@ class PostingsCache:
                     self._pooled.clear()
                 self._pooled[(field, btext)] = entry
         return found
+
+    def look_up(self, keys: list[tuple[str, bytes]]) -> None:
+        """Find the (field, btext) `keys` not yet known in the lexicon all at once, for
+        `frequencies` to take: a query's words cost three waves of reads, not three reads
+        each one after another (index/codec/lexicon.py)."""
+        if self._lexicon is None or not self._lexicon_covered:
+            return
+        known = self._frequencies, self._ahead
+        new = [key for key in dict.fromkeys(keys) if not any(key in k for k in known)]
+        if new:
+            if len(self._ahead) + len(new) > CACHE_POOLED:
+                self._ahead.clear()
+            self._ahead.update(zip(new, self._lexicon.find_all(new), strict=True))
 
     def words(self, searcher) -> IndexWords:
         """The index's words for prefix and fuzzy terms (search/words.py): the lexicon's
@@ -427,6 +444,7 @@ class PostingsCache:
         # Each segment's position starts, one more than its postings.
         starts = np.empty(total + len(segs), dtype=np.int64) if positions else None
         names = []
+        reads: list[pread.Read] = []
         at = 0
         for i, (seg, count) in enumerate(zip(segs, counts.tolist(), strict=True)):
             budget.check()  # reading a term's postings is the unit of work that grows
@@ -438,11 +456,14 @@ class PostingsCache:
                 return None
             names.append(segment.segment_id())
             seg_starts = None if starts is None else starts[at + i : end + i + 1]
-            if not read_term_into(
+            seg_reads = term_reads(
                 self.folder, names[-1], field, start, ids[at:end], weights[at:end], seg_starts
-            ):
+            )
+            if seg_reads is None:
                 return None
+            reads += seg_reads
             at = end
+        pread.read_all(reads)
         found_positions = None if starts is None else self._positions(names, field, counts, starts)
         return self._found(
             leaves, segs, counts, field, (ids, weights, found_positions), lengths, within
@@ -514,10 +535,12 @@ class PostingsCache:
         firsts, lasts = starts[ends - counts - 1], starts[ends - 1]
         sizes = lasts - firsts
         flat = np.empty(int(sizes.sum()), dtype=np.int32)
+        reads = []
         at = 0
         for name, first, size in zip(names, firsts.tolist(), sizes.tolist(), strict=True):
-            read_positions_into(self.folder, name, field, first, flat[at : at + size])
+            reads.append(positions_read(self.folder, name, field, first, flat[at : at + size]))
             at += size
+        pread.read_all(reads)
         # Each posting's start, moved from its segment's positions to the flat array's; a
         # segment's last start (its end) is the next one's first.
         own = np.ones(len(starts), dtype=bool)
@@ -796,6 +819,8 @@ def evaluate(cache: PostingsCache, searcher, query: wq.Query) -> Scored | None:
     scores: list[np.ndarray] = []
     try:
         found = _Leaves(cache, searcher, leaves)
+        words = ((f, _btext(found.btexts, searcher.schema, f, t)) for f, t in _words(query))
+        cache.look_up([(field, btext) for field, btext in words if btext is not None])
         shapes = _Shapes(cache, searcher, leaves, found.btexts)
         for orders, start, end in _runs(shapes, query):
             run_ids, run_scores = _Run(found, shapes.sizes, orders, start, end).eval(query)
@@ -806,6 +831,25 @@ def evaluate(cache: PostingsCache, searcher, query: wq.Query) -> Scored | None:
     if not ids:
         return Scored(_EMPTY_IDS, _EMPTY_SCORES)
     return Scored(np.concatenate(ids).astype(np.int64, copy=False), np.concatenate(scores))
+
+
+def _words(q) -> Iterator[tuple[str, object]]:
+    """Each (field, text) of the terms and phrases the evaluation of `q` looks up."""
+    kind = type(q)
+    if kind is wq.Term:
+        yield q.fieldname, q.text
+    elif kind is wq.Phrase:
+        yield from ((q.fieldname, word) for word in q.words)
+    elif kind is FieldedTerm:
+        yield from ((name, q.text) for name, _ in q.fields)
+    elif kind is wq.And or kind is wq.Or:
+        for sub in q.subqueries:
+            yield from _words(sub)
+    elif kind is wq.Not:
+        yield from _words(q.query)
+    elif kind is wq.AndMaybe:
+        yield from _words(q.a)
+        yield from _words(q.b)
 
 
 def _leaves(searcher):

@@ -35,7 +35,7 @@ import numpy as np
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE
 
-from index import packed, schema
+from index import packed, pread, schema
 from index.storage import POSTINGS_DIR
 
 FOLDER = POSTINGS_DIR
@@ -305,7 +305,7 @@ def _rows(found: _Field, offset: int) -> tuple[int, int] | None:
     return found.starts.item(at), found.starts.item(at + 1)
 
 
-def read_term_into(
+def term_reads(
     folder: str,
     segment_id: str,
     field: str,
@@ -313,38 +313,37 @@ def read_term_into(
     ids: np.ndarray,
     weights: np.ndarray,
     position_starts: np.ndarray | None = None,
-) -> bool:
-    """Fill `ids` (uint32) and `weights` (float32) with the postings of the term whose
-    postings start at `offset`, as stored, and `position_starts` (int64, one more) with
-    where each posting's positions start in the field's positions (`read_positions_into`);
-    False, leaving them as they were, when this segment has no such arrays for it or its
-    postings are not `len(ids)` long."""
+) -> list[pread.Read] | None:
+    """The reads (`pread.read_all`) that fill `ids` (uint32) and `weights` (float32) with
+    the postings of the term whose postings start at `offset`, as stored, and
+    `position_starts` (int64, one more) with where each posting's positions start in the
+    field's positions (`positions_read`); None when this segment has no such arrays for
+    it or its postings are not `len(ids)` long."""
     fields = _segment(folder, segment_id)
     found = fields.get(field) if fields else None
     if found is None:
-        return False
+        return None
     wanted: list[tuple[Any, np.ndarray]] = [(found.ids, ids), (found.weights, weights)]
     if position_starts is not None:
         wanted.append((found.position_starts, position_starts))
     if not all(isinstance(a, packed.Unmapped) and a.dtype == o.dtype for a, o in wanted):
-        return False
+        return None
     rows = _rows(found, offset)
     if rows is None or rows[1] - rows[0] != len(ids):
-        return False
-    start = rows[0]
-    for stored, out in wanted:
-        stored.read_into(start, out)
-    return True
+        return None
+    return [stored.read_at(rows[0], out) for stored, out in wanted]
 
 
-def read_positions_into(folder: str, segment_id: str, field: str, first: int, out: np.ndarray):
-    """Fill `out` (int32) with the field's positions from `first` (a position start that
-    `read_term_into` gave)."""
+def positions_read(
+    folder: str, segment_id: str, field: str, first: int, out: np.ndarray
+) -> pread.Read:
+    """The read that fills `out` (int32) with the field's positions from `first` (a
+    position start that `term_reads` gave)."""
     fields = _segment(folder, segment_id)
     found = fields[field] if fields else None
     if found is None or not isinstance(found.positions, packed.Unmapped):
         raise ValueError(f"{segment_id}: no positions for {field}")
-    found.positions.read_into(first, out)
+    return found.positions.read_at(first, out)
 
 
 def read_term(folder: str, segment_id: str, field: str, offset: int, positions: bool):

@@ -41,7 +41,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from index import packed
+from index import packed, pread
 from index.codec import arrays
 from index.codec.storage import DurableFileStorage
 from index.storage import LEXICON_FILE
@@ -260,25 +260,51 @@ class Lexicon:
 
     def find(self, field: str, term: bytes) -> Found:
         """The rows of `term` in `field`: empty arrays when no segment holds it."""
-        high, low = arrays.key_hashes(field, [term])[0]  # numpy's own: a Python int
-        # above 2**63 makes searchsorted convert the whole sample (8 us a call)
-        # Keys whose high half equals `high` lie from the block before the first sample
+        return self.find_all([(field, term)])[0]
+
+    def find_all(self, terms: list[tuple[str, bytes]]) -> list[Found]:
+        """`find` for each (field, term) of `terms`, the reads of each step made together
+        (`pread.read_all`): a query's words are looked up in three waves of reads, not
+        three reads each one after another, and their pools are asked of the disk before
+        they are read (`pooled`)."""
+        # Keys whose high half equals a term's lie from the block before the first sample
         # not below it to the first block whose sample is above it (usually one block).
-        begin = max(int(self.sample.searchsorted(high, "left")) - 1, 0) * BLOCK
-        end = min(int(self.sample.searchsorted(high, "right")) * BLOCK, self._count)
-        block = self._keys.take(2 * begin, 2 * end).reshape(-1, 2)
-        at = np.flatnonzero((block[:, 0] == high) & (block[:, 1] == low))
-        if not len(at):
-            return _NOTHING
-        key, width = begin + int(at[0]), self._span
-        spans = self._spans.take(width * key, width * (key + 2)).tolist()
-        start, stop = spans[0], spans[width]
-        rows = self._rows.take(2 * start, 2 * stop).reshape(-1, 2)
-        head = rows[:, 0]
-        pool = None
-        if width == 3 and spans[4] > spans[1]:
-            pool = (spans[1], spans[4], spans[2], spans[5])
-        return Found(head >> _SEGMENT_SHIFT, head & _FREQUENCY_MASK, rows[:, 1], pool)
+        # Each half as numpy's own: a Python int above 2**63 makes searchsorted convert
+        # the whole sample (8 us a call).
+        hashes = [arrays.key_hashes(field, [term])[0] for field, term in terms]
+        blocks = []
+        for high, _ in hashes:
+            begin = max(int(self.sample.searchsorted(high, "left")) - 1, 0) * BLOCK
+            end = min(int(self.sample.searchsorted(high, "right")) * BLOCK, self._count)
+            blocks.append((begin, np.empty(2 * max(end - begin, 0), dtype=self._keys.dtype)))
+        pread.read_all([self._keys.read_at(2 * begin, out) for begin, out in blocks])
+        keys: list[int | None] = []
+        for (high, low), (begin, block) in zip(hashes, blocks, strict=True):
+            pairs = block.reshape(-1, 2)
+            at = np.flatnonzero((pairs[:, 0] == high) & (pairs[:, 1] == low))
+            keys.append(begin + int(at[0]) if len(at) else None)
+        width = self._span
+        spans = {k: np.empty(2 * width, dtype=self._spans.dtype) for k in keys if k is not None}
+        pread.read_all([self._spans.read_at(width * key, out) for key, out in spans.items()])
+        rows = {
+            key: np.empty(2 * int(span[width] - span[0]), dtype=self._rows.dtype)
+            for key, span in spans.items()
+        }
+        pread.read_all([self._rows.read_at(2 * int(spans[k][0]), out) for k, out in rows.items()])
+        found = []
+        for key in keys:
+            if key is None:
+                found.append(_NOTHING)
+                continue
+            span = spans[key].tolist()
+            head, starts = rows[key].reshape(-1, 2).T
+            pool = None
+            if width == 3 and span[4] > span[1]:
+                pool = (span[1], span[4], span[2], span[5])
+                assert self._pool is not None
+                self._pool.advise(3 * span[1], 3 * span[4])
+            found.append(Found(head >> _SEGMENT_SHIFT, head & _FREQUENCY_MASK, starts, pool))
+        return found
 
     def pooled(self, found: Found, positions: bool = False):
         """The pooled postings of a key `find` gave, every segment's in the order of its

@@ -43,7 +43,7 @@ def slow_postings(monkeypatch):
     the lexicon's pool, costs 50 ms."""
     real_next = whoosh3.W3LeafMatcher.next
     real_read = postings.read_term
-    real_read_into = postings.read_term_into
+    real_reads = postings.term_reads
     real_pooled = Lexicon.pooled
 
     def next_slowly(self):
@@ -54,9 +54,9 @@ def slow_postings(monkeypatch):
         burn_cpu(0.05)
         return real_read(*args, **kwargs)
 
-    def read_into_slowly(*args, **kwargs):
+    def reads_slowly(*args, **kwargs):
         burn_cpu(0.05)
-        return real_read_into(*args, **kwargs)
+        return real_reads(*args, **kwargs)
 
     def pooled_slowly(*args, **kwargs):
         burn_cpu(0.05)
@@ -64,7 +64,7 @@ def slow_postings(monkeypatch):
 
     monkeypatch.setattr(whoosh3.W3LeafMatcher, "next", next_slowly)
     monkeypatch.setattr(postings, "read_term", read_slowly)
-    monkeypatch.setattr(postings, "read_term_into", read_into_slowly)
+    monkeypatch.setattr(postings, "term_reads", reads_slowly)
     monkeypatch.setattr(Lexicon, "pooled", pooled_slowly)
 
 

@@ -480,11 +480,13 @@ def test_a_new_word_is_looked_up_once_in_the_lexicon(segmented, monkeypatch):
     read for the words of the queries."""
     engine = Engine(segmented.root)
     found = Counter()
-    find = Lexicon.find
+    calls = []
+    find_all = Lexicon.find_all
 
-    def counted(table, field, term):
-        found[(field, term)] += 1
-        return find(table, field, term)
+    def counted(table, terms):
+        found.update(terms)
+        calls.append(len(terms))
+        return find_all(table, terms)
 
     tables = Counter()
     entry = TermsTable._entry
@@ -494,13 +496,15 @@ def test_a_new_word_is_looked_up_once_in_the_lexicon(segmented, monkeypatch):
             tables[key] += 1
         return entry(table, key, extra)
 
-    monkeypatch.setattr(Lexicon, "find", counted)
+    monkeypatch.setattr(Lexicon, "find_all", counted)
     monkeypatch.setattr(TermsTable, "_entry", table_lookup)
     for text in SEGMENTED_QUERIES:
         engine.search(SearchRequest(q=text))
     assert len(found) > 20
     assert sorted(key for key, times in found.items() if times > 1) == []
     assert tables == Counter()
+    # A query's words are found together (its fields' terms at once), not one by one.
+    assert max(calls) >= 6 and sum(calls) > 2 * len(calls)
 
 
 def test_pooled_words_are_read_from_the_pool_not_the_segments(segmented, monkeypatch):
@@ -508,7 +512,7 @@ def test_pooled_words_are_read_from_the_pool_not_the_segments(segmented, monkeyp
     two reads, whatever the number of segments; the others from each segment's arrays."""
     engine = Engine(segmented.root)
     pool_reads, segment_reads = Counter(), Counter()
-    pooled, read_term_into = Lexicon.pooled, postings.read_term_into
+    pooled, term_reads = Lexicon.pooled, postings.term_reads
 
     def from_pool(table, entry, positions=False):
         pool_reads[positions] += 1
@@ -516,10 +520,10 @@ def test_pooled_words_are_read_from_the_pool_not_the_segments(segmented, monkeyp
 
     def from_segment(*args, **kwargs):
         segment_reads[args[2]] += 1
-        return read_term_into(*args, **kwargs)
+        return term_reads(*args, **kwargs)
 
     monkeypatch.setattr(Lexicon, "pooled", from_pool)
-    monkeypatch.setattr(postings, "read_term_into", from_segment)
+    monkeypatch.setattr(postings, "term_reads", from_segment)
     for text in [*SEGMENTED_QUERIES, *WITHIN_QUERIES]:
         fast, found, ranked = both_ways(engine, text)
         assert fast is not None and fast.ids.tolist() == found.tolist(), text
