@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from index import packed
+from index import packed, pread
 
 
 def test_arrays_and_metadata_read_back_as_written(tmp_path):
@@ -73,6 +73,24 @@ def test_unmapped_arrays_read_the_slices_the_map_holds(tmp_path):
     (tmp_path / "s.pack").write_bytes((tmp_path / "s.pack").read_bytes()[:-64])
     with pytest.raises(ValueError):  # the header says more than the file holds
         packed.read_parts(tmp_path / "s.pack", ("ids",))
+
+
+def test_reads_made_together_fill_each_its_own_buffer(tmp_path):
+    """`pread.read_all`: slices of several arrays, told to the kernel first, land each in
+    its buffer (parts of one shared buffer among them); past an array's end is refused
+    before anything is read."""
+    arrays = {"ids": np.arange(9000, dtype=np.uint32) * 7, "w": np.linspace(0, 1, 99)}
+    packed.write(tmp_path / "s.pack", arrays)
+    _, apart, _ = packed.read_parts(tmp_path / "s.pack", ("ids", "w"))
+    shared = np.zeros(1200, dtype=np.uint32)
+    weights = np.zeros(50, dtype=np.float64)
+    wanted = [(apart["ids"], 10, shared[:200]), (apart["ids"], 8000, shared[200:])]
+    wanted += [(apart["w"], 49, weights), (apart["ids"], 0, shared[:0])]
+    pread.read_all([array.read_at(start, out) for array, start, out in wanted])
+    assert np.array_equal(shared, np.r_[arrays["ids"][10:210], arrays["ids"][8000:]])
+    assert np.array_equal(weights, arrays["w"][49:])
+    with pytest.raises(ValueError):
+        apart["ids"].read_at(8999, np.zeros(2, dtype=np.uint32))
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
