@@ -425,19 +425,48 @@ class PostingsCache:
     ) -> _Read | None:
         """(ids in the whole index, weights, field lengths or None, positions as (flat,
         starts) or None) of a term's postings in the segments `segs`, deleted documents
-        included: each segment's posting arrays read straight into its part of one buffer
-        (then, for positions, each segment's positions into theirs), and the ids moved
-        and the weights widened once for all (read one by one, a word's postings in
-        forty segments cost some fifteen numpy calls each at a million articles). None
-        when a segment has no arrays for the term (a segment Whoosh wrote): then it is
-        read as before. `within`: only the postings of these documents are kept, before
-        their lengths are looked up."""
+        included: those the generation's lexicon pools from its pool (`_read_pooled`),
+        the others from each segment's posting arrays (`_read_segments`), and the ids
+        moved and the weights widened once for all (read one by one, a word's postings
+        in forty segments cost some fifteen numpy calls each at a million articles).
+        None when a segment has no arrays for the term (a segment Whoosh wrote): then it
+        is read as before. `within`: only the postings of these documents are kept,
+        before their lengths are looked up."""
         if self.folder is None:
             return None
+        entry = self._pooled.get((field, btext)) if self._lexicon is not None else None
+        pooled: list[int] = []
+        if entry is not None:
+            in_pool = {self._lexicon_leaves[n] for n in entry.numbers.tolist()}
+            pooled = [seg for seg in segs if seg in in_pool]
+        rest = [seg for seg in segs if seg not in pooled] if pooled else segs
+        parts = []
+        if pooled:
+            assert entry is not None
+            parts.append(self._read_pooled(entry, pooled, frequencies[pooled], positions))
+        if rest or not pooled:
+            read = self._read_segments(leaves, rest, frequencies[rest], field, btext, positions)
+            if read is None:
+                return None
+            parts.append(read)
         counts = frequencies[segs]
-        pooled = self._read_pooled(segs, counts, field, btext, positions)
-        if pooled is not None:
-            return self._found(leaves, segs, counts, field, pooled, lengths, within)
+        joined = _in_segment_order([group for group in (pooled, rest) if group], parts, frequencies)
+        return self._found(leaves, segs, counts, field, joined, lengths, within)
+
+    def _read_segments(
+        self,
+        leaves: list,
+        segs: list[int],
+        counts: np.ndarray,
+        field: str,
+        btext: bytes,
+        positions: bool,
+    ) -> _Segments | None:
+        """`_read_all`'s postings from the segments' own arrays: each segment's read
+        straight into its part of one buffer (then, for positions, each segment's
+        positions into theirs), all asked of the disk at once; None when a segment has
+        no arrays for the term."""
+        assert self.folder is not None
         total = int(counts.sum())
         ids = np.empty(total, dtype=np.uint32)
         weights = np.empty(total, dtype=np.float32)
@@ -465,24 +494,18 @@ class PostingsCache:
             at = end
         pread.read_all(reads)
         found_positions = None if starts is None else self._positions(names, field, counts, starts)
-        return self._found(
-            leaves, segs, counts, field, (ids, weights, found_positions), lengths, within
-        )
+        return ids, weights, found_positions
 
     def _read_pooled(
-        self, segs: list[int], counts: np.ndarray, field: str, btext: bytes, positions: bool
-    ) -> _Segments | None:
-        """`_read_all`'s postings of a term the generation's lexicon pools, when it pools
-        them for every segment of `segs`: (segment ids, weights, positions as (flat,
-        starts) or None), from one or two reads (index/codec/lexicon.py); None when not."""
-        entry = self._pooled.get((field, btext))
-        if entry is None or self._lexicon is None:
-            return None
+        self, entry: Found, segs: list[int], counts: np.ndarray, positions: bool
+    ) -> _Segments:
+        """`_read_all`'s postings in the segments `segs` of a term the generation's lexicon
+        pools (`entry`, which has rows for all of them): (segment ids, weights, positions
+        as (flat, starts) or None), from one or two reads (index/codec/lexicon.py)."""
+        assert self._lexicon is not None
+        budget.check()
         # Each lexicon row's segment among the leaves, and its postings' place in the pool.
         leaves_of = [self._lexicon_leaves[n] for n in entry.numbers.tolist()]
-        if not set(segs) <= set(leaves_of):
-            return None
-        budget.check()
         ids, weights, sizes, flat = self._lexicon.pooled(entry, positions)
         at = {seg: row for row, seg in enumerate(leaves_of)}
         rows = [at[seg] for seg in segs]
@@ -796,6 +819,32 @@ def _cut_term(term: _Term, within: _Within) -> _Term:
         return _Term(term.ids[keep], term.scores[keep])
     flat, starts = _kept_positions((term.positions, term.starts), keep)
     return _Term(term.ids[keep], term.scores[keep], flat, starts)
+
+
+def _in_segment_order(
+    groups: list[list[int]], parts: list[_Segments], frequencies: np.ndarray
+) -> _Segments:
+    """The postings of `parts`, each read from the segments of its group one after
+    another, joined in the order of the segments. A lexicon's pooled segments come
+    first unless it leaves out a segment between them (one a merge wrote)."""
+    if len(parts) == 1:
+        return parts[0]
+    ids = np.concatenate([part[0] for part in parts])
+    weights = np.concatenate([part[1] for part in parts])
+    with_positions = parts[0][2] is not None
+    if with_positions:
+        flat = np.concatenate([part[2][0] for part in parts])
+        sizes = np.concatenate([np.diff(part[2][1]) for part in parts])
+    order = [seg for group in groups for seg in group]
+    if order != sorted(order):  # each segment's postings moved to its place
+        counts = frequencies[order]
+        rank = np.argsort(order)
+        taken = concatenated_ranges(run_starts(counts)[rank], counts[rank])
+        ids, weights = ids[taken], weights[taken]
+        if with_positions:
+            flat = flat[concatenated_ranges(run_starts(sizes)[taken], sizes[taken])]
+            sizes = sizes[taken]
+    return ids, weights, (flat, run_starts(sizes)) if with_positions else None
 
 
 def _kept_positions(positions: tuple[np.ndarray, np.ndarray], keep: np.ndarray):

@@ -276,11 +276,13 @@ SEGMENTED_QUERIES = [
 ]
 
 
-@pytest.fixture(scope="module", params=["pooled", "in segments"])
+@pytest.fixture(scope="module", params=["pooled", "in segments", "partly pooled"])
 def segmented(tmp_path_factory, request):
     """1,200 Reuters articles in twelve segments of 100 (as a parallel build cuts them),
     its rare words' postings pooled in the lexicon (index/codec/lexicon.py: here nearly
-    every word) or every word read from the segments."""
+    every word), or every word read from the segments, or a lexicon of every other
+    segment (as one a reindex kept, lexicon.UNCOVERED_SHARE), the first left out: a
+    word's postings come from the pool and from the segments it leaves out, in turn."""
     assert REUTERS.exists(), f"the Reuters-21578 corpus is needed at {REUTERS}"
     folder = tmp_path_factory.mktemp("segmented")
     with gzip.open(REUTERS, "rt", encoding="utf-8") as lines:
@@ -293,6 +295,14 @@ def segmented(tmp_path_factory, request):
         if request.param == "in segments":
             patch.setattr(lexicon, "POOLED_POSTINGS", 0)
         assert reindex(folder / "index", [folder / "reuters.jsonl"]).switched
+    if request.param == "partly pooled":
+        root = folder / "index"
+        generation = generations.generation_path(root, generations.current_generation(root))
+        ix = generations.open_generation(root, generation.name)
+        segment_ids = [segment.segment_id() for segment in ix._segments()]
+        ix.close()
+        lexicon.write(generation, segment_ids[1::2])
+        lexicon._open.clear()
     return Engine(folder / "index")
 
 
@@ -477,7 +487,7 @@ def test_a_new_word_is_looked_up_once_in_each_segment(segmented, monkeypatch):
 def test_a_new_word_is_looked_up_once_in_the_lexicon(segmented, monkeypatch):
     """With the lexicon of a build (index/codec/lexicon.py), a word's key in a field is
     found in all twelve segments at one lookup, once, and no segment's terms table is
-    read for the words of the queries."""
+    read for the words of the queries but those of the segments it leaves out, once."""
     engine = Engine(segmented.root)
     found = Counter()
     calls = []
@@ -502,17 +512,21 @@ def test_a_new_word_is_looked_up_once_in_the_lexicon(segmented, monkeypatch):
         engine.search(SearchRequest(q=text))
     assert len(found) > 20
     assert sorted(key for key, times in found.items() if times > 1) == []
-    assert tables == Counter()
+    snap = engine._snapshot()
+    left_out = len(snap.searcher.reader().leaf_readers()) - len(snap.postings._lexicon.segments)
+    assert set(tables.values()) == ({left_out} if left_out else set())
     # A query's words are found together (its fields' terms at once), not one by one.
     assert max(calls) >= 6 and sum(calls) > 2 * len(calls)
 
 
 def test_pooled_words_are_read_from_the_pool_not_the_segments(segmented, monkeypatch):
     """Words the lexicon pools (here all: none has 16,384 postings) are read in one or
-    two reads, whatever the number of segments; the others from each segment's arrays."""
+    two reads, whatever the number of segments, and from the segments it does not cover;
+    the others from each segment's arrays."""
     engine = Engine(segmented.root)
     pool_reads, segment_reads = Counter(), Counter()
     pooled, term_reads = Lexicon.pooled, postings.term_reads
+    segments_read = set()
 
     def from_pool(table, entry, positions=False):
         pool_reads[positions] += 1
@@ -520,6 +534,7 @@ def test_pooled_words_are_read_from_the_pool_not_the_segments(segmented, monkeyp
 
     def from_segment(*args, **kwargs):
         segment_reads[args[2]] += 1
+        segments_read.add(args[1])
         return term_reads(*args, **kwargs)
 
     monkeypatch.setattr(Lexicon, "pooled", from_pool)
@@ -530,9 +545,13 @@ def test_pooled_words_are_read_from_the_pool_not_the_segments(segmented, monkeyp
         assert fast.top(None, len(found) + 1) == ranked, text
     snap = engine._snapshot()
     said = snap.postings._lexicon.find("text_en", snap.searcher.schema["text_en"].to_bytes("said"))
+    leaves = [leaf.segment().segment_id() for leaf, _ in snap.searcher.reader().leaf_readers()]
+    covered = snap.postings._lexicon.segments
     if said.pool is not None:
         assert pool_reads[True] > 5 and pool_reads[False] > 20
-        assert segment_reads == Counter()
+        # Only the segments the lexicon leaves out, if any, are read.
+        assert segments_read == set(leaves) - set(covered)
+        assert (segment_reads["text_en"] > 100) == (len(covered) < len(leaves))
     else:
         assert pool_reads == Counter()
         assert segment_reads["text_en"] > 100
