@@ -18,6 +18,8 @@ from index.codec import arrays, lexicon
 from index.codec.postings import term_start
 from index.reindex import reindex
 from index.storage import LEXICON_FILE
+from search.engine import Engine
+from search.request import SearchRequest
 from tests.conftest import ROOT
 
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578.jsonl.gz"
@@ -108,6 +110,45 @@ def test_a_reindex_adding_segments_covers_them_and_api_segments_are_left_out(tmp
     assert newer != folder
     assert len(lexicon.open_lexicon(newer).segments) == 4
     _assert_same(newer)
+
+
+def _add_and_reindex(tmp_path, start: int, end: int):
+    """Reuters' articles [start, end) added to the input and reindexed incrementally; the
+    new generation's folder."""
+    with gzip.open(REUTERS, "rt", encoding="utf-8") as lines:
+        more = [line for _, line in zip(range(end), lines, strict=False)][start:]
+    (tmp_path / "in" / f"more-{start}.jsonl").write_text("".join(more), "utf-8")
+    root = tmp_path / "index"
+    assert reindex(root, [tmp_path / "in"], incremental=True).switched
+    return generations.generation_path(root, generations.current_generation(root))
+
+
+def test_a_reindex_adding_few_documents_keeps_the_lexicon_and_searches_see_them(
+    tmp_path, monkeypatch
+):
+    """10 articles added to 300 (3 %) leave the copied lexicon as it was (the same file):
+    their segment is looked up in its own terms table, and every one of its words has
+    the document frequency Whoosh gives. 40 more (14 % then) and it covers all again."""
+    folder = _build(tmp_path, 300, 50, monkeypatch)
+    assert len(lexicon.open_lexicon(folder).segments) == 6
+    newer = _add_and_reindex(tmp_path, 300, 310)
+    assert (newer / LEXICON_FILE).samefile(folder / LEXICON_FILE)
+    assert lexicon.open_lexicon(newer).segments == lexicon.open_lexicon(folder).segments
+    engine = Engine(tmp_path / "index")
+    snap = engine._snapshot()
+    leaves = list(snap.searcher.reader().leaf_readers())
+    assert len(leaves) == 7
+    words = [(f, t) for f, t in leaves[-1][0].all_terms() if f in ("text_en", "title_en")]
+    assert len(words) > 500
+    for field, term in words:
+        text = term.decode("utf-8")
+        whooshs = snap.searcher.doc_frequency(field, term)
+        assert snap.postings.frequency(snap.searcher, field, text) == whooshs, (field, term)
+    new, _ = leaves[-1]
+    added = {new.stored_fields(n)[schema.ID] for n in range(new.doc_count_all())}
+    found = engine.search(SearchRequest(q=words[-1][1].decode("utf-8"), per_page=100))
+    assert added & {hit.id for hit in found.hits}
+    assert len(lexicon.open_lexicon(_add_and_reindex(tmp_path, 310, 350)).segments) == 8
 
 
 def test_segments_without_term_hashes_get_no_lexicon(tmp_path, monkeypatch):
