@@ -308,8 +308,8 @@ class PostingsCache:
         each one after another (index/codec/lexicon.py)."""
         if self._lexicon is None or not self._lexicon_covered:
             return
-        known = self._frequencies, self._ahead
-        new = [key for key in dict.fromkeys(keys) if not any(key in k for k in known)]
+        ahead, known = self._ahead, self._frequencies
+        new = [key for key in dict.fromkeys(keys) if key not in known and key not in ahead]
         if new:
             if len(self._ahead) + len(new) > CACHE_POOLED:
                 self._ahead.clear()
@@ -435,16 +435,18 @@ class PostingsCache:
         if self.folder is None:
             return None
         entry = self._pooled.get((field, btext)) if self._lexicon is not None else None
-        pooled: list[int] = []
+        # The lexicon row of each segment the term is pooled for (merged-away rows: -1).
+        row_of = {}
         if entry is not None:
-            in_pool = {self._lexicon_leaves[n] for n in entry.numbers.tolist()}
-            pooled = [seg for seg in segs if seg in in_pool]
-        rest = [seg for seg in segs if seg not in pooled] if pooled else segs
+            row_of = {self._lexicon_leaves[n]: row for row, n in enumerate(entry.numbers.tolist())}
+        pooled = [seg for seg in segs if seg in row_of]
+        rest = [seg for seg in segs if seg not in row_of]
         parts = []
         if pooled:
             assert entry is not None
-            parts.append(self._read_pooled(entry, pooled, frequencies[pooled], positions))
-        if rest or not pooled:
+            rows = [row_of[seg] for seg in pooled]
+            parts.append(self._read_pooled(entry, rows, frequencies[pooled], positions))
+        if rest or not pooled:  # (no segment at all: empty arrays of the right kinds)
             read = self._read_segments(leaves, rest, frequencies[rest], field, btext, positions)
             if read is None:
                 return None
@@ -497,19 +499,15 @@ class PostingsCache:
         return ids, weights, found_positions
 
     def _read_pooled(
-        self, entry: Found, segs: list[int], counts: np.ndarray, positions: bool
+        self, entry: Found, rows: list[int], counts: np.ndarray, positions: bool
     ) -> _Segments:
-        """`_read_all`'s postings in the segments `segs` of a term the generation's lexicon
-        pools (`entry`, which has rows for all of them): (segment ids, weights, positions
-        as (flat, starts) or None), from one or two reads (index/codec/lexicon.py)."""
+        """`_read_all`'s postings in the lexicon rows `rows` (segments, in order) of a term
+        the generation's lexicon pools (`entry`): (segment ids, weights, positions as
+        (flat, starts) or None), from one or two reads (index/codec/lexicon.py)."""
         assert self._lexicon is not None
         budget.check()
-        # Each lexicon row's segment among the leaves, and its postings' place in the pool.
-        leaves_of = [self._lexicon_leaves[n] for n in entry.numbers.tolist()]
         ids, weights, sizes, flat = self._lexicon.pooled(entry, positions)
-        at = {seg: row for row, seg in enumerate(leaves_of)}
-        rows = [at[seg] for seg in segs]
-        if rows == list(range(len(leaves_of))):  # every row, in order: the whole pool
+        if rows == list(range(len(entry.numbers))):  # every row, in order: the whole pool
             return ids, weights, None if flat is None else (flat, run_starts(sizes))
         taken = concatenated_ranges(run_starts(entry.frequencies)[rows], counts)
         if sizes is None or flat is None:
