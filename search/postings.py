@@ -173,7 +173,7 @@ _Segments = tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]
 class PostingsCache:
     """Scored postings of one index version, shared by the threads that search it."""
 
-    def __init__(self, searcher, live: np.ndarray, folder: str | None = None):
+    def __init__(self, searcher, live: np.ndarray, folder: str):
         """`folder`: the generation's, where segments' posting arrays are read from."""
         weighting = searcher.weighting
         # Only Whoosh's BM25F and Sift's LanguageBM25 (search/ranking.py) are reproduced;
@@ -205,7 +205,7 @@ class PostingsCache:
         # for the segments holding its documents.
         leaves = _leaves(searcher)
         self.bounds = np.array([offset for _, offset in leaves] + [len(live)], dtype=np.int64)
-        self._lexicon = open_lexicon(folder) if folder else None
+        self._lexicon = open_lexicon(folder)
         # Each lexicon segment's place among the version's leaves (-1: merged away since),
         # and the leaves it covers.
         self._lexicon_leaves: list[int] = []
@@ -353,15 +353,8 @@ class PostingsCache:
         entry = self._term_at_once(
             searcher, leaves, field, btext, frequencies, positions, restricted
         )
-        if entry is not None and restricted is not None:
+        if restricted is not None:
             return entry
-        if entry is None:  # a segment without arrays: all read one by one, whole
-            parts = (
-                (offset, self._segment_term(searcher, seg, reader, offset, field, btext, positions))
-                for seg, (reader, offset) in enumerate(leaves)
-                if frequencies[seg]
-            )
-            entry = self._joined(parts, int(frequencies.sum()), positions)
         self._put(key, entry, entry.nbytes)
         return entry if within is None else _cut_term(entry, within)
 
@@ -374,10 +367,9 @@ class PostingsCache:
         frequencies: np.ndarray,
         positions: bool,
         within: _Within | None = None,
-    ) -> _Term | None:
+    ) -> _Term:
         """A term's live postings and scores (and positions), every segment read into one
-        buffer and scored at once (`_read_all`), `within` some documents if given; None
-        where a segment cannot be read so."""
+        buffer and scored at once (`_read_all`), `within` some documents if given."""
         scorable = searcher.schema[field].scorable
         segs = np.flatnonzero(frequencies).tolist()
         if within is not None:
@@ -392,8 +384,6 @@ class PostingsCache:
             positions=positions,
             within=within,
         )
-        if found is None:
-            return None
         ids, weights, lengths, found_positions = found
         live = self.live[ids]
         if not live.all():
@@ -422,18 +412,15 @@ class PostingsCache:
         lengths: bool,
         positions: bool = False,
         within: _Within | None = None,
-    ) -> _Read | None:
+    ) -> _Read:
         """(ids in the whole index, weights, field lengths or None, positions as (flat,
         starts) or None) of a term's postings in the segments `segs`, deleted documents
         included: those the generation's lexicon pools from its pool (`_read_pooled`),
         the others from each segment's posting arrays (`_read_segments`), and the ids
         moved and the weights widened once for all (read one by one, a word's postings
         in forty segments cost some fifteen numpy calls each at a million articles).
-        None when a segment has no arrays for the term (a segment Whoosh wrote): then it
-        is read as before. `within`: only the postings of these documents are kept,
-        before their lengths are looked up."""
-        if self.folder is None:
-            return None
+        `within`: only the postings of these documents are kept, before their lengths
+        are looked up."""
         entry = self._pooled.get((field, btext)) if self._lexicon is not None else None
         # The lexicon row of each segment the term is pooled for (merged-away rows: -1).
         row_of = {}
@@ -447,10 +434,9 @@ class PostingsCache:
             rows = [row_of[seg] for seg in pooled]
             parts.append(self._read_pooled(entry, rows, frequencies[pooled], positions))
         if rest or not pooled:  # (no segment at all: empty arrays of the right kinds)
-            read = self._read_segments(leaves, rest, frequencies[rest], field, btext, positions)
-            if read is None:
-                return None
-            parts.append(read)
+            parts.append(
+                self._read_segments(leaves, rest, frequencies[rest], field, btext, positions)
+            )
         counts = frequencies[segs]
         joined = _in_segment_order([group for group in (pooled, rest) if group], parts, frequencies)
         return self._found(leaves, segs, counts, field, joined, lengths, within)
@@ -463,18 +449,21 @@ class PostingsCache:
         field: str,
         btext: bytes,
         positions: bool,
-    ) -> _Segments | None:
+    ) -> _Segments:
         """`_read_all`'s postings from the segments' own arrays: each segment's read
         straight into its part of one buffer (then, for positions, each segment's
-        positions into theirs), all asked of the disk at once; None when a segment has
-        no arrays for the term."""
-        assert self.folder is not None
+        positions into theirs), all asked of the disk at once. A segment without arrays
+        for the term (API writes and merges are written without, and a term Whoosh
+        inlines in its terms table has none) is decoded from Whoosh's blocks into its
+        part: one such segment used to send every segment of the word through Whoosh,
+        one read and decode after another."""
         total = int(counts.sum())
         ids = np.empty(total, dtype=np.uint32)
         weights = np.empty(total, dtype=np.float32)
         # Each segment's position starts, one more than its postings.
         starts = np.empty(total + len(segs), dtype=np.int64) if positions else None
-        names = []
+        # Each segment's positions: its arrays' name, or those decoded from Whoosh's blocks.
+        sources: list[str | np.ndarray] = []
         reads: list[pread.Read] = []
         at = 0
         for i, (seg, count) in enumerate(zip(segs, counts.tolist(), strict=True)):
@@ -483,19 +472,34 @@ class PostingsCache:
             segment = reader.segment()
             start = self._locate(seg, reader, field, btext)[1]
             end = at + count
-            if segment is None or start is None:
-                return None
-            names.append(segment.segment_id())
             seg_starts = None if starts is None else starts[at + i : end + i + 1]
-            seg_reads = term_reads(
-                self.folder, names[-1], field, start, ids[at:end], weights[at:end], seg_starts
-            )
+            seg_reads = None
+            if segment is not None and start is not None:
+                seg_reads = term_reads(
+                    self.folder,
+                    segment.segment_id(),
+                    field,
+                    start,
+                    ids[at:end],
+                    weights[at:end],
+                    seg_starts,
+                )
             if seg_reads is None:
-                return None
-            reads += seg_reads
+                # Whoosh stores weights as 32-bit floats too: the buffer keeps them exact.
+                ids[at:end], weights[at:end], decoded = read_term(
+                    reader, field, btext, positions, None, None
+                )
+                if seg_starts is not None:
+                    seg_starts[:] = decoded[1]
+                    sources.append(decoded[0])
+            else:
+                reads += seg_reads
+                sources.append(segment.segment_id())
             at = end
         pread.read_all(reads)
-        found_positions = None if starts is None else self._positions(names, field, counts, starts)
+        found_positions = None
+        if starts is not None:
+            found_positions = self._positions(sources, field, counts, starts)
         return ids, weights, found_positions
 
     def _read_pooled(
@@ -547,19 +551,24 @@ class PostingsCache:
         return _Read(moved, weights.astype(np.float64), found_lengths, found_positions)
 
     def _positions(
-        self, names: list[str], field: str, counts: np.ndarray, starts: np.ndarray
+        self, sources: list, field: str, counts: np.ndarray, starts: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The positions of postings whose segments' position starts are `starts` (each
         segment's `counts` postings and one more), as one flat array and where each
-        posting's start in it (one more than the postings)."""
+        posting's start in it (one more than the postings). `sources`: each segment's
+        arrays' name, or its positions already decoded."""
         ends = np.cumsum(counts + 1)  # each segment's part of `starts` ends here
         firsts, lasts = starts[ends - counts - 1], starts[ends - 1]
         sizes = lasts - firsts
         flat = np.empty(int(sizes.sum()), dtype=np.int32)
         reads = []
         at = 0
-        for name, first, size in zip(names, firsts.tolist(), sizes.tolist(), strict=True):
-            reads.append(positions_read(self.folder, name, field, first, flat[at : at + size]))
+        for source, first, size in zip(sources, firsts.tolist(), sizes.tolist(), strict=True):
+            into = flat[at : at + size]
+            if isinstance(source, str):
+                reads.append(positions_read(self.folder, source, field, first, into))
+            else:
+                into[:] = source
             at += size
         pread.read_all(reads)
         # Each posting's start, moved from its segment's positions to the flat array's; a
@@ -568,25 +577,6 @@ class PostingsCache:
         own[ends - 1] = False
         moved = starts - np.repeat(firsts - (np.cumsum(sizes) - sizes), counts + 1)
         return flat, np.append(moved[own], len(flat))
-
-    def _segment_term(self, searcher, seg, reader, offset, field, btext, positions) -> _Term:
-        budget.check()  # reading a term's postings is the unit of work that grows
-        start = self._locate(seg, reader, field, btext)[1]
-        ids, weights, found_positions = read_term(
-            reader, field, btext, positions, self.folder, start
-        )
-        live = self.live[ids + offset]
-        if not live.all():
-            ids, weights = ids[live], weights[live]
-            if found_positions is not None:
-                found_positions = _kept_positions(found_positions, live)
-        fl = None
-        if searcher.schema[field].scorable:
-            fl = self._field_lengths(seg, reader, field)[ids]
-        scores = self._scores(searcher, field, btext, weights, fl)
-        if found_positions is None:
-            return _Term(ids, scores)
-        return _Term(ids, scores, *found_positions)
 
     def _joined(self, parts: Iterable[tuple[int, _Term]], bound: int, positions: bool) -> _Term:
         """Segments' postings, read one at a time, as one: ids moved by each segment's
@@ -726,11 +716,6 @@ class PostingsCache:
             found = self._read_all(
                 leaves, segs, frequencies, field, btext, lengths=True, within=within
             )
-            if found is None:
-                found = self._read_each(leaves, segs, field, btext)
-                if within is not None:
-                    ids, weights, lengths = within.cut(found.ids, found.weights, found.lengths)
-                    found = _Read(ids, weights, lengths, None)
             field_ids, tf, fl, _ = found
             live = self.live[field_ids]
             fl, tf = fl[live], tf[live]
@@ -743,24 +728,6 @@ class PostingsCache:
         for at, (_, part_tf) in zip(places, parts, strict=True):
             tf[at] += part_tf
         return _Term(ids, tf)
-
-    def _read_each(self, leaves: list, segs: list[int], field: str, btext: bytes):
-        """`_read_all` one segment at a time, for segments without posting arrays."""
-        ids, tfs, lengths = [], [], []
-        for seg in segs:
-            budget.check()
-            reader, offset = leaves[seg]
-            start = self._locate(seg, reader, field, btext)[1]
-            found, found_tfs, _ = read_term(reader, field, btext, False, self.folder, start)
-            lengths.append(self._field_lengths(seg, reader, field)[found])
-            ids.append(found + offset)
-            tfs.append(found_tfs)
-        return _Read(
-            _concatenated(ids, np.int64),
-            _concatenated(tfs, np.float64),
-            _concatenated(lengths, np.float64),
-            None,
-        )
 
     def _index_field_lengths(self, leaves: list, field: str) -> FieldLengths | None:
         """Every document's length in `field` across the index, one byte each, looked up
