@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,18 +30,35 @@ _ALIGN = 64
 _HEADER_LENGTH = np.dtype("<u8")
 
 
-def write(path: str | Path, arrays: dict[str, np.ndarray], meta: dict | None = None) -> None:
+class Later(NamedTuple):
+    """An array `write` is given piece by piece (`pieces`), too big to hold whole."""
+
+    dtype: np.dtype
+    length: int
+
+
+def write(
+    path: str | Path,
+    arrays: Mapping[str, np.ndarray | Later],
+    meta: dict | None = None,
+    pieces: Iterable[tuple[str, np.ndarray]] = (),
+) -> None:
     """Write `arrays` (and JSON-able `meta`) to `path`, atomically (temporary + rename):
     a file being read is never rewritten in place (a mapped file truncated under a
     reader is a SIGBUS on its next read). Each writer has its own temporary, so processes
-    writing the same file at once leave one whole copy."""
+    writing the same file at once leave one whole copy. An array given as `Later` is
+    written from `pieces`, (its name, the next piece) in its order, which must fill it."""
     path = Path(path)
     entries: dict[str, dict] = {}
     offset = 0
     for name, array in arrays.items():
-        array = np.ascontiguousarray(array)
-        entries[name] = {"dtype": array.dtype.str, "length": len(array), "offset": offset}
-        offset += -(-array.nbytes // _ALIGN) * _ALIGN
+        if isinstance(array, Later):
+            dtype, length = np.dtype(array.dtype), array.length
+        else:
+            array = np.ascontiguousarray(array)
+            dtype, length = array.dtype, len(array)
+        entries[name] = {"dtype": dtype.str, "length": length, "offset": offset}
+        offset += -(-length * dtype.itemsize // _ALIGN) * _ALIGN
     header = json.dumps({"arrays": entries, "meta": meta or {}}, ensure_ascii=False).encode()
     start = -(-(len(MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
     temporary = path.parent / f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp"
@@ -47,9 +66,24 @@ def write(path: str | Path, arrays: dict[str, np.ndarray], meta: dict | None = N
     try:
         with open(temporary, "wb") as f:
             f.write(MAGIC + np.array(len(header), _HEADER_LENGTH).tobytes() + header)
+            filled: dict[str, int] = {}  # each Later array's elements written so far
             for name, array in arrays.items():
+                if isinstance(array, Later):
+                    filled[name] = 0
+                    continue
                 f.seek(start + entries[name]["offset"])
                 f.write(np.ascontiguousarray(array).data)  # no copy of a large array
+            for name, piece in pieces:
+                entry = entries[name]
+                piece = np.ascontiguousarray(piece, dtype=entry["dtype"])
+                if filled[name] + len(piece) > entry["length"]:
+                    raise ValueError(f"{path}: more than {entry['length']} elements of {name}")
+                f.seek(start + entry["offset"] + filled[name] * piece.itemsize)
+                f.write(piece.data)
+                filled[name] += len(piece)
+            short = [name for name, count in filled.items() if count < entries[name]["length"]]
+            if short:
+                raise ValueError(f"{path}: {', '.join(short)} not filled")
             f.truncate(start + offset)
         os.replace(temporary, path)
     except BaseException:  # a full disk: the space goes back, the old file stays

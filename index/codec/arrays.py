@@ -278,6 +278,15 @@ def field_postings(folder: str | Path, segment_id: str, field: str, positions: b
     return tuple(None if a is None else a.take(0, len(a)) for a in every)
 
 
+def field_position_starts(folder: str | Path, segment_id: str, field: str) -> np.ndarray | None:
+    """`field_postings`' position starts alone (None for a field without positions)."""
+    fields = _segment(str(folder), segment_id)
+    if fields is None or field not in fields:
+        raise ValueError(f"{segment_id}: no posting arrays for {field}")
+    starts = fields[field].position_starts
+    return None if starts is None else starts.take(0, len(starts))
+
+
 def segment_words(folder: str | Path, segment_id: str) -> list[bytes] | None:
     """The terms of the segment's WORD_FIELD, sorted (as they were written); None when its
     arrays do not keep them."""

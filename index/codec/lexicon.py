@@ -32,6 +32,7 @@ it with the terms tables, term by term).
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import threading
 from collections import OrderedDict
@@ -61,6 +62,8 @@ _FREQUENCY_MASK = (1 << _SEGMENT_SHIFT) - 1
 # makes 46 reads instead of 142, the file is 2.2 GB instead of 1.1 and its write takes
 # 25 s instead of 17 (peak 3.0 GB, under the build's own).
 POOLED_POSTINGS = 131_072
+# Postings of the pool written at a time (`_Pool.pieces`): 12 bytes each, 384 MB.
+POOL_PIECE = 32 << 20
 # A reindex that adds few documents keeps the lexicon it copied (`ensure`): a segment it
 # does not cover is looked up in its own terms table, a few reads a word, and rewriting
 # the table at a million articles took 17-23 s of a 10,000-article incremental reindex's
@@ -107,65 +110,93 @@ def write(folder: str | Path, segment_ids: list[str]) -> list[str]:
     source_of = np.concatenate(sourced)[order]
     begins = np.concatenate(begun)[order]
     del order, sourced, begun
-    pool, positions, pool_at, positions_at = _pool(folder, sources, source_of, begins, counts)
+    pool = _Pool(folder, sources, source_of, begins, counts)
     del source_of, begins, counts
-    tables = {
+    pool_at, positions_at = pool.pool_at, pool.positions_at
+    tables: dict[str, np.ndarray | packed.Later] = {
         "sample": np.ascontiguousarray(unique[::BLOCK, 0]),
         "keys": unique.reshape(-1),
         # Per key and one more: its first row, its first pooled posting and position.
         "spans": np.stack([first, pool_at[first], positions_at[first]], axis=1).reshape(-1),
         "rows": rows_of.astype("<i8", copy=False).reshape(-1),
-        "pool": pool.reshape(-1),
-        "pool_positions": positions,
+        "pool": packed.Later(np.dtype("<u4"), 3 * int(pool_at[-1])),
+        "pool_positions": packed.Later(np.dtype("<i4"), int(positions_at[-1])),
     }
     if words is not None:
         tables["words"] = np.frombuffer(b"".join(words), dtype=np.uint8)
         tables["word_ends"] = np.cumsum([len(word) for word in words], dtype=np.int64)
-    packed.write(Path(folder) / LEXICON_FILE, tables, {"segments": covered, "block": BLOCK})
+    meta = {"segments": covered, "block": BLOCK}
+    packed.write(Path(folder) / LEXICON_FILE, tables, meta, pool.pieces())
     return covered
 
 
-def _pool(folder, sources: list[tuple[str, str]], source_of, begins, counts):
-    """The pooled rows' postings, row after row: (n, 3) uint32 (id, weight's bits, its
-    positions' count), their positions (int32), and where each row's postings and
-    positions start in them (one more than the rows). `counts`: each row's postings
-    pooled (0: none). Each source's arrays are read whole, once for the postings and
-    once more for the positions, whose places are known only then."""
-    pool_at = run_starts(counts)
-    pool = np.zeros((int(pool_at[-1]), 3), dtype="<u4")
-    row_positions = np.zeros(len(counts), dtype=np.int64)
-    taken = np.flatnonzero(counts)
-    taken = taken[np.argsort(source_of[taken], kind="stable")]
-    bounds = np.searchsorted(source_of[taken], np.arange(len(sources) + 1))
-    positional = []  # (source, its rows) of positional fields
-    for source, (segment_id, field) in enumerate(sources):
-        rows = taken[bounds[source] : bounds[source + 1]]
-        if not len(rows):
-            continue
-        ids, weights, starts = arrays.field_postings(folder, segment_id, field)
-        into = concatenated_ranges(pool_at[rows], counts[rows])
-        taken_from = concatenated_ranges(begins[rows], counts[rows])
-        pool[into, 0] = ids[taken_from]
-        pool[into, 1] = weights[taken_from].view("<u4")
-        if starts is not None:
+class _Pool:
+    """The pooled rows' postings, row after row: (id, weight's bits, its positions'
+    count) as uint32, and their positions (int32), written a part at a time (`pieces`)."""
+
+    def __init__(self, folder, sources: list[tuple[str, str]], source_of, begins, counts):
+        """`counts`: each row's postings pooled (0: none); `begins`: where the row's
+        postings begin in its source's arrays. The positional sources' position starts
+        are read here, for where each row's positions go (`positions_at`)."""
+        self.folder, self.sources, self.begins, self.counts = folder, sources, begins, counts
+        # Where each row's postings and positions start in the pool (one more than rows).
+        self.pool_at = run_starts(counts)
+        taken = np.flatnonzero(counts)
+        taken = taken[np.argsort(source_of[taken], kind="stable")]
+        bounds = np.searchsorted(source_of[taken], np.arange(len(sources) + 1))
+        # Each source's pooled rows, in row order.
+        self.rows = [taken[bounds[n] : bounds[n + 1]] for n in range(len(sources))]
+        row_positions = np.zeros(len(counts), dtype=np.int64)
+        for (segment_id, field), rows in zip(sources, self.rows, strict=True):
+            starts = arrays.field_position_starts(folder, segment_id, field) if len(rows) else None
+            if starts is not None:
+                taken_from = concatenated_ranges(begins[rows], counts[rows])
+                sizes = starts[taken_from + 1] - starts[taken_from]
+                row_positions[rows] = np.add.reduceat(sizes, run_starts(counts[rows])[:-1])
+        self.positions_at = run_starts(row_positions)
+
+    def pieces(self) -> Iterator[tuple[str, np.ndarray]]:
+        """("pool", ...) and ("pool_positions", ...) parts, in order, of rows holding
+        about POOL_PIECE postings each: held whole, the pool was the build's peak (3 GB
+        at 50x Reuters-21578). Each part reads every source's arrays again (from the
+        page cache: the build wrote them)."""
+        marks = np.arange(POOL_PIECE, int(self.pool_at[-1]), POOL_PIECE)
+        cuts = sorted({0, *np.searchsorted(self.pool_at, marks).tolist(), len(self.counts)})
+        for start, end in itertools.pairwise(cuts):
+            yield from self._piece(start, end)
+
+    def _piece(self, start: int, end: int) -> Iterator[tuple[str, np.ndarray]]:
+        counts, begins, pool_at, positions_at = (
+            self.counts,
+            self.begins,
+            self.pool_at,
+            self.positions_at,
+        )
+        pool = np.zeros((int(pool_at[end] - pool_at[start]), 3), dtype="<u4")
+        flat = np.zeros(int(positions_at[end] - positions_at[start]), dtype="<i4")
+        for (segment_id, field), every in zip(self.sources, self.rows, strict=True):
+            rows = every[np.searchsorted(every, start) : np.searchsorted(every, end)]
+            if not len(rows):
+                continue
+            ids, weights, starts, positions = arrays.field_postings(
+                self.folder, segment_id, field, True
+            )
+            into = concatenated_ranges(pool_at[rows] - pool_at[start], counts[rows])
+            taken_from = concatenated_ranges(begins[rows], counts[rows])
+            pool[into, 0] = ids[taken_from]
+            pool[into, 1] = weights[taken_from].view("<u4")
+            if starts is None:
+                continue
             sizes = starts[taken_from + 1] - starts[taken_from]
             pool[into, 2] = sizes
-            row_positions[rows] = np.add.reduceat(sizes, run_starts(counts[rows])[:-1])
-            positional.append((source, rows))
-    positions_at = run_starts(row_positions)
-    flat = np.zeros(int(positions_at[-1]), dtype="<i4")
-    for source, rows in positional:
-        segment_id, field = sources[source]
-        _, _, starts, positions = arrays.field_postings(folder, segment_id, field, True)
-        sizes = pool[concatenated_ranges(pool_at[rows], counts[rows]), 2].astype(np.int64)
-        before = run_starts(sizes)[:-1]  # each posting's positions, from the source's first
-        firsts = run_starts(counts[rows])[:-1]
-        into = np.repeat(positions_at[rows] - before[firsts], counts[rows]) + before
-        taken_from = concatenated_ranges(begins[rows], counts[rows])
-        flat[concatenated_ranges(into, sizes)] = positions[
-            concatenated_ranges(starts[taken_from], sizes)
-        ]
-    return pool, flat, pool_at, positions_at
+            before = run_starts(sizes)[:-1]  # each posting's positions, from the source's first
+            firsts = run_starts(counts[rows])[:-1]
+            at = positions_at[rows] - positions_at[start] - before[firsts]
+            flat[concatenated_ranges(np.repeat(at, counts[rows]) + before, sizes)] = positions[
+                concatenated_ranges(starts[taken_from], sizes)
+            ]
+        yield "pool", pool.reshape(-1)
+        yield "pool_positions", flat
 
 
 def run_starts(sizes: np.ndarray) -> np.ndarray:

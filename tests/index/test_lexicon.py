@@ -191,12 +191,27 @@ def test_its_words_are_whooshs_words_in_whooshs_order(tmp_path, monkeypatch):
     assert len(everything) > 5_000
 
 
-def test_rare_keys_postings_are_pooled_as_their_segments_hold_them(tmp_path, monkeypatch):
+@pytest.mark.parametrize("piece", [None, 997])
+def test_rare_keys_postings_are_pooled_as_their_segments_hold_them(
+    tmp_path, monkeypatch, piece
+):
     """A key with at most POOLED_POSTINGS postings over all segments has them in the
     pool, segment after segment in its rows' order: ids, weights and positions as each
     segment's own arrays hold them (tests/index/test_codec_postings.py compares those
-    with Whoosh); a key with more has none."""
+    with Whoosh); a key with more has none. Written in one piece (POOL_PIECE), or in
+    pieces of rows holding about `piece` postings (some 40 here)."""
     monkeypatch.setattr(lexicon, "POOLED_POSTINGS", 25)
+    if piece:
+        monkeypatch.setattr(lexicon, "POOL_PIECE", piece)
+    pieces = []
+    real = lexicon._Pool.pieces
+
+    def counted(pool):
+        for name, part in real(pool):
+            pieces.append(name)
+            yield name, part
+
+    monkeypatch.setattr(lexicon._Pool, "pieces", counted)
     folder = _build(tmp_path, 300, 50, monkeypatch)
     table = lexicon.open_lexicon(folder)
     kinds = Counter()
@@ -222,3 +237,4 @@ def test_rare_keys_postings_are_pooled_as_their_segments_hold_them(tmp_path, mon
         assert positions.tolist() == [x for part in parts for x in part[2][0].tolist()]
         kinds["pooled with positions"] += 1
     assert min(kinds.values()) > 300 and len(kinds) == 3, kinds
+    assert pieces.count("pool") > 20 if piece else pieces == ["pool", "pool_positions"]

@@ -25,6 +25,36 @@ def test_arrays_and_metadata_read_back_as_written(tmp_path):
         assert found[name].dtype == array.dtype and (found[name] == array).all()
 
 
+def test_arrays_given_in_pieces_read_back_whole(tmp_path):
+    """Arrays declared `Later` are written from pieces that come interleaved (as the
+    lexicon's pool and its positions do), beside arrays given whole; pieces that do not
+    fill an array exactly leave no file."""
+    ids = np.arange(10_000, dtype=np.uint32)
+    positions = np.arange(-500, 2_500, dtype=np.int32)
+    arrays = {
+        "first": np.array([1, 2, 3], dtype=np.int64),
+        "ids": packed.Later(ids.dtype, len(ids)),
+        "positions": packed.Later(positions.dtype, len(positions)),
+        "last": np.array([9.5], dtype=np.float64),
+    }
+
+    def pieces(cut: int):
+        for at in range(0, 10_000, 999):
+            yield "ids", ids[at : at + 999]
+            yield "positions", positions[at * 3 // 10 : (at + 999) * 3 // 10][:cut]
+
+    packed.write(tmp_path / "s.pack", arrays, pieces=pieces(10_000))
+    found, _ = packed.read(tmp_path / "s.pack")
+    assert found["ids"].tolist() == ids.tolist()
+    assert found["positions"].tolist() == positions.tolist()
+    assert found["first"].tolist() == [1, 2, 3] and found["last"].tolist() == [9.5]
+    with pytest.raises(ValueError, match="positions not filled"):
+        packed.write(tmp_path / "short.pack", arrays, pieces=pieces(100))
+    with pytest.raises(ValueError, match="more than 10000 elements of ids"):
+        packed.write(tmp_path / "long.pack", arrays, pieces=[("ids", ids), ("ids", ids[:1])])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.pack"]
+
+
 def test_a_file_cut_short_or_foreign_is_refused(tmp_path):
     packed.write(tmp_path / "s.pack", {"ids": np.arange(5000, dtype=np.int64)})
     data = (tmp_path / "s.pack").read_bytes()
