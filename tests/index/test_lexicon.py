@@ -192,9 +192,7 @@ def test_its_words_are_whooshs_words_in_whooshs_order(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("piece", [None, 997])
-def test_rare_keys_postings_are_pooled_as_their_segments_hold_them(
-    tmp_path, monkeypatch, piece
-):
+def test_rare_keys_postings_are_pooled_as_their_segments_hold_them(tmp_path, monkeypatch, piece):
     """A key with at most POOLED_POSTINGS postings over all segments has them in the
     pool, segment after segment in its rows' order: ids, weights and positions as each
     segment's own arrays hold them (tests/index/test_codec_postings.py compares those
