@@ -141,7 +141,8 @@ def test_one_replica_down_answers_complete_all_down_says_partial(served, tmp_pat
 
     # Back up: `start` has the replica that missed the write apply it from the journal
     # before the front can reach it.
-    assert sift("cluster", "start", str(folder)).returncode == 0
+    started = sift("cluster", "start", str(folder))
+    assert started.returncode == 0, started.stderr[-2000:]  # its ClusterError, if any
     assert on_replica(shard0[0]["address"], doc_id, cluster)
     deadline = time.monotonic() + 15
     while call(base, "/readyz")[0] != 200 and time.monotonic() < deadline:
