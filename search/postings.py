@@ -486,9 +486,7 @@ class PostingsCache:
                 )
             if seg_reads is None:
                 # Whoosh stores weights as 32-bit floats too: the buffer keeps them exact.
-                ids[at:end], weights[at:end], decoded = read_term(
-                    reader, field, btext, positions, None, None
-                )
+                ids[at:end], weights[at:end], decoded = read_term(reader, field, btext, positions)
                 if seg_starts is not None:
                     seg_starts[:] = decoded[1]
                     sources.append(decoded[0])

@@ -268,10 +268,7 @@ def field_postings(folder: str | Path, segment_id: str, field: str, positions: b
     """The field's whole arrays in the segment, read at once for the lexicon's pool
     (index/codec/lexicon.py): (ids, weights, position starts or None), and with
     `positions` the positions (or None) after them."""
-    fields = _segment(str(folder), segment_id)
-    if fields is None or field not in fields:
-        raise ValueError(f"{segment_id}: no posting arrays for {field}")
-    found = fields[field]
+    found = _field_arrays(folder, segment_id, field)
     every = [found.ids, found.weights, found.position_starts]
     if positions:
         every.append(found.positions)
@@ -280,11 +277,15 @@ def field_postings(folder: str | Path, segment_id: str, field: str, positions: b
 
 def field_position_starts(folder: str | Path, segment_id: str, field: str) -> np.ndarray | None:
     """`field_postings`' position starts alone (None for a field without positions)."""
+    starts = _field_arrays(folder, segment_id, field).position_starts
+    return None if starts is None else starts.take(0, len(starts))
+
+
+def _field_arrays(folder: str | Path, segment_id: str, field: str) -> _Field:
     fields = _segment(str(folder), segment_id)
     if fields is None or field not in fields:
         raise ValueError(f"{segment_id}: no posting arrays for {field}")
-    starts = fields[field].position_starts
-    return None if starts is None else starts.take(0, len(starts))
+    return fields[field]
 
 
 def segment_words(folder: str | Path, segment_id: str) -> list[bytes] | None:

@@ -166,12 +166,8 @@ class _Pool:
             yield from self._piece(start, end)
 
     def _piece(self, start: int, end: int) -> Iterator[tuple[str, np.ndarray]]:
-        counts, begins, pool_at, positions_at = (
-            self.counts,
-            self.begins,
-            self.pool_at,
-            self.positions_at,
-        )
+        counts, begins = self.counts, self.begins
+        pool_at, positions_at = self.pool_at, self.positions_at
         pool = np.zeros((int(pool_at[end] - pool_at[start]), 3), dtype="<u4")
         flat = np.zeros(int(positions_at[end] - positions_at[start]), dtype="<i4")
         for (segment_id, field), every in zip(self.sources, self.rows, strict=True):

@@ -26,7 +26,6 @@ from whoosh.matching import FilterMatcher
 from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
-from index.codec import arrays
 from index.codec.arrays import decode_positions
 
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -37,18 +36,10 @@ def field_b(weighting, field: str) -> float:
     return weighting._field_B.get(field, weighting.B)
 
 
-def read_term(
-    reader, field: str, btext: bytes, positions: bool, folder: str | None, start: int | None
-):
+def read_term(reader, field: str, btext: bytes, positions: bool):
     """(ids, weights, positions as (flat, starts) or None) of a term in one segment,
-    deleted documents included: from the segment's arrays (index/codec/arrays.py) when
-    the generation in `folder` has them, else decoded from Whoosh's blocks. `start`:
-    where its postings start in Whoosh's postings file (`term_start`), None if inlined."""
-    segment = reader.segment() if folder is not None else None
-    if folder is not None and segment is not None and start is not None:
-        found = arrays.read_term(folder, segment.segment_id(), field, start, positions)
-        if found is not None:
-            return found
+    deleted documents included, decoded from Whoosh's blocks: for a segment without
+    posting arrays (index/codec/arrays.py), or a term it has none for."""
     ids, weights, values = read_postings(reader, field, btext, positions)
     flat = decode_positions(reader.schema[field].format, values) if positions else None
     return ids, weights, flat

@@ -62,7 +62,11 @@ def test_bulk_decoding_equals_whoosh_matchers_over_many_blocks(tmp_path):
                     assert [flat[a:b].tolist() for a, b in pairwise(starts)] == decoded
                 # From the arrays the segment builder wrote beside the segment:
                 start = term_start(leaf.term_info(field, btext))
-                ids, weights, found = read_term(leaf, field, btext, positions, folder, start)
+                segment_id = leaf.segment().segment_id()
+                ids, weights, found = (
+                    start is not None
+                    and arrays.read_term(folder, segment_id, field, start, positions)
+                ) or read_term(leaf, field, btext, positions)
                 assert ids.tolist() == [e[0] for e in expected]
                 assert np.array_equal(weights, np.array([e[1] for e in expected]))
                 if positions:

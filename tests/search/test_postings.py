@@ -301,20 +301,15 @@ def segmented(tmp_path_factory, request):
         if request.param == "in segments":
             patch.setattr(lexicon, "POOLED_POSTINGS", 0)
         assert reindex(folder / "index", [folder / "reuters.jsonl"]).switched
+    root = folder / "index"
+    generation = generations.generation_path(root, generations.current_generation(root))
+    ix = generations.open_generation(root, generation.name)
+    segment_ids = [segment.segment_id() for segment in ix._segments()]
+    ix.close()
     if request.param == "partly pooled":
-        root = folder / "index"
-        generation = generations.generation_path(root, generations.current_generation(root))
-        ix = generations.open_generation(root, generation.name)
-        segment_ids = [segment.segment_id() for segment in ix._segments()]
-        ix.close()
         lexicon.write(generation, segment_ids[1::2])
         lexicon._open.clear()
     if request.param == "some without arrays":
-        root = folder / "index"
-        generation = generations.generation_path(root, generations.current_generation(root))
-        ix = generations.open_generation(root, generation.name)
-        segment_ids = [segment.segment_id() for segment in ix._segments()]
-        ix.close()
         for segment_id in segment_ids[::3]:
             (generation / arrays.FOLDER / f"{segment_id}.pack").unlink()
         arrays._open.clear()
