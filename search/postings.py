@@ -217,6 +217,12 @@ class PostingsCache:
             }
             self._lexicon_leaves = [place.get(s, -1) for s in self._lexicon.segments]
         self._lexicon_covered = frozenset(self._lexicon_leaves)
+        self._lexicon_places = np.array(self._lexicon_leaves, dtype=np.int64)
+        # The leaves the lexicon does not cover: their terms tables are asked instead.
+        self._uncovered = [seg for seg in range(len(leaves)) if seg not in self._lexicon_covered]
+        # (field, btext) -> where its postings start in each segment the lexicon covers
+        # (-1: not there), beside its `_frequencies`
+        self._starts: dict[tuple[str, bytes], np.ndarray] = {}
         # (field, btext) -> the lexicon's entry of a term it pools (`_read_pooled`)
         self._pooled: dict[tuple[str, bytes], Found] = {}
         # (field, btext) -> its lexicon entry, found with the rest of its query's words
@@ -235,20 +241,21 @@ class PostingsCache:
             )
         return found
 
-    def doc_frequency(self, seg: int, reader, field: str, btext: bytes) -> int:
-        """The term's document frequency in one segment (0: not there), remembered."""
-        return self._locate(seg, reader, field, btext)[0]
-
-    def _locate(self, seg: int, reader, field: str, btext: bytes) -> tuple[int, int | None]:
-        """The term's document frequency in one segment and where its postings start,
-        remembered: a lookup in Whoosh's terms table is several reads of the file, and
-        at a million articles a term is looked up in dozens of segments."""
+    def _start(self, seg: int, reader, field: str, btext: bytes) -> int | None:
+        """Where the term's postings start in a segment's postings file (None: inlined in
+        its terms table), remembered: a lookup in Whoosh's terms table is several reads of
+        the file, and at a million articles a term is looked up in dozens of segments.
+        The lexicon's answer where `frequencies` kept it."""
+        starts = self._starts.get((field, btext))
+        if starts is not None and seg in self._lexicon_covered:
+            start = int(starts[seg])
+            return start if start >= 0 else None
         key = (seg, field, btext)
         found = self._located.get(key)
         if found is None:
             found = term_location(reader, field, btext)
             self._remember_locations([(key, found)])
-        return found
+        return found[1]
 
     def _remember_locations(self, entries: list[tuple[tuple, tuple[int, int | None]]]) -> None:
         """Keep lookups' answers, all forgotten at once past CACHE_LOCATIONS."""
@@ -258,49 +265,48 @@ class PostingsCache:
 
     def frequencies(self, leaves: list, field: str, btext: bytes) -> np.ndarray:
         """The term's document frequency in each segment, remembered as one array (up to
-        CACHE_LOCATIONS segment entries in all, then forgotten at once)."""
+        CACHE_LOCATIONS segment entries in all, then forgotten at once): the segments the
+        generation's lexicon covers from one lookup there, as arrays (a word is asked in
+        each language's fields, some thirty lookups a query), the rest from each
+        segment's terms table."""
         key = (field, btext)
         found = self._frequencies.get(key)
         if found is None:
-            where = [self._located.get((seg, field, btext)) for seg in range(len(leaves))]
-            missing = [seg for seg, known in enumerate(where) if known is None]
-            if missing:  # in the generation's lexicon, the rest in each segment's table
-                looked_up = self._in_lexicon(field, btext, missing)
-                rest = [seg for seg in missing if seg not in looked_up]
-                if rest:  # every segment at once (index/codec/terms.py)
-                    readers = [leaves[seg][0] for seg in rest]
-                    looked_up.update(zip(rest, term_locations(readers, field, btext), strict=True))
-                for seg, known in looked_up.items():
-                    where[seg] = known
-                self._remember_locations(
-                    [((seg, field, btext), known) for seg, known in looked_up.items()]
-                )
-            found = np.array([known[0] for known in where], dtype=np.int64)
             if (len(self._frequencies) + 1) * len(leaves) > CACHE_LOCATIONS:
                 self._frequencies.clear()
+                self._starts.clear()
+            found = np.zeros(len(leaves), dtype=np.int64)
+            if self._lexicon is not None and self._lexicon_covered:
+                self._in_lexicon(key, found)
+            rest = self._uncovered
+            if rest:
+                where = [self._located.get((seg, field, btext)) for seg in rest]
+                missing = [i for i, known in enumerate(where) if known is None]
+                if missing:  # every segment at once (index/codec/terms.py)
+                    readers = [leaves[rest[i]][0] for i in missing]
+                    looked_up = term_locations(readers, field, btext)
+                    for i, known in zip(missing, looked_up, strict=True):
+                        where[i] = known
+                    self._remember_locations([((rest[i], field, btext), where[i]) for i in missing])
+                found[rest] = [known[0] for known in where]
             self._frequencies[key] = found
         return found
 
-    def _in_lexicon(self, field: str, btext: bytes, segs: list[int]) -> dict:
-        """{segment: (document frequency, postings start)} of those of `segs` the
-        generation's lexicon covers (index/codec/lexicon.py): one lookup for them all."""
-        found = {seg: (0, None) for seg in segs if seg in self._lexicon_covered}
-        if found and self._lexicon is not None:
-            entry = self._ahead.pop((field, btext), None) or self._lexicon.find(field, btext)
-            for number, frequency, start in zip(
-                entry.numbers.tolist(),
-                entry.frequencies.tolist(),
-                entry.starts.tolist(),
-                strict=True,
-            ):
-                seg = self._lexicon_leaves[number]
-                if seg in found:
-                    found[seg] = (frequency, start)
-            if entry.pool is not None:
-                if len(self._pooled) >= CACHE_POOLED:
-                    self._pooled.clear()
-                self._pooled[(field, btext)] = entry
-        return found
+    def _in_lexicon(self, key: tuple[str, bytes], found: np.ndarray) -> None:
+        """Fill `found` (and `_starts`) for the segments the generation's lexicon covers
+        (index/codec/lexicon.py): one lookup for them all."""
+        assert self._lexicon is not None
+        entry = self._ahead.pop(key, None) or self._lexicon.find(*key)
+        places = self._lexicon_places[entry.numbers]
+        kept = places >= 0  # rows of segments merged away since: -1
+        starts = np.full(len(found), -1, dtype=np.int64)
+        found[places[kept]] = entry.frequencies[kept]
+        starts[places[kept]] = entry.starts[kept]
+        self._starts[key] = starts
+        if entry.pool is not None:
+            if len(self._pooled) >= CACHE_POOLED:
+                self._pooled.clear()
+            self._pooled[key] = entry
 
     def look_up(self, keys: list[tuple[str, bytes]]) -> None:
         """Find the (field, btext) `keys` not yet known in the lexicon all at once, for
@@ -470,7 +476,7 @@ class PostingsCache:
             budget.check()  # reading a term's postings is the unit of work that grows
             reader = leaves[seg][0]
             segment = reader.segment()
-            start = self._locate(seg, reader, field, btext)[1]
+            start = self._start(seg, reader, field, btext)
             end = at + count
             seg_starts = None if starts is None else starts[at + i : end + i + 1]
             seg_reads = None

@@ -211,8 +211,8 @@ def test_sorted_unique_and_merge_are_numpys(a, b):
 
 def test_remembered_term_lookups_are_bounded_and_change_no_answer(engine, monkeypatch):
     """Each term's per-segment lookup is remembered per version, up to CACHE_LOCATIONS
-    (then forgotten at once): answers and suggestions are those of a fresh engine, and
-    did-you-mean's counts those of Whoosh's own reader."""
+    segment entries (then forgotten at once): answers and suggestions are those of a fresh
+    engine, and did-you-mean's counts those of Whoosh's own reader."""
     requests = [SearchRequest(q=q, per_page=20) for q in QUERIES[:-1]]
     requests += [SearchRequest(q="coalitoin parlament"), SearchRequest(q="nato coalitoin")]
     expected = [Engine(engine.root).search(r) for r in requests]
@@ -221,7 +221,11 @@ def test_remembered_term_lookups_are_bounded_and_change_no_answer(engine, monkey
     for _ in range(2):  # the second pass reads what the first left remembered
         got = [bounded.search(r) for r in requests]
         assert [_answer(a) for a in got] == [_answer(b) for b in expected]
-        assert 0 < len(bounded._snapshot().postings._located) <= 7
+        postings = bounded._snapshot().postings
+        leaves = len(postings.bounds) - 1
+        assert 0 < len(postings._frequencies) * leaves <= 7
+        assert len(postings._located) <= 7
+        assert set(postings._starts) <= set(postings._frequencies)
     snap = bounded._snapshot()
     node = p.parse("coalitoin parlament", "and")
     assert expected[-2].suggestion is not None
