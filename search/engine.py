@@ -50,7 +50,7 @@ from search.results import (
     Timeline,
 )
 from search.snippets import match_spans, render, snippet
-from search.suggest import Completion, completions, did_you_mean
+from search.suggest import Completion, checked_words, completions, did_you_mean
 from search.tables import Tables, open_tables
 
 # More-like-this: how many of a document's most distinctive terms make its query, and
@@ -307,7 +307,9 @@ class Engine:
         """Matches and scores in one numpy pass; None where Whoosh must answer."""
         if isinstance(node, p.MatchAll):
             return None
-        return evaluate(snap.postings, snap.searcher, query)
+        # did-you-mean's words are looked up with the query's (`search` asks them next)
+        also = [(schema.WORDS, word) for word in checked_words(node)]
+        return evaluate(snap.postings, snap.searcher, query, also)
 
     @staticmethod
     def _matches(

@@ -22,7 +22,7 @@ import functools
 import itertools
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -828,8 +828,12 @@ def _kept_positions(positions: tuple[np.ndarray, np.ndarray], keep: np.ndarray):
 # -- evaluation -----------------------------------------------------------------------------
 
 
-def evaluate(cache: PostingsCache, searcher, query: wq.Query) -> Scored | None:
-    """All live documents matching `query` with Whoosh's scores; None if not supported."""
+def evaluate(
+    cache: PostingsCache, searcher, query: wq.Query, also: Sequence[tuple[str, str]] = ()
+) -> Scored | None:
+    """All live documents matching `query` with Whoosh's scores; None if not supported.
+    `also`: (field, text) of other words the caller will ask about, looked up in the
+    lexicon with the query's."""
     if not cache.supported:
         return None
     leaves = _leaves(searcher)
@@ -837,7 +841,8 @@ def evaluate(cache: PostingsCache, searcher, query: wq.Query) -> Scored | None:
     scores: list[np.ndarray] = []
     try:
         found = _Leaves(cache, searcher, leaves)
-        words = ((f, _btext(found.btexts, searcher.schema, f, t)) for f, t in _words(query))
+        asked = itertools.chain(_words(query), also)
+        words = ((f, _btext(found.btexts, searcher.schema, f, t)) for f, t in asked)
         cache.look_up([(field, btext) for field, btext in words if btext is not None])
         shapes = _Shapes(cache, searcher, leaves, found.btexts)
         for orders, start, end in _runs(shapes, query):

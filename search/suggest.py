@@ -22,11 +22,10 @@ def did_you_mean(reader, query_text: str, node: p.Node) -> str | None:
     """The query with unknown words replaced by their likeliest indexed spelling, or None."""
     corrections: dict[str, str] = {}
     try:
-        for leaf in p.positive_leaves(node):
-            if isinstance(leaf, p.Word) and leaf.field in (None, "title", "text"):
-                fixed = correct_word(reader, leaf.text)
-                if fixed:
-                    corrections[leaf.text] = fixed
+        for leaf in _correctable(node):
+            fixed = correct_word(reader, leaf.text)
+            if fixed:
+                corrections[leaf.text] = fixed
     except QueryTimeout:
         pass  # a suggestion is a courtesy: the results are answered without the rest
     if not corrections:
@@ -36,6 +35,21 @@ def did_you_mean(reader, query_text: str, node: p.Node) -> str | None:
         return corrections.get(match.group(), match.group())
 
     return WORD_RE.sub(replace, query_text)
+
+
+def checked_words(node: p.Node) -> list[str]:
+    """The words `did_you_mean` asks the index about first (folded, as the `words` field
+    holds them): for the caller to look them up with the query's own words, together."""
+    folded = (fold(leaf.text) for leaf in _correctable(node))
+    return [word for word in folded if len(word) >= MIN_CORRECTABLE_CHARS]
+
+
+def _correctable(node: p.Node) -> list[p.Word]:
+    return [
+        leaf
+        for leaf in p.positive_leaves(node)
+        if isinstance(leaf, p.Word) and leaf.field in (None, "title", "text")
+    ]
 
 
 def correct_word(reader, word: str) -> str | None:

@@ -556,6 +556,26 @@ def test_a_new_word_is_looked_up_once_in_the_lexicon(segmented, monkeypatch):
     assert max(calls) >= 6 and sum(calls) > 2 * len(calls)
 
 
+def test_did_you_means_words_are_looked_up_with_the_querys(segmented, monkeypatch):
+    """The words did-you-mean asks about (search/suggest.py: every plain word of four
+    letters or more) are found in the lexicon in the query's own lookup, not one more
+    lookup each after it."""
+    engine = Engine(segmented.root)
+    calls: list[list] = []
+    find_all = Lexicon.find_all
+
+    def counted(table, terms):
+        calls.append(list(terms))
+        return find_all(table, terms)
+
+    monkeypatch.setattr(Lexicon, "find_all", counted)
+    engine.search(SearchRequest(q="coffee prices rose"))
+    assert len(calls) == 1
+    asked = {term for field, term in calls[0] if field == schema.WORDS}
+    assert {b"coffee", b"prices"} <= asked
+    assert b"rose" in asked
+
+
 def test_pooled_words_are_read_from_the_pool_not_the_segments(segmented, monkeypatch):
     """Words the lexicon pools (here all, unless the variant pools none or only the
     rarest) are read in one or two reads, whatever the number of segments, and from the
