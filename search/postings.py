@@ -285,9 +285,11 @@ class PostingsCache:
                 if missing:  # every segment at once (index/codec/terms.py)
                     readers = [leaves[rest[i]][0] for i in missing]
                     looked_up = term_locations(readers, field, btext)
+                    entries = []
                     for i, known in zip(missing, looked_up, strict=True):
                         where[i] = known
-                    self._remember_locations([((rest[i], field, btext), where[i]) for i in missing])
+                        entries.append(((rest[i], field, btext), known))
+                    self._remember_locations(entries)
                 found[rest] = [known[0] for known in where]
             self._frequencies[key] = found
         return found
