@@ -40,8 +40,8 @@ def did_you_mean(reader, query_text: str, node: p.Node) -> str | None:
 def checked_words(node: p.Node) -> list[str]:
     """The words `did_you_mean` asks the index about first (folded, as the `words` field
     holds them): for the caller to look them up with the query's own words, together."""
-    folded = (fold(leaf.text) for leaf in _correctable(node))
-    return [word for word in folded if len(word) >= MIN_CORRECTABLE_CHARS]
+    folded = (_correctable_form(leaf.text) for leaf in _correctable(node))
+    return [word for word in folded if word is not None]
 
 
 def _correctable(node: p.Node) -> list[p.Word]:
@@ -52,10 +52,16 @@ def _correctable(node: p.Node) -> list[p.Word]:
     ]
 
 
+def _correctable_form(word: str) -> str | None:
+    """`word` as the `words` field holds it, None if too short to correct."""
+    folded = fold(word)
+    return folded if len(folded) >= MIN_CORRECTABLE_CHARS else None
+
+
 def correct_word(reader, word: str) -> str | None:
     """The most frequent indexed word nearest to `word` if `word` itself is not indexed."""
-    folded = fold(word)
-    if len(folded) < MIN_CORRECTABLE_CHARS or reader.doc_frequency(schema.WORDS, folded):
+    folded = _correctable_form(word)
+    if folded is None or reader.doc_frequency(schema.WORDS, folded):
         return None
     for distance in range(1, MAX_EDIT_DISTANCE + 1):
         within = reader.terms_within(schema.WORDS, folded, distance, prefix=SHARED_PREFIX)
