@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import pickle
 import threading
-from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
@@ -46,7 +45,8 @@ OPEN_SEGMENTS = 512
 class FieldCollector:
     """One field's postings, term by term in byte order, as flat arrays (a segment has
     hundreds of thousands of terms: nothing per term but a slice); the segment writer
-    fills in where each term's postings start in Whoosh's file as it writes them."""
+    (index/codec/segments.py) makes them and fills in where each term's postings start in
+    Whoosh's file as it writes them."""
 
     def __init__(self, field: str, fmt, terms: list[bytes], starts, ids, weights, values):
         self.field = field
@@ -58,23 +58,10 @@ class FieldCollector:
         self.ids = ids
         self.weights = weights
         self.values = values  # each posting's encoded value, as Whoosh stores it
-
-    @classmethod
-    def of(cls, field: str, fmt, terms: dict[str, tuple[array, array, list]]) -> FieldCollector:
-        """From the segment builder's term -> (document numbers, weights, values)."""
-        words = sorted(terms)  # code point order: the UTF-8 bytes' order
-        postings = [terms[word] for word in words]
-        starts = np.zeros(len(words) + 1, dtype=np.int64)
-        np.cumsum([len(p[0]) for p in postings], out=starts[1:])
-        return cls(
-            field,
-            fmt,
-            [word.encode("utf-8") for word in words],
-            starts,
-            np.frombuffer(b"".join([p[0] for p in postings]), dtype=np.uint32),
-            np.frombuffer(b"".join([p[1] for p in postings]), dtype=np.float64),
-            list(chain.from_iterable(p[2] for p in postings)),
-        )
+        # A positional field's positions, each posting's after one another, and where
+        # each posting's start (one more: their number).
+        self.positions: np.ndarray | None = None
+        self.position_starts: np.ndarray | None = None
 
     @cached_property
     def stored_weights(self) -> np.ndarray:
@@ -93,7 +80,8 @@ class FieldCollector:
             found["terms"] = np.frombuffer(b"".join(self.terms), dtype=np.uint8)
             found["term_ends"] = np.cumsum([len(term) for term in self.terms], dtype=np.int64)
         if self.positional:
-            found["positions"], found["position_starts"] = _decode_in_chunks(self.fmt, self.values)
+            assert self.positions is not None and self.position_starts is not None
+            found["positions"], found["position_starts"] = self.positions, self.position_starts
         return found
 
 
@@ -108,24 +96,6 @@ def key_hashes(field: str, terms: list[bytes]) -> np.ndarray:
     prefix = field.encode("utf-8") + b"\0"
     digests = b"".join(blake2b(prefix + term, digest_size=16).digest() for term in terms)
     return np.frombuffer(digests, dtype="<u8").reshape(-1, 2)
-
-
-# Postings whose positions are decoded at once when a segment's arrays are written:
-# decoding makes a Python list per posting, and a worker's whole share at once (2.1
-# million postings of Reuters-21578 and a half) peaked at 430 MB, at the end of every
-# share of every worker of a build.
-DECODE_CHUNK = 100_000
-
-
-def _decode_in_chunks(fmt, values: list) -> tuple[np.ndarray, np.ndarray]:
-    """`decode_positions` of `values` a chunk at a time: (positions as int32, starts)."""
-    flats = [np.zeros(0, dtype=np.int32)]
-    starts = [np.zeros(1, dtype=np.int64)]
-    for at in range(0, len(values), DECODE_CHUNK):
-        flat, chunk_starts = decode_positions(fmt, values[at : at + DECODE_CHUNK])
-        starts.append(chunk_starts[1:] + starts[-1][-1])
-        flats.append(flat.astype(np.int32))
-    return np.concatenate(flats), np.concatenate(starts)
 
 
 def decode_positions(fmt, values: list) -> tuple[np.ndarray, np.ndarray]:

@@ -12,13 +12,12 @@ import pickle
 import struct
 import zlib
 from array import array
-from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
 from whoosh.analysis import IDTokenizer
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.formats import Existence, Frequency, Positions
+from whoosh.formats import Existence, Positions
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
@@ -52,16 +51,18 @@ _ROW_LENGTHS = struct.Struct("!ii")
 class SegmentBuilder(SegmentWriter):
     """A Whoosh segment writer without the posting pool's global sort.
 
-    Postings are kept per field and term as they arrive (already in document order) with
-    each document's field length beside them, then written term by term in the order
-    Whoosh's pool would have produced, in the codec's own format (small blocks left
+    Each field's terms are kept as its documents give them, as term numbers one after
+    another (`_Tokens`), with each document's field length beside them; when the segment
+    is written, numpy sorts them into postings, term by term in the order Whoosh's pool
+    would have produced, which are written in the codec's own format (small blocks left
     uncompressed: MIN_COMPRESSED_BYTES; blocks pickled with BLOCK_PICKLE_PROTOCOL).
+    Only Sift's pre-analysed fields are taken (index/writer.py): term lists for
+    positional and existence fields, whole values for ID fields.
     """
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, _lk=False, **kwargs)
-        # field -> term -> (docnums, weights, encoded values)
-        self._terms: dict[str, dict[str, tuple[array, array, list]]] = {}
+        self._tokens: dict[str, _Tokens] = {}
         self._field_lengths: dict[str, dict[int, int]] = {}
         self._arrays: dict[str, arrays.FieldCollector] = {}  # index/codec/arrays.py
 
@@ -80,20 +81,21 @@ class SegmentBuilder(SegmentWriter):
                 if value is None:
                     continue
                 field = schema[name]
-                if field.separate_spelling() or field.vector:
-                    raise NotImplementedError(f"field {name!r}: spelling or vectors")
                 length = 0
                 if field.indexed:
-                    terms = self._terms.setdefault(name, {})
-                    boost = self._field_boost(fields, name, docboost)
-                    if type(field.format) is Positions and isinstance(value, list | tuple):
-                        _add_positions(terms, docnum, value, field.format, boost)
-                        length = len(value)
-                    else:
-                        length = _add_items(terms, docnum, _index_items(field, value), boost)
+                    words = _terms_given(name, field, value)
+                    tokens = self._tokens.get(name)
+                    if tokens is None:
+                        tokens = self._tokens[name] = _Tokens()
+                    if words:
+                        tokens.add(docnum, words, self._field_boost(fields, name, docboost))
                     if not field.scorable:
                         length = 0
-                    elif length:
+                    elif type(field.format) is Positions:
+                        length = len(words)
+                    else:  # each distinct term once (Whoosh's frequency of 1)
+                        length = len(set(words))
+                    if length:
                         self._field_lengths.setdefault(name, {})[docnum] = length
                 stored = fields.get("_stored_" + name, value)
                 perdoc.add_field(name, field, stored if field.stored else None, length)
@@ -112,21 +114,19 @@ class SegmentBuilder(SegmentWriter):
         writer = self.fieldwriter
         level = self.codec._compression
         limit = self.codec._blocklimit
-        for name in sorted(self._terms):
+        for name in sorted(self._tokens):
             field = self.schema[name]
             writer.start_field(name, field)
             self._arrays[name] = _write_terms(
                 writer,
-                self._terms.pop(name),
+                _postings(name, field.format, self._tokens.pop(name)),
                 self._field_lengths.get(name, {}),
                 field.format,
                 limit,
                 level,
-                name,
             )
             writer.finish_field()
         writer.close()
-        self._terms.clear()
 
     def finish(self, with_arrays: bool = True):
         """Write the segment's files; the Segment to list in the index's TOC.
@@ -140,86 +140,130 @@ class SegmentBuilder(SegmentWriter):
         return segment
 
 
-# Positions.encode([p]), by p: three in four of an article's words occur once, and each
-# would otherwise cost a pickle. Positions past this are encoded each time (a bound on
-# the table whatever the documents' length).
+def _terms_given(name: str, field, value) -> list | tuple:
+    """A field value's terms, in order: a positional or existence field's term list as
+    given, an ID field's value whole (IDTokenizer's one token). Anything Whoosh would
+    analyse itself is not Sift's and is refused, as are spelling words and vectors."""
+    fmt = type(field.format)
+    if field.separate_spelling() or field.vector:
+        raise NotImplementedError(f"field {name!r}: spelling or vectors")
+    if fmt in (Positions, Existence) and isinstance(value, list | tuple):
+        return value
+    if fmt is Existence and type(field.analyzer) is IDTokenizer and isinstance(value, str):
+        return (value,)
+    raise NotImplementedError(f"field {name!r}: {type(value).__name__} for {fmt.__name__}")
+
+
+class _Numbers(dict):
+    """A field's terms in a segment -> their numbers, given in the order first seen."""
+
+    def __missing__(self, term: str) -> int:
+        number = self[term] = len(self)
+        return number
+
+
+class _Tokens:
+    """One field's terms as a segment's documents give them: the term numbers of each
+    document, one document after another, and each document's number, term count and
+    boost. Keeping postings per term instead cost a dictionary lookup and three appends
+    per distinct term of every document, most of adding one; numpy turns these into
+    postings once, for the whole segment (`_postings`)."""
+
+    def __init__(self):
+        self.numbers = _Numbers()
+        self.terms = array("I")
+        self.docs = array("I")
+        self.counts = array("I")
+        self.boosts = array("d")
+
+    def add(self, docnum: int, words, boost: float) -> None:
+        self.terms.fromlist(list(map(self.numbers.__getitem__, words)))
+        self.docs.append(docnum)
+        self.counts.append(len(words))
+        self.boosts.append(boost)
+
+
+def _postings(field: str, fmt, tokens: _Tokens) -> arrays.FieldCollector:
+    """A field's postings from its tokens, term by term in byte order, each term's in
+    document order: what Whoosh's writer makes of the same documents. A posting's weight
+    is its term's count times the boosts in a positional field (Whoosh's
+    `Positions.word_values`), the boosts in an existence field; its value, in a
+    positional field, Whoosh's encoding of its positions."""
+    words = list(tokens.numbers)  # by number
+    by_text = sorted(range(len(words)), key=words.__getitem__)  # code point = byte order
+    rank = np.empty(len(words), dtype=np.int64)
+    rank[by_text] = np.arange(len(words))
+    counts = np.frombuffer(tokens.counts, dtype=np.uint32).astype(np.int64)
+    total = int(counts.sum())
+    # Sorted by term; within a term, tokens stay in document and position order.
+    order = np.argsort(rank[np.frombuffer(tokens.terms, dtype=np.uint32)], kind="stable")
+    term = rank[np.frombuffer(tokens.terms, dtype=np.uint32)[order]]
+    owner = np.repeat(np.arange(len(counts)), counts)[order]  # the token's document
+    # each posting's first token: where the term or the document changes
+    first = np.flatnonzero(np.diff(term, prepend=-1) | np.diff(owner, prepend=-1))
+    per_posting = np.diff(np.append(first, total))
+    starts = np.searchsorted(term[first], np.arange(len(words) + 1))
+    documents = owner[first]
+    boosts = np.frombuffer(tokens.boosts, dtype=np.float64)[documents]
+    collector = arrays.FieldCollector(
+        field,
+        fmt,
+        [words[n].encode("utf-8") for n in by_text],
+        starts,
+        np.frombuffer(tokens.docs, dtype=np.uint32)[documents],
+        boosts * fmt.field_boost if type(fmt) is Existence else None,
+        [],
+    )
+    if type(fmt) is Positions:
+        collector.weights = per_posting.astype(np.float64) * fmt.field_boost * boosts
+        before = np.zeros(len(counts), dtype=np.int64)
+        np.cumsum(counts[:-1], out=before[1:])
+        positions = (np.arange(total) - np.repeat(before, counts))[order]
+        collector.values = _encoded_positions(positions, first, per_posting)
+        collector.positions = positions.astype(np.int32)
+        collector.position_starts = np.append(first, total)
+    return collector
+
+
+def _encoded_positions(positions: np.ndarray, first: np.ndarray, per_posting: np.ndarray):
+    """`Positions.encode` of each posting's positions (`first` its first, `per_posting`
+    how many): a count and a pickle of the deltas. Three in four of an article's words
+    occur once: theirs come from a table (`_ONE_POSITION`)."""
+    one = _ONE_POSITION
+    values = [one.get(p) or _one_position(p) for p in positions[first].tolist()]
+    several = np.flatnonzero(per_posting > 1)
+    if len(several):
+        deltas = positions.copy()
+        deltas[1:] -= positions[:-1]
+        deltas[first] = positions[first]
+        flat = deltas.tolist()
+        for i, start, n in zip(
+            several.tolist(), first[several].tolist(), per_posting[several].tolist(), strict=True
+        ):
+            values[i] = pack_uint(n) + pickle.dumps(flat[start : start + n], 2)
+    return values
+
+
+# Positions.encode([p]), by p. Positions past this are encoded each time (a bound on the
+# table whatever the documents' length).
 _ONE_POSITION_LIMIT = 1 << 16
 _ONE_POSITION: dict[int, bytes] = {}
 
 
-def _add_positions(terms: dict, docnum: int, words, fmt: Positions, boost: float) -> None:
-    """One document's postings for a positional field, from its pre-analysed term list:
-    what Whoosh's `Positions.word_values` gives (a term's weight is its count times the
-    boosts, its value the encoded positions), without a Token per word."""
-    positions: dict[str, list[int]] = {}
-    for pos, word in enumerate(words):
-        if word in positions:
-            positions[word].append(pos)
-        else:
-            positions[word] = [pos]
-    one, encode, field_boost = _ONE_POSITION, fmt.encode, fmt.field_boost
-    once = 1.0 * field_boost * boost
-    for word, found in positions.items():
-        entry = terms.get(word)
-        if entry is None:
-            entry = terms[word] = (array("I"), array("d"), [])
-        entry[0].append(docnum)
-        if len(found) == 1:
-            entry[1].append(once)
-            vbytes = one.get(found[0])
-            if vbytes is None:
-                vbytes = encode(found)
-                if found[0] < _ONE_POSITION_LIMIT:
-                    one[found[0]] = vbytes
-        else:
-            entry[1].append(len(found) * field_boost * boost)
-            vbytes = encode(found)
-        entry[2].append(vbytes)
-
-
-def _add_items(terms: dict, docnum: int, items, boost: float) -> int:
-    """Add (term, frequency, weight, value) items; the sum of their frequencies."""
-    length = 0
-    for word, freq, weight, vbytes in items:
-        length += freq
-        entry = terms.get(word)
-        if entry is None:
-            entry = terms[word] = (array("I"), array("d"), [])
-        entry[0].append(docnum)
-        entry[1].append(weight * boost)
-        entry[2].append(vbytes)
-    return length
-
-
-def _index_items(field, value) -> list[tuple[str, int, float, bytes]]:
-    """The (term, frequency, weight, value) items of `field.index(value)`, terms as text.
-    Sift's pre-analysed term lists and exact values (ID fields) in non-positional fields
-    are turned into items directly, without Whoosh's Token per word."""
-    fmt = field.format
-    boost = fmt.field_boost
-    if type(fmt) is Existence and (
-        isinstance(value, list | tuple) or type(field.analyzer) is IDTokenizer
-    ):
-        # Whoosh never analyses a list's items; IDTokenizer takes a string whole.
-        values = set(value) if isinstance(value, list | tuple) else {value}
-        return [(word, 1, boost, b"") for word in values]
-    if type(fmt) is Frequency and isinstance(value, list | tuple):
-        counts = Counter(value)
-        return [(word, n, float(n) * boost, pack_uint(n)) for word, n in counts.items()]
-    return [
-        (tbytes.decode("utf-8"), freq, weight, vbytes)
-        for tbytes, freq, weight, vbytes in field.index(value)
-    ]
+def _one_position(p: int) -> bytes:
+    encoded = pack_uint(1) + pickle.dumps([p], 2)
+    if p < _ONE_POSITION_LIMIT:
+        _ONE_POSITION[p] = encoded
+    return encoded
 
 
 def _write_terms(
     fieldwriter,
-    terms: dict,
+    collector: arrays.FieldCollector,
     lengths: dict[int, int],
     fmt,
     limit: int,
     level: int,
-    field: str,
 ) -> arrays.FieldCollector:
     """Write a field's terms, in byte order, as W3FieldWriter, W3PostingsWriter and the
     terms table's OrderedHashWriter would (the same files, but small blocks left
@@ -233,8 +277,7 @@ def _write_terms(
     postings, and those Python steps per posting were most of writing them. Only what
     goes into the files stays per block, from the same values: the pickles, their
     compression and each block's sum of weights (Python's own sum, in order)."""
-    collector = arrays.FieldCollector.of(field, fmt, terms)
-    if not terms:
+    if not collector.terms:
         return collector
     flat = _Blocks(collector, lengths, limit)
     postfile, table = fieldwriter._postfile, fieldwriter._tindex

@@ -7,8 +7,6 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from whoosh.analysis import StandardAnalyzer
-from whoosh.formats import Positions
 
 from index import generations, packed
 from index.codec import arrays
@@ -99,21 +97,3 @@ def test_searching_maps_no_segment_and_reads_postings_unmapped(tmp_path):
         for field in arrays._segment(folder, leaf.segment().segment_id()).values():
             assert isinstance(field.ids, packed.Unmapped)
             assert isinstance(field.weights, packed.Unmapped)
-
-
-def test_positions_decoded_in_chunks_equal_decoded_at_once(monkeypatch):
-    fmt = Positions()
-    texts = [
-        "coalition talks in ankara: the coalition and its talks",
-        "talks",
-        "brussels minister report, brussels again " * 20,
-        "nato gas parties berlin deal prices days",
-    ]
-    values = [
-        value for text in texts for _, _, _, value in fmt.word_values(text, StandardAnalyzer())
-    ]
-    flat, starts = decode_positions(fmt, values)
-    monkeypatch.setattr(arrays, "DECODE_CHUNK", 3)
-    chunked, chunked_starts = arrays._decode_in_chunks(fmt, values)
-    assert len(values) > 3 * 3 and chunked.dtype == np.int32
-    assert chunked.tolist() == flat.tolist() and chunked_starts.tolist() == starts.tolist()
