@@ -79,7 +79,12 @@ _TOKEN = (
     rf"|{_WORD})"
 )
 _SEP = r"(?:[ \t]+|[ \t]*\r?\n[ \t]*)"
-RUN = re.compile(rf"(?<![\w'’.]){_TOKEN}(?:{_SEP}(?:(?:{_CONNECTORS}){_SEP}){{0,2}}{_TOKEN})*")
+# The letters a run can start with (a capital, or an Arabic or elided prefix's first letter),
+# tested first: most positions start no run, and are then left before _TOKEN's alternatives.
+_RUN_FIRST = UPPER[:-1] + "".join(sorted({p[0] for p in _PREFIXES.split("|")})) + "]"
+RUN = re.compile(
+    rf"(?<![\w'’.])(?={_RUN_FIRST}){_TOKEN}(?:{_SEP}(?:(?:{_CONNECTORS}){_SEP}){{0,2}}{_TOKEN})*"
+)
 TOKEN = re.compile(rf"{_TOKEN}|\S+")
 LOWER_WORD = re.compile(rf"(?<![\w'’-]){LOWER}[\w'’-]*")
 WORD_CHAR = re.compile(r"[\w'’-]")  # what LOWER_WORD reads as part of a word
@@ -100,7 +105,8 @@ ROLE_COMPLEMENT_CONNECTORS = frozenset(
 )
 ACRONYM_DEFINITION = re.compile(r"[ \t]*\([ \t]*([A-Z][A-Za-z.&]{1,7})[ \t]*\)")
 # Left context: the lower-case words just before a run ("Vatican spokesman Matteo Bruni").
-LEFT_WORD = re.compile(r"[\w'’-]+$")
+# Possessive: a word matched in part cannot reach the end either, so no backtracking.
+LEFT_WORD = re.compile(r"[\w'’-]++$")
 SAID_AFTER = re.compile(r"[ \t]+(?:said|says|told|added|asked|noted|stressed|warned)\b")
 SAID_BEFORE = re.compile(r"\b(?:said|says|added|told)[ \t]+$")
 
@@ -232,7 +238,9 @@ def _run_words(run: str) -> tuple[tuple[int, str, str, bool], ...]:
     removed: computed once per distinct run, since the same runs recur in every article."""
     words = []
     for m in TOKEN.finditer(run):
-        word = POSSESSIVE.sub("", m.group()) if m.group()[-1:] in "s'’" else m.group()
+        word = m.group()
+        if word[-1:] in "s'’":
+            word = POSSESSIVE.sub("", word)
         if word:
             words.append((m.start(), word, fold(word), word.isupper() and _is_acronym(word)))
     return tuple(words)
@@ -376,13 +384,15 @@ def _adjacent(text: str, left: _Piece, right: _Piece) -> bool:
 
 
 # "La ministra de Sanidad, Carolina Darias": a role, its department, a comma, the name.
+# Searched in a short window; a match never starts inside a word (the word's start would
+# match further left), so the lookbehind and a possessive word skip the hopeless starts.
 APPOSITION = re.compile(
-    r"([^\W\d_]+)(?:[ \t]+(?:de|del|des|du|di|da|do|della|dello|dei|der)"
+    r"(?<![^\W\d_])([^\W\d_]++)(?:[ \t]+(?:de|del|des|du|di|da|do|della|dello|dei|der)"
     r"(?:[ \t]+(?:la|las|los|el|le|les))?[ \t]*(?:l['’][ \t]*)?"
     rf"(?:{UPPER}[\w'’-]*)(?:[ \t]+(?:y|e|et|und|{UPPER}[\w'’-]*)){{0,3}})?[ \t]*,[ \t]*$"
 )
 # A Russian role and its lower-case complement: "министр иностранных дел", "глава МИД".
-ROLE_COMPLEMENT = re.compile(r"([А-ЯЁа-яё-]+)((?:[ \t]+[а-яё-]+){1,2})[ \t]+$")
+ROLE_COMPLEMENT = re.compile(r"(?<![А-ЯЁа-яё-])([А-ЯЁа-яё-]++)((?:[ \t]+[а-яё-]++){1,2})[ \t]+$")
 
 
 def _role_before(text: str, start: int, lex: Lexicon) -> bool:
@@ -536,9 +546,11 @@ def _role_phrase_end(tokens: list[_Token], i: int, lex: Lexicon) -> tuple[int | 
     j, last_role = i, None
     while j < len(tokens):
         key = tokens[j].key
-        # After a given name, "Dorfmeister" is a surname, not a compound role.
-        after_given_name = j > 0 and _opens_name(tokens[j - 1], lex)
-        if _is_role(key, lex, opens=j == i == 0, compound=not after_given_name):
+        # After a given name, "Dorfmeister" is a surname, not a compound role (the name is
+        # looked for only before a word that would be one: most words are no role at all).
+        if _is_role(key, lex, opens=j == i == 0, compound=False) or (
+            _is_role(key, lex, opens=False) and not (j > 0 and _opens_name(tokens[j - 1], lex))
+        ):
             last_role = j
         elif key in ("of", "for") and last_role == j - 1:
             department_end = _department_end(tokens, j + 1, lex)
@@ -956,7 +968,7 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon, deadline: Deadline |
         if (
             p.type is not None
             and p.type != PERSON
-            and not (p.type == ORGANISATION and p.text in acronyms)
+            and not (p.type == ORGANISATION and acronyms and p.text in acronyms)
         ):
             continue
         keys = _name_keys(p) if people else []  # no full name in the text to abbreviate
@@ -965,7 +977,7 @@ def _resolve(text: str, pieces: list[_Piece], lex: Lexicon, deadline: Deadline |
             person = _surname_in_any_case(p.tokens[-1].text, people)
         if person and (p.type is None or len(keys) < 3):
             p.type, p.canonical = PERSON, person
-        elif p.text in acronyms:
+        elif acronyms and p.text in acronyms:
             p.type, p.canonical = ORGANISATION, acronyms[p.text]
         elif p.type is None and p.key in typed:
             p.type, p.canonical = typed[p.key]
