@@ -74,29 +74,21 @@ class SegmentBuilder(SegmentWriter):
         docboost = self._doc_boost(fields)
         names = sorted(name for name in fields if not name.startswith("_"))
         self._check_fields(schema, names)
+        # Every value's terms first: a value refused leaves nothing of the document behind.
+        given = {
+            name: _terms_given(name, schema[name], fields[name])
+            for name in names
+            if fields[name] is not None and schema[name].indexed
+        }
+        lengths = {name: _field_length(schema[name], words) for name, words in given.items()}
         perdoc.start_doc(docnum)
         try:
             for name in names:
-                value = fields.get(name)
+                value = fields[name]
                 if value is None:
                     continue
                 field = schema[name]
-                length = 0
-                if field.indexed:
-                    words = _terms_given(name, field, value)
-                    tokens = self._tokens.get(name)
-                    if tokens is None:
-                        tokens = self._tokens[name] = _Tokens()
-                    if words:
-                        tokens.add(docnum, words, self._field_boost(fields, name, docboost))
-                    if not field.scorable:
-                        length = 0
-                    elif type(field.format) is Positions:
-                        length = len(words)
-                    else:  # each distinct term once (Whoosh's frequency of 1)
-                        length = len(set(words))
-                    if length:
-                        self._field_lengths.setdefault(name, {})[docnum] = length
+                length = lengths.get(name, 0)
                 stored = fields.get("_stored_" + name, value)
                 perdoc.add_field(name, field, stored if field.stored else None, length)
                 column = field.column_type
@@ -106,6 +98,14 @@ class SegmentBuilder(SegmentWriter):
             perdoc.cancel_doc()
             raise
         perdoc.finish_doc()
+        for name, words in given.items():
+            tokens = self._tokens.get(name)
+            if tokens is None:
+                tokens = self._tokens[name] = _Tokens()
+            if words:
+                tokens.add(docnum, words, self._field_boost(fields, name, docboost))
+            if lengths[name]:
+                self._field_lengths.setdefault(name, {})[docnum] = lengths[name]
         self._added = True
         self.docnum += 1
 
@@ -152,6 +152,14 @@ def _terms_given(name: str, field, value) -> list | tuple:
     if fmt is Existence and type(field.analyzer) is IDTokenizer and isinstance(value, str):
         return (value,)
     raise NotImplementedError(f"field {name!r}: {type(value).__name__} for {fmt.__name__}")
+
+
+def _field_length(field, words) -> int:
+    """What Whoosh records as the document's length in `field`: its number of terms in a
+    positional field, of distinct terms otherwise (each counted once); 0 if unscored."""
+    if not field.scorable:
+        return 0
+    return len(words) if type(field.format) is Positions else len(set(words))
 
 
 class _Numbers(dict):

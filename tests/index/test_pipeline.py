@@ -187,3 +187,27 @@ def test_multi_block_terms_equal_whoosh_writer(tmp_path):
     assert fast["infos"] == plain["infos"]
     assert fast["postings"] == plain["postings"]
     assert fast["stored"] == plain["stored"]
+
+
+def test_segment_builder_refuses_text_it_would_have_to_analyse(tmp_path):
+    """The builder takes index_fields' term lists; raw text for a positional field would
+    need Whoosh's analysis, which it does not do: refused, not indexed as one term."""
+    make_private_dir(tmp_path / "ix")
+    ix = generations.create_generation(tmp_path / "ix", "g")
+    built = segments.SegmentBuilder(ix)
+    fields = index_fields(Document(id="d1", title="Talks", text="Coalition talks", language="en"))
+    built.add_document(**fields)
+    with pytest.raises(NotImplementedError, match="text_en"):
+        built.add_document(**{**fields, "id": "d2", "text_en": "coalition talks"})
+    built.add_document(**{**fields, "id": "d3"})  # the refused document left nothing behind
+    writer = ix.writer()
+    writer.segments.append(built.finish())
+    writer.commit()
+    with ix.searcher() as searcher:
+        assert [searcher.stored_fields(n)["id"] for n in range(searcher.doc_count_all())] == [
+            "d1",
+            "d3",
+        ]
+        assert searcher.doc_frequency("text_en", "talk") == 2
+        assert searcher.document_number(id="d2") is None
+    ix.close()
