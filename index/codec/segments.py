@@ -203,27 +203,29 @@ def _postings(field: str, fmt, tokens: _Tokens) -> arrays.FieldCollector:
     rank[by_text] = np.arange(len(words))
     counts = np.frombuffer(tokens.counts, dtype=np.uint32).astype(np.int64)
     total = int(counts.sum())
+    numbered = rank[np.frombuffer(tokens.terms, dtype=np.uint32)]
     # Sorted by term; within a term, tokens stay in document and position order.
-    order = np.argsort(rank[np.frombuffer(tokens.terms, dtype=np.uint32)], kind="stable")
-    term = rank[np.frombuffer(tokens.terms, dtype=np.uint32)[order]]
+    order = np.argsort(numbered, kind="stable")
+    term = numbered[order]
     owner = np.repeat(np.arange(len(counts)), counts)[order]  # the token's document
     # each posting's first token: where the term or the document changes
     first = np.flatnonzero(np.diff(term, prepend=-1) | np.diff(owner, prepend=-1))
     per_posting = np.diff(np.append(first, total))
-    starts = np.searchsorted(term[first], np.arange(len(words) + 1))
     documents = owner[first]
     boosts = np.frombuffer(tokens.boosts, dtype=np.float64)[documents]
+    positional = type(fmt) is Positions
     collector = arrays.FieldCollector(
         field,
         fmt,
         [words[n].encode("utf-8") for n in by_text],
-        starts,
+        np.searchsorted(term[first], np.arange(len(words) + 1)),  # each term's first posting
         np.frombuffer(tokens.docs, dtype=np.uint32)[documents],
-        boosts * fmt.field_boost if type(fmt) is Existence else None,
+        per_posting.astype(np.float64) * fmt.field_boost * boosts
+        if positional
+        else boosts * fmt.field_boost,
         [],
     )
-    if type(fmt) is Positions:
-        collector.weights = per_posting.astype(np.float64) * fmt.field_boost * boosts
+    if positional:
         before = np.zeros(len(counts), dtype=np.int64)
         np.cumsum(counts[:-1], out=before[1:])
         positions = (np.arange(total) - np.repeat(before, counts))[order]
