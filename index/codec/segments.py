@@ -199,19 +199,23 @@ def _postings(field: str, fmt, tokens: _Tokens) -> arrays.FieldCollector:
     positional field, Whoosh's encoding of its positions."""
     words = list(tokens.numbers)  # by number
     by_text = sorted(range(len(words)), key=words.__getitem__)  # code point = byte order
-    rank = np.empty(len(words), dtype=np.int64)
-    rank[by_text] = np.arange(len(words))
-    counts = np.frombuffer(tokens.counts, dtype=np.uint32).astype(np.int64)
+    # 32-bit numbers throughout (a segment's tokens number far fewer than 2^31): this is
+    # a worker's peak memory, at its biggest field, with that field's postings' values.
+    rank = np.empty(len(words), dtype=np.int32)
+    rank[by_text] = np.arange(len(words), dtype=np.int32)
+    counts = np.frombuffer(tokens.counts, dtype=np.uint32)
     total = int(counts.sum())
     numbered = rank[np.frombuffer(tokens.terms, dtype=np.uint32)]
     # Sorted by term; within a term, tokens stay in document and position order.
     order = np.argsort(numbered, kind="stable")
     term = numbered[order]
-    owner = np.repeat(np.arange(len(counts)), counts)[order]  # the token's document
+    del numbered
+    owner = np.repeat(np.arange(len(counts), dtype=np.int32), counts)[order]  # its document
     # each posting's first token: where the term or the document changes
     first = np.flatnonzero(np.diff(term, prepend=-1) | np.diff(owner, prepend=-1))
     per_posting = np.diff(np.append(first, total))
     documents = owner[first]
+    del owner
     boosts = np.frombuffer(tokens.boosts, dtype=np.float64)[documents]
     positional = type(fmt) is Positions
     collector = arrays.FieldCollector(
@@ -225,12 +229,15 @@ def _postings(field: str, fmt, tokens: _Tokens) -> arrays.FieldCollector:
         else boosts * fmt.field_boost,
         [],
     )
+    del term
     if positional:
-        before = np.zeros(len(counts), dtype=np.int64)
-        np.cumsum(counts[:-1], out=before[1:])
-        positions = (np.arange(total) - np.repeat(before, counts))[order]
+        starts = np.cumsum(counts, dtype=np.int32)
+        starts -= counts.astype(np.int32)  # each document's first token
+        within = np.arange(total, dtype=np.int32) - np.repeat(starts, counts)  # its position
+        positions = within[order]
+        del within, order
         collector.values = _encoded_positions(positions, first, per_posting)
-        collector.positions = positions.astype(np.int32)
+        collector.positions = positions
         collector.position_starts = np.append(first, total)
     return collector
 
