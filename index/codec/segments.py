@@ -18,7 +18,7 @@ import numpy as np
 from whoosh.analysis import IDTokenizer
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.formats import Existence, Positions
-from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -236,28 +236,22 @@ def _postings(field: str, fmt, tokens: _Tokens) -> arrays.FieldCollector:
         within = np.arange(total, dtype=np.int32) - np.repeat(starts, counts)  # its position
         positions = within[order]
         del within, order
-        collector.values = _encoded_positions(positions, first, per_posting)
+        collector.values = _encoded_positions(fmt, positions, first, per_posting)
         collector.positions = positions
         collector.position_starts = np.append(first, total)
     return collector
 
 
-def _encoded_positions(positions: np.ndarray, first: np.ndarray, per_posting: np.ndarray):
-    """`Positions.encode` of each posting's positions (`first` its first, `per_posting`
-    how many): a count and a pickle of the deltas. Three in four of an article's words
-    occur once: theirs come from a table (`_ONE_POSITION`)."""
-    one = _ONE_POSITION
-    values = [one.get(p) or _one_position(p) for p in positions[first].tolist()]
+def _encoded_positions(fmt: Positions, positions: np.ndarray, first, per_posting) -> list:
+    """`fmt.encode` of each posting's positions (`first` its first, `per_posting` how
+    many). Three in four of an article's words occur once: theirs come from a table
+    (`_ONE_POSITION`) instead of a pickle each."""
+    values = [_ONE_POSITION.get(p) or _one_position(fmt, p) for p in positions[first].tolist()]
     several = np.flatnonzero(per_posting > 1)
-    if len(several):
-        deltas = positions.copy()
-        deltas[1:] -= positions[:-1]
-        deltas[first] = positions[first]
-        flat = deltas.tolist()
-        for i, start, n in zip(
-            several.tolist(), first[several].tolist(), per_posting[several].tolist(), strict=True
-        ):
-            values[i] = pack_uint(n) + pickle.dumps(flat[start : start + n], 2)
+    for i, start, n in zip(
+        several.tolist(), first[several].tolist(), per_posting[several].tolist(), strict=True
+    ):
+        values[i] = fmt.encode(positions[start : start + n].tolist())
     return values
 
 
@@ -267,8 +261,8 @@ _ONE_POSITION_LIMIT = 1 << 16
 _ONE_POSITION: dict[int, bytes] = {}
 
 
-def _one_position(p: int) -> bytes:
-    encoded = pack_uint(1) + pickle.dumps([p], 2)
+def _one_position(fmt: Positions, p: int) -> bytes:
+    encoded = fmt.encode([p])
     if p < _ONE_POSITION_LIMIT:
         _ONE_POSITION[p] = encoded
     return encoded
