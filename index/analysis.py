@@ -135,7 +135,10 @@ def document_terms(text: str, lang: str | None) -> list[str]:
 def word_list(text: str) -> list[str]:
     """The words of `text` (as `words` finds them), as strings: tokenise once, then derive
     several term lists from them (stemmed, unstemmed) without scanning the text again."""
-    return [w for w in WORD_RE.findall(text) if len(w) <= MAX_TOKEN_CHARS]
+    found = WORD_RE.findall(text)
+    if max(map(len, found), default=0) <= MAX_TOKEN_CHARS:  # the usual case: keep them all
+        return found
+    return [w for w in found if len(w) <= MAX_TOKEN_CHARS]
 
 
 def terms_of(word_strings: list[str], lang: str | None) -> list[str]:
