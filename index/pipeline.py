@@ -11,18 +11,20 @@ the input exactly as in a one-process build, and the writer's commit publishes t
 at once (Whoosh's multi-segment index; its merge policy leaves segments this large
 alone).
 
-Each round's workers are forked for it, once it is read, so they find their shares in
-the memory they inherit instead of receiving them pickled. Small rounds (fewer than
-PARALLEL_MIN_DOCUMENTS documents) are written in-process with the same segment builder:
-forking workers costs more than it saves there.
+Each share's worker is forked for it once its round is read, so it finds its share in
+the memory it inherits instead of receiving it pickled; it is forked as soon as one of
+the last round's workers ends (at most one worker a core), not once all of them have,
+so a core is not left idle while the round's slowest share finishes. Small rounds
+(fewer than PARALLEL_MIN_DOCUMENTS documents) are written in-process with the same
+segment builder: forking workers costs more than it saves there.
 """
 
 from __future__ import annotations
 
 import gc
-import multiprocessing
 from collections.abc import Callable
 from contextlib import contextmanager
+from multiprocessing.connection import wait
 from pathlib import Path
 
 from index.codec.segments import write_segment
@@ -30,7 +32,7 @@ from index.documents import Document, RawDocument
 from index.extract import extract
 from index.language import load_profiles
 from index.stories import Entries, entries_for, permutations
-from index.workers import default_workers, die_with_parent
+from index.workers import Forked, default_workers
 from index.writer import index_fields
 
 # Documents per worker and round: each worker holds its share's postings in memory
@@ -75,20 +77,13 @@ def _extracted(raw: RawDocument) -> Document:
         raise RuntimeError(f"{raw.origin or raw.id}: extraction failed: {exc!r}") from None
 
 
-# The round being handed to workers, set while they are forked: each reads its share
-# from the memory it inherits instead of receiving it pickled (about half a second for
-# Reuters-21578 in the reading process, and as much again in the workers).
-_ROUND: list[RawDocument] = []
-
-
-def _build_share(task: tuple[str, int, int]):
-    """In a worker: one share of the round it was forked with."""
+def _build_share(folder: str, raws: list[RawDocument]):
+    """In a worker: one share of a round."""
     # Without the cyclic collector: a share's postings are millions of arrays, lists and
     # tuples that each of its passes would walk again (about 5 % of a share's CPU), and
     # none of them is cyclic garbage; the few cycles a builder leaves go with the process.
     gc.disable()
-    folder, start, end = task
-    return _build_segment(folder, _ROUND[start:end])
+    return _build_segment(folder, raws)
 
 
 @contextmanager
@@ -122,8 +117,9 @@ class ParallelAdder:
         self.progress = progress
         self._round: list[RawDocument] = []
         self.entries = Entries()  # story entries of the documents added, in order
-        self._pending: list[tuple[object, int]] = []  # (result, documents), oldest first
-        self._pool = None  # the workers of the round being built, one round at a time
+        # each share's worker (or what it built, once in), oldest first
+        self._pending: list[_Share] = []
+        self._loaded = False
 
     def add(self, raw: RawDocument) -> None:
         self._round.append(raw)
@@ -135,66 +131,74 @@ class ParallelAdder:
         try:
             if self._round:
                 self._dispatch()
-            self._collect()
+            for share in self._pending:
+                share.wait()
+            self._hand_over()
         finally:
-            self._shutdown()
+            self._stop()
 
     def cancel(self) -> None:
-        self._shutdown(terminate=True)
+        self._stop()
 
     def _dispatch(self) -> None:
         raws, self._round = self._round, []
         if self.workers == 1 or len(raws) < PARALLEL_MIN_DOCUMENTS:
-            self._pending.append((_Done([_build_segment(self.folder, raws)]), len(raws)))
+            self._pending.append(_Share(len(raws), built=_build_segment(self.folder, raws)))
             return
-        # One round in workers at a time: its shares' postings are what bounds memory,
-        # and the cores are busy with it anyway.
-        self._collect()
-        self._pending.append((self._fork_round(raws), len(raws)))
+        if not self._loaded:
+            # Load extraction's word lists and tables and langdetect's profiles here,
+            # before forking, rather than in every worker.
+            extract(raws[0])
+            load_profiles()
+            permutations()
+            self._loaded = True
+        size = -(-len(raws) // self.workers)
+        for start in range(0, len(raws), size):
+            # One share a worker: a worker holds its share's postings, which is what bounds
+            # memory. A share starts as soon as one of the last round's ends, not once all
+            # of them have (the round's other share may take a few seconds longer).
+            self._wait_for_worker()
+            share = raws[start : start + size]
+            self._pending.append(_Share(len(share), Forked(_build_share, self.folder, share)))
+            del share  # (the worker has its own copy, forked)
 
-    def _fork_round(self, raws: list[RawDocument]):
-        global _ROUND
-        # Load extraction's word lists and tables and langdetect's profiles here, before
-        # forking (once: later rounds find them loaded), rather than in every worker.
-        extract(raws[0])
-        load_profiles()
-        permutations()
-        share = -(-len(raws) // self.workers)
-        tasks = [(self.folder, i, min(i + share, len(raws))) for i in range(0, len(raws), share)]
-        _ROUND = raws
-        try:
-            pool = multiprocessing.get_context("fork").Pool(len(tasks), initializer=die_with_parent)
-        finally:
-            _ROUND = []
-        self._pool = pool
-        result = pool.map_async(_build_share, tasks)
-        pool.close()
-        return result
+    def _wait_for_worker(self) -> None:
+        """Until fewer than `workers` shares are being built."""
+        while True:
+            building = [share for share in self._pending if share.built is None]
+            if len(building) < self.workers:
+                return
+            ready = wait([share.worker.answers for share in building if share.worker])
+            for share in building:
+                if share.worker and share.worker.answers in ready:
+                    share.wait()
+            self._hand_over()
 
-    def _collect(self) -> None:
-        while self._pending:
-            result, count = self._pending.pop(0)
-            built = result.get()
-            self.writer.segments.extend(seg for seg, _ in built if seg.doc_count_all())
-            for _, entries in built:
-                self.entries.extend(entries)
-            if self.progress and count:
-                self.progress(count)
-        self._shutdown()
+    def _hand_over(self) -> None:
+        """Hand the built shares to the writer, oldest first, up to the first still building."""
+        while self._pending and self._pending[0].built is not None:
+            share = self._pending.pop(0)
+            segment, entries = share.built
+            if segment.doc_count_all():
+                self.writer.segments.append(segment)
+            self.entries.extend(entries)
+            if self.progress and share.documents:
+                self.progress(share.documents)
 
-    def _shutdown(self, terminate: bool = False) -> None:
-        if self._pool is not None:
-            if terminate:
-                self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+    def _stop(self) -> None:
+        for share in self._pending:
+            if share.worker:
+                share.worker.stop()
 
 
-class _Done:
-    """A round built in this process, shaped like a pool's async result."""
+class _Share:
+    """A share of a round: its worker, or what it built (a segment and its entries)."""
 
-    def __init__(self, built: list):
+    def __init__(self, documents: int, worker: Forked | None = None, built=None):
+        self.documents = documents
+        self.worker = worker
         self.built = built
 
-    def get(self):
-        return self.built
+    def wait(self) -> None:
+        if self.built is None and self.worker is not None:
+            self.built = self.worker.result()

@@ -37,38 +37,63 @@ def die_with_parent() -> None:
         pass
 
 
-@contextmanager
-def meanwhile(work: Callable[[], object]) -> Iterator[None]:
-    """Run `work()` in a forked process while the body runs, then wait for it; its
-    exception is raised here. Forked, it reads what this process holds without a copy
-    or a pickle (a full build's stories: gigabytes). Only from a process without threads."""
-    context = multiprocessing.get_context("fork")
-    answers, answer = context.Pipe(duplex=False)
-    process = context.Process(target=_answering, args=(answer, work), daemon=True)
-    process.start()
-    answer.close()
-    try:
-        yield
+class Forked:
+    """`work(*args)` running in a forked process, which reads what this process held when
+    it forked without a copy or a pickle (a round of documents, a full build's stories);
+    what it returns comes back pickled. Only from a process without threads."""
+
+    def __init__(self, work: Callable[..., object], *args: object):
+        context = multiprocessing.get_context("fork")
+        self.answers, answer = context.Pipe(duplex=False)  # `answers`: readable once done
+        self._process = context.Process(target=_answering, args=(answer, work, args), daemon=True)
+        self._process.start()
+        answer.close()
+
+    def result(self) -> object:
+        """Wait for it: what `work` returned; what it raised is raised here."""
         try:
-            failure = answers.recv()
+            value, failure = self.answers.recv()
         except EOFError:  # it died without a word (killed)
-            process.join()
-            raise RuntimeError(f"a forked step ended with exit code {process.exitcode}") from None
+            self._process.join()
+            raise RuntimeError(
+                f"a forked step ended with exit code {self._process.exitcode}"
+            ) from None
+        finally:
+            self.stop()
         if failure is not None:
             raise failure
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join()
-        answers.close()
+        return value
+
+    def stop(self) -> None:
+        """Kill it unless it has ended, and let it go."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self.answers.close()
 
 
-def _answering(answer, work: Callable[[], object]) -> None:
-    """In the forked process: do `work`, then send None, or what it raised."""
+def _answering(answer, work: Callable[..., object], args: tuple) -> None:
+    """In the forked process: do `work`, then send (what it returned, None) or (None,
+    what it raised)."""
     die_with_parent()
     try:
-        work()
+        value = work(*args)
     except BaseException as exc:
-        answer.send(exc)
+        try:
+            answer.send((None, exc))
+        except Exception:  # an exception that does not pickle: its text
+            answer.send((None, RuntimeError(repr(exc))))
     else:
-        answer.send(None)
+        answer.send((value, None))
+
+
+@contextmanager
+def meanwhile(work: Callable[[], object]) -> Iterator[None]:
+    """Run `work()` in a forked process (`Forked`) while the body runs, then wait for
+    it; what it raised is raised here."""
+    forked = Forked(work)
+    try:
+        yield
+        forked.result()
+    finally:
+        forked.stop()
