@@ -176,7 +176,7 @@ def quality(articles: list[dict], work: Path) -> dict:
 def clustering_off():
     """Ingest with the story steps replaced by no-ops (what ingest cost without them)."""
     with (
-        mock.patch.object(pipeline, "entries_for", lambda docs: [None] * len(docs)),
+        mock.patch.object(pipeline, "entries_for", lambda docs, folded=None: [None] * len(docs)),
         mock.patch.object(pipeline, "Entries", list),  # holds the Nones
         mock.patch.object(reindex.stories, "assign_all", lambda folder, entries: None),
     ):

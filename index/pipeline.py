@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import wait
 from pathlib import Path
 
+from index import schema
 from index.codec.segments import write_segment
 from index.documents import Document, RawDocument
 from index.extract import extract
@@ -53,17 +54,20 @@ def _build_segment(folder: str, raws: list[RawDocument]):
     """Extract, analyse and write `raws` as one segment (in a worker, or in-process); the
     segment and the documents' story entries (their signatures are computed here, in
     parallel, leaving only the assignment to the reading process)."""
-    entries, batch = [], []
+    entries, batch, folded = [], [], []
 
     def fields():
         for raw in raws:
             doc = _extracted(raw)
+            made = index_fields(doc)
             batch.append(doc)
+            folded.append(made[schema.WORDS])  # the words shingled, mostly (stories._words)
             if len(batch) == SIGNATURE_BATCH:
-                entries.extend(entries_for(batch))
+                entries.extend(entries_for(batch, folded))
                 batch.clear()
-            yield index_fields(doc)
-        entries.extend(entries_for(batch))
+                folded.clear()
+            yield made
+        entries.extend(entries_for(batch, folded))
 
     return write_segment(folder, fields()), entries
 

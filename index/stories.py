@@ -163,23 +163,30 @@ def minhashes(shingles: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.minimum.reduceat(h[:, None] * perm_a + perm_b, starts, axis=0).astype(np.uint64)
 
 
-def _words(doc: Document) -> list[str]:
-    """The words shingled: the body's (the headline's too when the body is short)."""
+def _words(doc: Document, folded: list[str] | None = None) -> list[str]:
+    """The words shingled: the body's (the headline's too when the body is short).
+    `folded`: the headline's and body's words as the writer's WORDS field has them
+    (index/writer.py), which in ASCII text are these words: not scanned for again."""
+    if folded is not None and doc.title.isascii() and doc.text.isascii():
+        words = folded[len(word_list(doc.title)) :]
+        return words if len(words) >= SHINGLE_WORDS + MIN_SHINGLES else folded
     words = word_list(fold(doc.text))
     if len(words) < SHINGLE_WORDS + MIN_SHINGLES:
         words = word_list(fold(doc.title)) + words
     return words
 
 
-def signatures(docs: list[Document]) -> tuple[np.ndarray, np.ndarray]:
+def signatures(
+    docs: list[Document], folded: list[list[str]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The MinHash signatures of the documents' word shingles (a text shorter than a
     shingle: its words; without words: one hash 0) and how many distinct shingles each
     has. All documents at once: per document, the dozen numpy calls on arrays of a few
     hundred values cost more than their arithmetic."""
     lengths = []
     words: list[str] = []
-    for doc in docs:
-        mine = _words(doc)
+    for i, doc in enumerate(docs):
+        mine = _words(doc, folded[i] if folded else None)
         lengths.append(len(mine))
         words += mine
     hashed = _word_hashes(words)
@@ -288,8 +295,9 @@ def _unpack(doc_id: str, day: int | None, shingles: int, sig: bytes, keys: str) 
     return Entry(doc_id, day, shingles, _sig(sig), keys.split("\n") if keys else [])
 
 
-def entries_for(docs: list[Document]) -> list[Entry]:
-    sigs, counts = signatures(docs)
+def entries_for(docs: list[Document], folded: list[list[str]] | None = None) -> list[Entry]:
+    """The documents' entries; `folded`: their WORDS fields, if made (`_words`)."""
+    sigs, counts = signatures(docs, folded)
     return [
         Entry(doc.id, doc.date.toordinal() if doc.date else None, count, sig, event_keys(doc))
         for doc, count, sig in zip(docs, counts.tolist(), sigs, strict=True)

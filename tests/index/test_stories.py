@@ -9,10 +9,14 @@ from contextlib import closing
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from index import generations, packed, stories
+from index import generations, packed, schema, stories
 from index.applier import apply_pending, delete_op, put_op
+from index.documents import Document
 from index.reindex import reindex
+from index.writer import index_fields
 from tests.conftest import DATA, SEEDS
 
 NATO_RFE = "001_3dbdce3846ecd486"
@@ -430,3 +434,27 @@ def test_band_membership_is_numpys_isin():
     expected = np.isin(keys, bands).any(axis=1)
     assert 50 < expected.sum() < 400
     assert np.array_equal(stories._holding(keys, bands), expected)
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet=st.characters(codec="ascii"), max_size=80) | st.text(max_size=80),
+    st.text(alphabet=st.characters(codec="ascii"), max_size=400) | st.text(max_size=400),
+    st.sampled_from(["en", "de", "und", "zh"]),
+)
+def test_shingled_words_from_the_writers_words_field_are_the_texts_own(title, text, lang):
+    """A worker hands `_words` the WORDS field it already made: the same words as
+    scanning the folded text again, whatever the text (non-ASCII ones are scanned)."""
+    doc = Document(id="x", title=title, text=text, language=lang)
+    assert stories._words(doc, index_fields(doc)[schema.WORDS]) == stories._words(doc)
+
+
+def test_shingled_words_from_the_words_field_in_ascii_text():
+    text = "Crude oil prices rose " * 5
+    long = Document(id="a", title="Oil Prices Rise", text=text, language="en")
+    short = Document(id="b", title="Oil Prices Rise", text="Crude rose", language="en")
+    for doc in (long, short):
+        words = index_fields(doc)[schema.WORDS]
+        assert stories._words(doc, words) == stories._words(doc)
+    assert stories._words(long, index_fields(long)[schema.WORDS])[:2] == ["crude", "oil"]
+    assert stories._words(short, index_fields(short)[schema.WORDS])[:2] == ["oil", "prices"]
