@@ -298,6 +298,8 @@ def test_a_full_build_assigns_what_adding_one_by_one_assigns(tmp_path, monkeypat
     built.mkdir()
     stories.assign_all(built, columns)
     assert stories.read_stories(built) == fast
+    # the stories held their own copy: the entries' columns are given up (memory)
+    assert len(columns) == len(entries) and len(columns.columns()[2]) == 0
     assert table_rows(built) == table_rows(tmp_path)  # the file incremental writes extend
 
 
@@ -388,18 +390,23 @@ def table_rows(folder: Path) -> dict[str, list[tuple]]:
     return rows
 
 
+def _columns(entries: list) -> stories.Entries:
+    """`entries` as a full build hands them to `assign_all` (which takes their columns)."""
+    columns = stories.Entries()
+    columns.extend(entries)
+    return columns
+
+
 def test_a_batchs_build_holders_are_asked_at_once_and_join_the_same_stories(tmp_path, monkeypatch):
     """A batch of writes asks the build's bands for all its entries in one search: each
     entry gets the build documents sharing any of its bands, and stories are the same as
     when each entry asks alone."""
     ordered = sorted(synthetic_entries(600), key=stories.build_order)
     first, rest = ordered[:300], ordered[300:]
-    built = stories.Entries()
-    built.extend(first)
     alone, batch = tmp_path / "alone", tmp_path / "batch"
     for folder in (alone, batch):
         folder.mkdir()
-        stories.assign_all(folder, built)
+        stories.assign_all(folder, _columns(first))
     bands = stories.BuildBands(batch)
     at_once = bands.holders(np.stack([entry.bands for entry in rest]))
     expected = [
@@ -417,7 +424,7 @@ def test_a_batchs_build_holders_are_asked_at_once_and_join_the_same_stories(tmp_
     # an incremental build's entries, 64 at a time
     again = tmp_path / "again"
     again.mkdir()
-    stories.assign_all(again, built)
+    stories.assign_all(again, _columns(first))
     monkeypatch.setattr(stories, "_HOLDERS_AT_ONCE", 64)
     with stories.StoryIndex(again) as index:
         assert index.add_all(rest) == one_by_one
