@@ -176,6 +176,8 @@ class CpuSampler:
         serial = 0.0
         others = []
         for (t0, c0, m0), (t1, c1, m1) in zip(self.samples, self.samples[1:], strict=False):
+            if c1 < c0:  # sampled once the tree had ended: its CPU is no longer readable
+                continue
             span = t1 - t0
             cores = max(c1 - c0, 0.0) / span
             others.append(max(m1 - m0 - (c1 - c0), 0.0) / span)

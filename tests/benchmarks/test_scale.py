@@ -134,3 +134,24 @@ def test_bench_scale_quick_reports_every_figure(tmp_path):
     assert "target (at 2x)" in done.stdout
     assert [p.name for p in tmp_path.iterdir()] == ["scale-quick.json"]
     print(f"bench-scale --quick: {time.monotonic() - started:.0f} s")
+
+
+def test_cpu_phases_ignore_a_sample_taken_after_the_build_ended():
+    """The sample after `sift reindex` exits reads no CPU for its tree: that is not a
+    stretch of negative cores, nor the machine's other processes at work (run 16 showed
+    "other processes' CPU meanwhile 1.94 cores" from that one sample)."""
+    from benchmarks.scale import CpuSampler
+
+    sampler = CpuSampler()
+    sampler.cpus = 2
+    # (time, the tree's CPU s, the machine's busy s): 2 s on two cores, 1 s on one,
+    # then a sample after the tree is gone
+    sampler.samples = [(0.0, 0.0, 0.0), (1.0, 2.0, 2.0), (2.0, 4.0, 4.0), (3.0, 5.0, 5.0)]
+    sampler.samples.append((3.5, 0.0, 5.5))
+    phases = sampler.phases(0.0, 3.5)
+    assert [(s["kind"], s["seconds"], s["cores"]) for s in phases["stretches"]] == [
+        ("parallel", 2.0, 2.0),
+        ("serial", 1.0, 1.0),
+    ]
+    assert phases["others_cores_mean"] == 0.0
+    assert phases["longest_serial_s"] == 1.0
