@@ -164,7 +164,6 @@ class ParallelAdder:
             self._wait_for_worker()
             share = raws[start : start + size]
             self._pending.append(_Share(len(share), Forked(_build_share, self.folder, share)))
-            del share  # (the worker has its own copy, forked)
 
     def _wait_for_worker(self) -> None:
         """Until fewer than `workers` shares are being built."""

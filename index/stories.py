@@ -674,7 +674,7 @@ class MemoryStories:
     def write_keys(self, folder: str | Path) -> None:
         """Create the file and write its keys table, in key order. It needs no story, so
         a full build writes it in a forked process while assigning (`assign_all`): the
-        most rows of the file, ten million at 50x Reuters-21578."""
+        most rows of the file, 9 million at 50x Reuters-21578."""
         with closing(sqlite3.connect(Path(folder) / FILE)) as db, db:
             db.execute(f"PRAGMA cache_size = -{_WRITE_CACHE_KIB}")
             db.executescript(_SCHEMA)
