@@ -100,24 +100,37 @@ def stop_words(lang: str | None) -> frozenset[str]:
         return frozenset()
 
 
-_term_caches: dict[str | None, dict[str, str]] = {}
+class _Terms(dict):
+    """One language's index terms, by word: computed on a miss (`__missing__`), so a
+    whole word list is looked up by `map` without a Python step per word (the ingest hot
+    loop), and forgotten all at once past _CACHE_LIMIT words (a bound on memory)."""
+
+    def __init__(self, lang: str | None):
+        super().__init__()
+        self.stem = _stemmer(lang) if lang else None
+
+    def __missing__(self, word: str) -> str:
+        lowered = word.lower().replace("’", "'")
+        result = fold(self.stem(lowered) if self.stem else lowered)
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        self[word] = result
+        return result
+
+
+_term_caches: dict[str | None, _Terms] = {}
+
+
+def _terms(lang: str | None) -> _Terms:
+    found = _term_caches.get(lang)
+    if found is None:
+        found = _term_caches[lang] = _Terms(lang)
+    return found
 
 
 def term(word: str, lang: str | None) -> str:
     """The index term for `word` in a document of language `lang` (None: no stemming)."""
-    cache_ = _term_caches.get(lang)
-    if cache_ is None:
-        cache_ = _term_caches[lang] = {}
-    found = cache_.get(word)
-    if found is not None:
-        return found
-    stem = _stemmer(lang) if lang else None
-    lowered = word.lower().replace("’", "'")
-    result = fold(stem(lowered) if stem else lowered)
-    if len(cache_) >= _CACHE_LIMIT:
-        cache_.clear()
-    cache_[word] = result
-    return result
+    return _terms(lang)[word]
 
 
 def words(text: str) -> Iterator[re.Match[str]]:
@@ -142,13 +155,8 @@ def word_list(text: str) -> list[str]:
 
 
 def terms_of(word_strings: list[str], lang: str | None) -> list[str]:
-    """`term(word, lang)` of each word: the cache looked up inline (the ingest hot loop)."""
-    lang = lang if lang in STEMMED_LANGUAGES else None
-    known = _term_caches.get(lang)
-    if known is None:
-        known = _term_caches[lang] = {}
-    get = known.get
-    return [get(w) or term(w, lang) for w in word_strings]
+    """`term(word, lang)` of each word."""
+    return list(map(_terms(lang if lang in STEMMED_LANGUAGES else None).__getitem__, word_strings))
 
 
 class FoldingAnalyzer(Analyzer):
