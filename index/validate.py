@@ -113,11 +113,17 @@ def loads(text: str | bytes) -> object:
         raise InvalidJson(f"not UTF-8 (byte {exc.start})") from None
 
 
+def _has_surrogate(text: str) -> bool:
+    """Whether `text` holds a lone surrogate; an ASCII string (`isascii` is a flag of the
+    string, read without a scan) cannot, and most keys and values are ASCII."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
 def printable(name: str) -> str:
     """`name` safe to show in a message: surrogates and controls escaped, cut short."""
     if len(name) > MAX_KEY_CHARS:
         name = name[:MAX_KEY_CHARS] + "…"
-    if name.isprintable() and not _SURROGATE.search(name):
+    if name.isprintable() and not _has_surrogate(name):
         return name
     return "".join(
         ch if ch.isprintable() and not _SURROGATE.match(ch) else f"\\u{ord(ch):04x}" for ch in name
@@ -142,7 +148,7 @@ def _key_name(key: object, parent: str) -> str:
     if not isinstance(key, str):
         raise InvalidRecord(parent, "object keys must be strings")
     name = f"{parent}.{printable(key)}" if parent else printable(key)
-    if _SURROGATE.search(key):
+    if _has_surrogate(key):
         raise InvalidRecord(name, "field name is not valid Unicode (a lone surrogate)")
     if len(key) > MAX_KEY_CHARS:
         raise InvalidRecord(name, f"field name longer than {MAX_KEY_CHARS} characters")
@@ -150,7 +156,7 @@ def _key_name(key: object, parent: str) -> str:
 
 
 def _check_text(name: str, text: str, limits: Limits) -> None:
-    found = _SURROGATE.search(text)
+    found = None if text.isascii() else _SURROGATE.search(text)
     if found:
         raise InvalidRecord(
             name, f"not valid Unicode: a lone surrogate at character {found.start()}"
@@ -165,7 +171,7 @@ def _check_value(name: str, value: object, depth: int, counter: list[int]) -> No
     if counter[0] > MAX_VALUES:
         raise InvalidRecord(name, f"more than {MAX_VALUES} values in one record")
     if isinstance(value, str):
-        if _SURROGATE.search(value):
+        if _has_surrogate(value):
             raise InvalidRecord(name, "not valid Unicode (a lone surrogate)")
         if len(value) > MAX_FIELD_CHARS:
             raise InvalidRecord(name, f"longer than {MAX_FIELD_CHARS} characters")
