@@ -25,7 +25,7 @@ from index.pipeline import ParallelAdder, collector_paused
 from index.readers import InputError, input_files, read_file
 from index.storage import POSTINGS_DIR, make_private_dir
 from index.validate import DEFAULT_LIMITS, Limits
-from index.workers import default_workers
+from index.workers import Beside, default_workers
 
 Progress = Callable[[int], None]
 
@@ -49,8 +49,8 @@ class ReindexReport:
     # Seconds per phase, in order: "copy" (an incremental build's hard links), "documents"
     # (reading, extraction, analysis, segments: in worker processes), "commit", "stories"
     # (assigned in build order: one process), "replay" (API writes made meanwhile),
-    # "columns" (index/columns.py), "lexicon" (index/codec/lexicon.py), "switch"
-    # (checking, switching).
+    # "columns" (index/columns.py), "lexicon" (index/codec/lexicon.py: written meanwhile,
+    # this is the wait for it after the columns), "switch" (checking, switching).
     phases: dict[str, float] = field(default_factory=dict)
 
 
@@ -319,10 +319,20 @@ def _replay_and_switch(
         manifest.documents = count
         manifest.built = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         manifest.write(root)
-        with _phase(report, "columns"):
-            columns.ensure(generations.generation_path(root, name), workers=default_workers())
-        with _phase(report, "lexicon"):
-            lexicon.ensure(generations.generation_path(root, name))
+        path = generations.generation_path(root, name)
+        # The lexicon needs only the committed segments, the columns also the stories:
+        # the lexicon is written by a forked process while the columns are (alone, its
+        # one process left a core idle for 21 s at a million articles). "lexicon" is the
+        # wait for it once the columns are written.
+        lexicon_written = Beside(lambda: lexicon.ensure(path))
+        try:
+            with _phase(report, "columns"):
+                columns.ensure(path, workers=default_workers())
+            with _phase(report, "lexicon"):
+                lexicon_written.result()
+        finally:
+            lexicon_written.stop()
+        lexicon.forget(path)
         with _phase(report, "switch"):
             generations.validate(root, name, count)
             generations.switch_to(root, name)

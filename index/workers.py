@@ -8,6 +8,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -97,3 +98,21 @@ def meanwhile(work: Callable[[], object]) -> Iterator[None]:
         forked.result()
     finally:
         forked.stop()
+
+
+class Beside:
+    """`work()` begun now in a forked process (`Forked`) while the caller goes on, where
+    this process has no other thread (a lock another thread held at the fork would stay
+    held in the child); with threads, run here once its `result` is asked for."""
+
+    def __init__(self, work: Callable[[], object]):
+        self._work = work
+        self._forked = Forked(work) if threading.active_count() == 1 else None
+
+    def result(self) -> object:
+        """Wait for it (or run it): what `work` returned; what it raised is raised here."""
+        return self._forked.result() if self._forked else self._work()
+
+    def stop(self) -> None:
+        if self._forked:
+            self._forked.stop()

@@ -245,6 +245,12 @@ def ensure(folder: str | Path) -> None:
         write(folder, segment_ids)
     except OSError as exc:  # a full disk: segments are looked up one by one instead
         log.warning("lexicon of %s not written: %s", folder, exc)
+    forget(folder)
+
+
+def forget(folder: str | Path) -> None:
+    """Drop this process's open lexicon of `folder`: it was written again (by `ensure`,
+    here or in a forked process)."""
     with _open_lock:
         _open.pop(str(Path(folder) / LEXICON_FILE), None)
 

@@ -4,11 +4,12 @@ its stories' keys table that way while assigning the stories)."""
 import errno
 import os
 import signal
+import threading
 import time
 
 import pytest
 
-from index.workers import meanwhile
+from index.workers import Beside, meanwhile
 
 
 def test_the_forked_step_runs_beside_the_body_and_is_waited_for(tmp_path):
@@ -63,3 +64,30 @@ def test_a_failing_body_stops_the_forked_step(tmp_path):
     assert time.monotonic() - started < 30
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
+
+
+def test_beside_forks_a_process_without_threads_and_runs_here_with_them():
+    alone = Beside(os.getpid)
+    assert alone.result() != os.getpid()  # begun in a forked process
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        ran = []
+        with_thread = Beside(lambda: ran.append(os.getpid()) or os.getpid())
+        assert ran == []  # not begun before it is asked for
+        assert with_thread.result() == os.getpid() and ran == [os.getpid()]
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_what_a_step_beside_raised_is_raised_by_its_result():
+    def work():
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    beside = Beside(work)
+    with pytest.raises(OSError) as raised:
+        beside.result()
+    assert raised.value.errno == errno.ENOSPC
