@@ -236,6 +236,18 @@ def synthetic_entries(count: int) -> list[stories.Entry]:
     return entries
 
 
+def test_a_full_build_orders_entries_by_day_undated_last_then_id():
+    """MemoryStories' build order is `build_order`'s whatever order the entries come in
+    (ids sorted once, days by a stable sort over them)."""
+    entries = synthetic_entries(300)
+    shuffled = [entries[i] for i in np.random.default_rng(3).permutation(len(entries))]
+    memory = stories.MemoryStories(_columns(shuffled))
+    expected = sorted(entries, key=stories.build_order)
+    assert memory.ids == [e.id for e in expected]
+    assert [memory.ids[p] for p in memory.by_id.tolist()] == sorted(memory.ids)
+    assert memory.days.tolist() == [stories.NO_DAY if e.day is None else e.day for e in expected]
+
+
 def test_a_full_build_assigns_what_adding_one_by_one_assigns(tmp_path, monkeypatch):
     """The in-memory assignment of a full build (holders sorted once, verbatim copies
     found in one band) gives every entry the story the SQLite state gives it when the
