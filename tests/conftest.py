@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from pathlib import Path
 
 import pytest
 
 from api import create_app
+from index.applier import ApplierThread
 from index.reindex import reindex
 from search.engine import Engine
 from tests.servers import API_KEY, gunicorn
@@ -18,6 +20,19 @@ SEEDS = ROOT / "seeds"
 __all__ = ["API_KEY", "DATA", "ROOT", "SEEDS"]
 # A skipped test fails: the suite never passes by leaving something out.
 pytest_plugins = ["tests.no_skips"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _appliers_stop_with_their_module():
+    """An app's applier thread (api/index_handle.py) polls its journal every 0.1 s until
+    stopped, and many tests' apps never stop theirs: dozens ran through the rest of the
+    suite, beside builds that fork workers. Stopped and joined once a module is done (a
+    write restarts its app's applier)."""
+    yield
+    for thread in threading.enumerate():
+        if isinstance(thread, ApplierThread):
+            thread.stop()
+            thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
