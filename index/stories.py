@@ -750,14 +750,15 @@ def _rows(ids: list[str], names: list[str], numbers, days, holders) -> Iterator[
     at a time, since tens of millions of Python ints would outweigh the arrays, and the
     rows made and handed on in C (zip, chain): a Python step per row was a quarter of
     the keys table's write."""
+    cuts = [slice(start, start + _ROWS_AT_ONCE) for start in range(0, len(holders), _ROWS_AT_ONCE)]
     return itertools.chain.from_iterable(
         zip(
-            list(map(names.__getitem__, numbers[start : start + _ROWS_AT_ONCE].tolist())),
-            days[start : start + _ROWS_AT_ONCE].tolist(),
-            list(map(ids.__getitem__, holders[start : start + _ROWS_AT_ONCE].tolist())),
+            list(map(names.__getitem__, numbers[cut].tolist())),
+            days[cut].tolist(),
+            list(map(ids.__getitem__, holders[cut].tolist())),
             strict=True,
         )
-        for start in range(0, len(holders), _ROWS_AT_ONCE)
+        for cut in cuts
     )
 
 
