@@ -9,15 +9,20 @@ same document numbers.
 
 from __future__ import annotations
 
+import pickle
+import zlib
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from whoosh.codec.whoosh3 import STORED_COLUMN
+from whoosh.columns import VarBytesColumn
 
 from index import generations, pipeline
 from index.analysis import document_terms
 from index.codec import segments
+from index.codec.storage import DurableFileStorage
 from index.documents import Document
 from index.extract import extract
 from index.readers import input_files, read_file
@@ -56,8 +61,6 @@ def _blocks(reader, field: str, btext: bytes) -> list[tuple] | None:
 
 
 def _contents(folder: Path) -> dict:
-    from index.codec.storage import DurableFileStorage
-
     ix = DurableFileStorage(str(folder)).open_index()
     with ix.reader() as reader:
         postings = {}
@@ -153,9 +156,9 @@ def test_words_field_is_title_then_text(title, text):
     assert index_fields(doc)["words"] == document_terms(f"{title}\n{text}", None)
 
 
-def test_multi_block_terms_equal_whoosh_writer(tmp_path):
-    """Terms with more postings than a block holds (128): block splits and headers."""
-    docs = [
+def _multi_block_documents() -> list[Document]:
+    """300 documents; "alpha" is in 225 of them: two posting blocks and a bit."""
+    return [
         Document(
             id=f"d{i}",
             title=f"alpha report {i}",
@@ -164,29 +167,67 @@ def test_multi_block_terms_equal_whoosh_writer(tmp_path):
         )
         for i in range(300)
     ]
-    contents = []
-    for name, builder in (("fast", segments.SegmentBuilder), ("plain", None)):
-        make_private_dir(tmp_path / name)
-        ix = generations.create_generation(tmp_path / name, "g")
-        if builder is None:
-            writer = ix.writer()
-            for doc in docs:
-                writer.add_document(**index_fields(doc))
-            writer.commit()
-        else:
-            writer = ix.writer()
-            built = builder(ix)
-            for doc in docs:
-                built.add_document(**index_fields(doc))
-            writer.segments.append(built.finish())
-            writer.commit()
-        ix.close()
-        contents.append(_contents(generations.generation_path(tmp_path / name, "g")))
-    fast, plain = contents
+
+
+def _one_segment(folder: Path, docs: list[Document], fast: bool) -> Path:
+    """`docs` as one segment of a new index: by SegmentBuilder, or by Whoosh's writer."""
+    make_private_dir(folder)
+    ix = generations.create_generation(folder, "g")
+    writer = ix.writer()
+    if fast:
+        built = segments.SegmentBuilder(ix)
+        for doc in docs:
+            built.add_document(**index_fields(doc))
+        writer.segments.append(built.finish())
+    else:
+        for doc in docs:
+            writer.add_document(**index_fields(doc))
+    writer.commit()
+    ix.close()
+    return generations.generation_path(folder, "g")
+
+
+def test_multi_block_terms_equal_whoosh_writer(tmp_path):
+    """Terms with more postings than a block holds (128): block splits and headers."""
+    docs = _multi_block_documents()
+    fast = _contents(_one_segment(tmp_path / "fast", docs, fast=True))
+    plain = _contents(_one_segment(tmp_path / "plain", docs, fast=False))
     assert len(fast["postings"][("text_en", b"alpha")]) == 225  # two blocks and a bit
     assert fast["infos"] == plain["infos"]
     assert fast["postings"] == plain["postings"]
     assert fast["stored"] == plain["stored"]
+
+
+def test_long_posting_blocks_are_deflated(tmp_path):
+    """Posting blocks of MIN_COMPRESSED_BYTES or more are deflated (ISA-L, in zlib's
+    format: the equality tests above read them back through Whoosh's zlib)."""
+    folder = _one_segment(tmp_path / "fast", _multi_block_documents(), fast=True)
+    ix = DurableFileStorage(str(folder)).open_index()
+    with ix.reader() as reader:
+        m = reader.postings("text_en", b"alpha")
+        m = getattr(m, "child", m)
+        levels = [m._compression]
+        while not m._lastblock:
+            m._goto(m._nextoffset)
+            levels.append(m._compression)
+    ix.close()
+    assert levels == [segments.COMPRESSION_LEVEL] * 2  # 128 postings, then 97: > 128 bytes
+
+
+def test_stored_fields_are_deflated_about_as_small_as_by_zlib(tmp_path):
+    """Each document's stored fields are deflated (ISA-L) to within a few percent of
+    zlib's size at Whoosh's level 3, and inflate with zlib to Whoosh's pickle."""
+    report = reindex(tmp_path / "ix", [DATA])
+    ix = DurableFileStorage(str(generations.generation_path(tmp_path / "ix", report.generation)))
+    ix = ix.open_index()
+    with ix.reader() as reader:
+        column = reader._perdoc._cached_reader("_stored", STORED_COLUMN)._child
+        deflated = [VarBytesColumn.Reader.__getitem__(column, n) for n in range(reader.doc_count())]
+        pickles = [zlib.decompress(d) for d in deflated]
+        assert [pickle.loads(p) for p in pickles] == list(reader.all_stored_fields())
+    ix.close()
+    assert len(pickles) >= 8
+    assert sum(map(len, deflated)) <= 1.03 * sum(len(zlib.compress(p, 3)) for p in pickles)
 
 
 def test_segment_builder_refuses_text_it_would_have_to_analyse(tmp_path):
