@@ -161,7 +161,11 @@ def minhashes(shingles: np.ndarray, starts: np.ndarray) -> np.ndarray:
     h = h * m2
     h = h ^ (h >> shift)
     perm_a, perm_b = permutations()
-    return np.minimum.reduceat(h[:, None] * perm_a + perm_b, starts, axis=0).astype(np.uint64)
+    # One row per permutation: reduceat then takes each set's minimum along a contiguous
+    # row (twice as fast as down the columns of the shingles-by-permutations matrix).
+    permuted = np.multiply.outer(perm_a, h)
+    permuted += perm_b[:, None]
+    return np.minimum.reduceat(permuted, starts, axis=1).T.astype(np.uint64, order="C")
 
 
 def _words(doc: Document, folded: list[str] | None = None) -> list[str]:

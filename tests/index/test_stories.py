@@ -180,6 +180,14 @@ def test_signatures_are_datasketchs_minhash_and_survive_pickling():
     ours = stories.minhashes(shingles.astype(np.uint32), np.array([0]))[0]
     assert ours.dtype == np.uint64
     assert np.array_equal(ours, expected.hashvalues.astype(np.uint64))
+    # Several sets laid end to end: each its own signature.
+    cuts = [0, 7, 8, 300, len(shingles)]
+    several = stories.minhashes(shingles.astype(np.uint32), np.array(cuts[:-1]))
+    for row, start, end in zip(several, cuts, cuts[1:], strict=False):
+        one = MinHash(num_perm=stories.NUM_PERM, seed=1, hashfunc=int, scheme=stories.SCHEME)
+        one.update_batch(shingles[start:end].tolist())
+        assert np.array_equal(row, one.hashvalues.astype(np.uint64))
+    assert several.flags.c_contiguous
     sig = ours
     entry = stories.Entry("x", 738000, 500, sig, ["a:nato", "p:brussels"])
     back = pickle.loads(pickle.dumps(entry))
