@@ -187,8 +187,10 @@ def _one_segment(folder: Path, docs: list[Document], fast: bool) -> Path:
     return generations.generation_path(folder, "g")
 
 
-def test_multi_block_terms_equal_whoosh_writer(tmp_path):
-    """Terms with more postings than a block holds (128): block splits and headers."""
+def test_multi_block_terms_equal_whoosh_writer(tmp_path, monkeypatch):
+    """Terms with more postings than a block holds (128): block splits and headers; and
+    postings of several positions encoded a few at a time (segments._GAPS_AT_ONCE)."""
+    monkeypatch.setattr(segments, "_GAPS_AT_ONCE", 7)
     docs = _multi_block_documents()
     fast = _contents(_one_segment(tmp_path / "fast", docs, fast=True))
     plain = _contents(_one_segment(tmp_path / "plain", docs, fast=False))
