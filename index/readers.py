@@ -12,10 +12,11 @@ costs a line's worth of memory, not the file's.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+
+from isal import igzip, isal_zlib
 
 from index.documents import RawDocument
 from index.validate import (
@@ -160,7 +161,8 @@ def _read_json_lines(path: Path, limits: Limits) -> Iterator[RawDocument]:
     """One document per line, each line read with a bounded `readline`: a line longer
     than `limits.max_line_bytes`, or a file inflating beyond `limits.max_inflated_bytes`,
     is reported and the rest of the file left unread."""
-    opener = gzip.open if path.name.endswith(".gz") else open
+    # ISA-L's gunzip (isal.igzip, gzip's interface and errors): a third of gzip's time.
+    opener = igzip.open if path.name.endswith(".gz") else open
     longest = limits.max_line_bytes
     read = 0
     try:
@@ -185,7 +187,7 @@ def _read_json_lines(path: Path, limits: Limits) -> Iterator[RawDocument]:
                 except InvalidJson as exc:
                     raise InputError(where, str(exc)) from None
                 yield _record(record, where, limits)
-    except (OSError, EOFError, zlib.error) as exc:
+    except (OSError, EOFError, zlib.error, isal_zlib.error) as exc:
         raise InputError(str(path), f"cannot read: {exc}") from None
 
 
