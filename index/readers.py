@@ -15,6 +15,7 @@ import datetime as dt
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import cast
 
 from isal import igzip, isal_zlib
 
@@ -53,6 +54,8 @@ OPTIONAL_STRINGS = ("title", "source", "url", "language")
 # (collections larger than this belong in JSON Lines, which are read as a stream).
 MAX_SIDECAR_BYTES = 1 << 20
 MAX_JSON_FILE_BYTES = 256 << 20
+# What isal.igzip raises for a corrupt deflate stream (its stubs call it an instance).
+_CORRUPT_DEFLATE = cast(type[Exception], isal_zlib.error)
 
 
 class InputError(Exception):
@@ -187,7 +190,7 @@ def _read_json_lines(path: Path, limits: Limits) -> Iterator[RawDocument]:
                 except InvalidJson as exc:
                     raise InputError(where, str(exc)) from None
                 yield _record(record, where, limits)
-    except (OSError, EOFError, zlib.error, isal_zlib.error) as exc:
+    except (OSError, EOFError, zlib.error, _CORRUPT_DEFLATE) as exc:
         raise InputError(str(path), f"cannot read: {exc}") from None
 
 
