@@ -74,53 +74,62 @@ class SegmentBuilder(SegmentWriter):
         stored = self.perdocwriter._colwriters["_stored"]._child
         stored._compress, stored._level = isal_zlib.compress, COMPRESSION_LEVEL
         self._tokens: dict[str, _Tokens] = {}
+        self._plans: dict[str, _FieldPlan] = {}
         self._field_lengths: dict[str, dict[int, int]] = {}
         self._arrays: dict[str, arrays.FieldCollector] = {}  # index/codec/arrays.py
 
     def add_document(self, **fields):
         self._check_state()
         perdoc = self.perdocwriter
-        schema = self.schema
         docnum = self.docnum
         docboost = self._doc_boost(fields)
+        plans = self._plans
         names = sorted(name for name in fields if not name.startswith("_"))
-        self._check_fields(schema, names)
+        chosen = [plans.get(name) or self._plan(name) for name in names]
         # Every value's terms first: a value refused leaves nothing of the document behind.
         given = {
-            name: _terms_given(name, schema[name], fields[name])
-            for name in names
-            if fields[name] is not None and schema[name].indexed
+            plan: plan.terms(fields[plan.name])
+            for plan in chosen
+            if plan.indexed and fields[plan.name] is not None
         }
-        lengths = {name: _field_length(schema[name], words) for name, words in given.items()}
+        lengths = {plan.name: plan.length(words) for plan, words in given.items()}
         perdoc.start_doc(docnum)
         try:
-            for name in names:
-                value = fields[name]
+            for plan in chosen:
+                value = fields[plan.name]
                 if value is None:
                     continue
-                field = schema[name]
-                length = lengths.get(name, 0)
-                stored = fields.get("_stored_" + name, value)
-                perdoc.add_field(name, field, stored if field.stored else None, length)
-                column = field.column_type
-                if column and stored is not None:
-                    perdoc.add_column_value(name, column, field.to_column_value(stored))
+                stored = fields.get(plan.stored_key, value)
+                length = lengths.get(plan.name, 0)
+                perdoc.add_field(plan.name, plan.field, stored if plan.stored else None, length)
+                if plan.column and stored is not None:
+                    perdoc.add_column_value(
+                        plan.name, plan.column, plan.field.to_column_value(stored)
+                    )
         except Exception:
             perdoc.cancel_doc()
             raise
         perdoc.finish_doc()
-        for name, words in given.items():
-            tokens = self._tokens.get(name)
-            if tokens is None:
-                tokens = self._tokens[name] = _Tokens()
+        for plan, words in given.items():
+            self._tokens.setdefault(plan.name, plan.tokens)
             if words:
-                tokens.add(docnum, words, self._field_boost(fields, name, docboost))
-            if lengths[name]:
-                self._field_lengths.setdefault(name, {})[docnum] = lengths[name]
+                # Whoosh's _field_boost: the field's own boost if given, else the document's
+                boost = float(fields[plan.boost_key]) if plan.boost_key in fields else docboost
+                plan.tokens.add(docnum, words, boost)
+            if lengths[plan.name]:
+                self._field_lengths.setdefault(plan.name, {})[docnum] = lengths[plan.name]
         self._added = True
         self.docnum += 1
 
+    def _plan(self, name: str) -> _FieldPlan:
+        """What adding a value of field `name` needs, looked up once per segment instead of
+        once per document (a dozen fields each, Whoosh's schema look-ups and checks)."""
+        self._check_fields(self.schema, [name])
+        plan = self._plans[name] = _FieldPlan(name, self.schema[name])
+        return plan
+
     def _flush_segment(self):
+        self._plans.clear()  # they hold the tokens, which each field's postings free
         self.perdocwriter.close()
         writer = self.fieldwriter
         limit = self.codec._blocklimit
@@ -149,26 +158,48 @@ class SegmentBuilder(SegmentWriter):
         return segment
 
 
-def _terms_given(name: str, field, value) -> list | tuple:
-    """A field value's terms, in order: a positional or existence field's term list as
-    given, an ID field's value whole (IDTokenizer's one token). Anything Whoosh would
-    analyse itself is not Sift's and is refused, as are spelling words and vectors."""
-    fmt = type(field.format)
-    if field.separate_spelling() or field.vector:
-        raise NotImplementedError(f"field {name!r}: spelling or vectors")
-    if fmt in (Positions, Existence) and isinstance(value, list | tuple):
-        return value
-    if fmt is Existence and type(field.analyzer) is IDTokenizer and isinstance(value, str):
-        return (value,)
-    raise NotImplementedError(f"field {name!r}: {type(value).__name__} for {fmt.__name__}")
+class _FieldPlan:
+    """One field of the schema as adding a document uses it (`SegmentBuilder._plan`)."""
+
+    def __init__(self, name: str, field):
+        self.name = name
+        self.field = field
+        self.indexed = field.indexed
+        self.stored = field.stored
+        self.column = field.column_type
+        self.stored_key = "_stored_" + name
+        self.boost_key = f"_{name}_boost"
+        self.format = type(field.format)
+        # What Whoosh records as the document's length: its number of terms in a
+        # positional field, of distinct terms otherwise (each counted once); 0 if unscored.
+        self.length = (
+            (len if self.format is Positions else _distinct_count) if field.scorable else _no_length
+        )
+        self.refused = self.indexed and (field.separate_spelling() or bool(field.vector))
+        self.whole = self.format is Existence and type(field.analyzer) is IDTokenizer
+        self.tokens = _Tokens()
+
+    def terms(self, value) -> list | tuple:
+        """A value's terms, in order: a positional or existence field's term list as
+        given, an ID field's value whole (IDTokenizer's one token). Anything Whoosh would
+        analyse itself is not Sift's and is refused, as are spelling words and vectors."""
+        if self.refused:
+            raise NotImplementedError(f"field {self.name!r}: spelling or vectors")
+        if self.format in (Positions, Existence) and isinstance(value, list | tuple):
+            return value
+        if self.whole and isinstance(value, str):
+            return (value,)
+        raise NotImplementedError(
+            f"field {self.name!r}: {type(value).__name__} for {self.format.__name__}"
+        )
 
 
-def _field_length(field, words) -> int:
-    """What Whoosh records as the document's length in `field`: its number of terms in a
-    positional field, of distinct terms otherwise (each counted once); 0 if unscored."""
-    if not field.scorable:
-        return 0
-    return len(words) if type(field.format) is Positions else len(set(words))
+def _distinct_count(words) -> int:
+    return len(set(words))
+
+
+def _no_length(words) -> int:
+    return 0
 
 
 class _Numbers(dict):
