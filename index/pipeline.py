@@ -53,8 +53,10 @@ Progress = Callable[[int], None]
 def _build_segment(folder: str, raws: list[RawDocument]):
     """Extract, analyse and write `raws` as one segment (in a worker, or in-process); the
     segment and the documents' story entries (their signatures are computed here, in
-    parallel, leaving only the assignment to the reading process)."""
-    entries, batch, folded = [], [], []
+    parallel, leaving only the assignment to the reading process), as columns."""
+    entries = Entries()
+    batch: list[Document] = []
+    folded: list[list[str]] = []
 
     def fields():
         for raw in raws:
@@ -69,7 +71,9 @@ def _build_segment(folder: str, raws: list[RawDocument]):
             yield made
         entries.extend(entries_for(batch, folded))
 
-    return write_segment(folder, fields()), entries
+    segment = write_segment(folder, fields())
+    entries.columns()  # one chunk of columns to send back, not one a batch
+    return segment, entries
 
 
 def _extracted(raw: RawDocument) -> Document:
@@ -184,7 +188,7 @@ class ParallelAdder:
             segment, entries = share.built
             if segment.doc_count_all():
                 self.writer.segments.append(segment)
-            self.entries.extend(entries)
+            self.entries.merge(entries)
             if self.progress and share.documents:
                 self.progress(share.documents)
 

@@ -393,6 +393,21 @@ class Entries:
             )
         )
 
+    def merge(self, other: Entries) -> None:
+        """Append `other`'s entries: a worker's, gathered as columns with its own key
+        numbers (so that it sends five arrays and two lists, not an object an entry).
+        Keys new here are numbered in the order `other` first saw them, as `extend`
+        would have numbered them entry by entry."""
+        if not other.ids:
+            return
+        number = self.vocabulary.setdefault
+        renumbered = np.array(
+            [number(key, len(self.vocabulary)) for key in other.vocabulary], np.int32
+        )
+        days, shingles, sigs, counts, numbers = other.columns()
+        self.ids.extend(other.ids)
+        self._chunks.append((days, shingles, sigs, counts, renumbered[numbers]))
+
     def columns(self) -> tuple[np.ndarray, ...]:
         """Days, shingle counts, signatures, key counts and key numbers, in input order."""
         empty = (

@@ -220,6 +220,31 @@ def test_nearness_against_many_candidates_equals_the_rule_pair_by_pair():
         assert got.tolist() == expected
 
 
+def test_entries_merged_from_workers_equal_entries_extended_one_by_one():
+    """Workers send their entries as columns with their own key numbers
+    (`Entries.merge`): the reading process must end with what extending it entry by
+    entry gives, key numbers and their order included."""
+    import pickle
+
+    entries = synthetic_entries(300)
+    whole = stories.Entries()
+    whole.extend(entries[:120])
+    whole.extend(entries[120:])
+    merged = stories.Entries()
+    merged.extend(entries[:50])
+    for part in (entries[50:200], [], entries[200:]):
+        worker = stories.Entries()
+        for at in range(0, len(part), 32):
+            worker.extend(part[at : at + 32])
+        worker.columns()
+        merged.merge(pickle.loads(pickle.dumps(worker)))
+    assert merged.ids == whole.ids
+    assert list(merged.vocabulary.items()) == list(whole.vocabulary.items())
+    for got, expected in zip(merged.columns(), whole.columns(), strict=True):
+        assert got.dtype == expected.dtype
+        assert np.array_equal(got, expected)
+
+
 def synthetic_entries(count: int) -> list[stories.Entry]:
     """Entries of every kind the rule tells apart: verbatim and near copies (short texts
     too), reports of one event (shared rare keys, some shared wording, days apart),
