@@ -145,8 +145,8 @@ def _word_hashes(words: list[str]) -> np.ndarray:
     # array.fromlist then a view: a third faster than np.fromiter over the map
     hashes = array("I")
     try:
-        hashes.fromlist(list(map(_WORD_HASHES.get, words)))
-    except TypeError:  # a word not seen before (None)
+        hashes.fromlist(list(map(_WORD_HASHES.__getitem__, words)))
+    except KeyError:  # a word not seen before
         for word in words:
             if word not in _WORD_HASHES:
                 _WORD_HASHES[word] = zlib.crc32(word.encode("utf-8"))
