@@ -111,11 +111,13 @@ class SegmentBuilder(SegmentWriter):
             raise
         perdoc.finish_doc()
         for plan, words in given.items():
-            self._tokens.setdefault(plan.name, plan.tokens)
+            tokens = self._tokens.get(plan.name)
+            if tokens is None:
+                tokens = self._tokens[plan.name] = _Tokens()
             if words:
                 # Whoosh's _field_boost: the field's own boost if given, else the document's
                 boost = float(fields[plan.boost_key]) if plan.boost_key in fields else docboost
-                plan.tokens.add(docnum, words, boost)
+                tokens.add(docnum, words, boost)
             if lengths[plan.name]:
                 self._field_lengths.setdefault(plan.name, {})[docnum] = lengths[plan.name]
         self._added = True
@@ -129,7 +131,6 @@ class SegmentBuilder(SegmentWriter):
         return plan
 
     def _flush_segment(self):
-        self._plans.clear()  # they hold the tokens, which each field's postings free
         self.perdocwriter.close()
         writer = self.fieldwriter
         limit = self.codec._blocklimit
@@ -177,7 +178,6 @@ class _FieldPlan:
         )
         self.refused = self.indexed and (field.separate_spelling() or bool(field.vector))
         self.whole = self.format is Existence and type(field.analyzer) is IDTokenizer
-        self.tokens = _Tokens()
 
     def terms(self, value) -> list | tuple:
         """A value's terms, in order: a positional or existence field's term list as
@@ -295,10 +295,11 @@ def _encoded_positions(fmt: Positions, positions: np.ndarray, first, per_posting
     from the previous position, the first from 0), with the gaps of all of them taken
     at once by numpy instead of a Python loop per posting."""
     values = [_ONE_POSITION.get(p) or _one_position(fmt, p) for p in positions[first].tolist()]
-    several = np.flatnonzero(per_posting > 1)
+    many = per_posting > 1
+    several = np.flatnonzero(many)
     gaps = np.diff(positions, prepend=positions.dtype.type(0))
     gaps[first] = positions[first]
-    gaps = gaps[np.repeat(per_posting > 1, per_posting)]  # theirs, one after another
+    gaps = gaps[np.repeat(many, per_posting)]  # theirs, one after another
     counts = per_posting[several]
     ends = np.cumsum(counts)
     for at in range(0, len(several), _GAPS_AT_ONCE):
