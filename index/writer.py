@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import lru_cache
 
 from index import aliases, schema, stored_json
 from index.analysis import STEMMED_LANGUAGES, document_terms, terms_of, word_list
@@ -19,8 +20,7 @@ def index_fields(doc: Document) -> dict:
     lang = doc.language
     actor_terms: list[str] = []
     for actor in doc.actors:
-        for form in aliases.variants(actor.name):
-            actor_terms.extend(document_terms(form, None))
+        actor_terms.extend(_name_terms(actor.name))
     title_words = word_list(doc.title)
     text_words = word_list(doc.text)
     title_terms = terms_of(title_words, lang)
@@ -47,10 +47,18 @@ def index_fields(doc: Document) -> dict:
     }
     if doc.source:
         fields[schema.SOURCE] = doc.source
-        fields[schema.SOURCE_TEXT] = document_terms(doc.source, None)
+        fields[schema.SOURCE_TEXT] = list(_name_terms(doc.source, with_variants=False))
     if doc.date:
         fields[schema.DATE] = doc.date.isoformat()
     return fields
+
+
+@lru_cache(maxsize=1 << 14)
+def _name_terms(name: str, with_variants: bool = True) -> tuple[str, ...]:
+    """The unstemmed terms of a name (and of each of its alias table's variants): once per
+    distinct name, since the same actors and sources recur in article after article."""
+    forms = aliases.variants(name) if with_variants else [name]
+    return tuple(term for form in forms for term in document_terms(form, None))
 
 
 def _meta(doc: Document) -> dict:
