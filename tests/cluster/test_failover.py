@@ -48,6 +48,16 @@ def on_replica(address: str, doc_id: str, cluster) -> bool:
         conn.close()
 
 
+def kill_and_wait(folder, daemon: dict) -> None:
+    """Kill a replica's searchd and wait until `sift cluster status` reports it down (a
+    killed process lingers until it is reaped: a fixed sleep was sometimes too short)."""
+    os.kill(daemon["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while next(d for d in status(folder) if d["address"] == daemon["address"])["up"]:
+        assert time.monotonic() < deadline, f"{daemon['address']} still up after SIGKILL"
+        time.sleep(0.1)
+
+
 def id_on_shard(shard: int, stem: str) -> str:
     return next(f"{stem}-{i}" for i in range(1000) if shard_of(f"{stem}-{i}", 2) == shard)
 
@@ -103,9 +113,7 @@ def test_one_replica_down_answers_complete_all_down_says_partial(served, tmp_pat
     shard0 = [d for d in daemons if d["shard"] == 0]
     assert len(shard0) == 2 and all(d["up"] and d["pid"] for d in daemons)
 
-    os.kill(shard0[0]["pid"], signal.SIGKILL)
-    time.sleep(0.2)
-    assert not next(d for d in status(folder) if d["address"] == shard0[0]["address"])["up"]
+    kill_and_wait(folder, shard0[0])
     for _ in range(10):
         body = search(base, "q=coalition+OR+nato&op=or&per_page=100")
         assert "partial" not in body
@@ -122,8 +130,7 @@ def test_one_replica_down_answers_complete_all_down_says_partial(served, tmp_pat
         time.sleep(0.1)
     assert search(base, "q=okapi")["total"] == 1
 
-    os.kill(shard0[1]["pid"], signal.SIGKILL)
-    time.sleep(0.2)
+    kill_and_wait(folder, shard0[1])
     body = search(base, "q=coalition+OR+nato&op=or&per_page=100")
     assert body["partial"] is True and body["missing_shards"] == [0]
     assert body["total"] < baseline["total"]
