@@ -20,7 +20,8 @@ def index_fields(doc: Document) -> dict:
     lang = doc.language
     actor_terms: list[str] = []
     for actor in doc.actors:
-        actor_terms.extend(_name_terms(actor.name))
+        for form in aliases.variants(actor.name):
+            actor_terms.extend(_name_terms(form))
     title_words = word_list(doc.title)
     text_words = word_list(doc.text)
     title_terms = terms_of(title_words, lang)
@@ -47,18 +48,17 @@ def index_fields(doc: Document) -> dict:
     }
     if doc.source:
         fields[schema.SOURCE] = doc.source
-        fields[schema.SOURCE_TEXT] = list(_name_terms(doc.source, with_variants=False))
+        fields[schema.SOURCE_TEXT] = list(_name_terms(doc.source))
     if doc.date:
         fields[schema.DATE] = doc.date.isoformat()
     return fields
 
 
 @lru_cache(maxsize=1 << 14)
-def _name_terms(name: str, with_variants: bool = True) -> tuple[str, ...]:
-    """The unstemmed terms of a name (and of each of its alias table's variants): once per
-    distinct name, since the same actors and sources recur in article after article."""
-    forms = aliases.variants(name) if with_variants else [name]
-    return tuple(term for form in forms for term in document_terms(form, None))
+def _name_terms(name: str) -> tuple[str, ...]:
+    """`document_terms(name, None)` once per distinct name: the same actors (and their
+    alias variants) and sources recur in article after article."""
+    return tuple(document_terms(name, None))
 
 
 def _meta(doc: Document) -> dict:
